@@ -1,0 +1,21 @@
+/** What each role may do. Visibility (which agency sees which case) lives in the repositories. */
+import { DossierError } from '../errors.js';
+import type { Principal, Role } from '../model.js';
+
+export const PERMISSIONS = {
+  'case:create': ['clerk', 'admin'],
+  'case:read': ['clerk', 'prosecutor', 'judge', 'auditor', 'admin'],
+  'dossier:upload': ['clerk'],
+  'dossier:read': ['clerk', 'prosecutor', 'judge', 'admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(p: Principal, action: Permission): boolean {
+  const allowed: readonly Role[] = PERMISSIONS[action];
+  return p.roles.some((r) => allowed.includes(r));
+}
+
+export function requirePermission(p: Principal, action: Permission): void {
+  if (!can(p, action)) throw new DossierError('forbidden', `role ${p.roles.join(', ')} may not ${action.replace(':', ' ')}`);
+}

@@ -1,0 +1,62 @@
+/**
+ * Errors as values with stable codes. The domain throws DossierError; the HTTP edge maps each
+ * code to a status in one table (server/error-status.ts). Codes are part of the public contract:
+ * never rename one, only add.
+ */
+export const ERROR_CODES = [
+  // request and access
+  'bad_request',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'invalid_metadata',
+  'upload_incomplete',
+  // ingest rejections (a dossier ends `rejected` with one of these)
+  'unsupported_format',
+  'corrupt_archive',
+  'corrupt_image',
+  'corrupt_pdf',
+  'encrypted_pdf',
+  'zip_bomb',
+  'unsafe_path',
+  'image_too_large',
+  'too_many_pages',
+  'empty_dossier',
+  'pdf_too_large',
+  // internal
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DossierError extends Error {
+  override readonly name = 'DossierError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function isDossierError(err: unknown): err is DossierError {
+  return err instanceof DossierError;
+}
+
+/** Codes that end an ingest for good: retrying the same bytes cannot succeed. */
+export const REJECTION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'unsupported_format',
+  'corrupt_archive',
+  'corrupt_image',
+  'corrupt_pdf',
+  'encrypted_pdf',
+  'zip_bomb',
+  'unsafe_path',
+  'image_too_large',
+  'too_many_pages',
+  'empty_dossier',
+  'pdf_too_large',
+]);

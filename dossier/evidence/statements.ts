@@ -1,0 +1,51 @@
+/**
+ * The signed evidence formats of CONTRACT.md: the page statement and the dossier manifest.
+ * Payloads are canonical JSON (RFC 8785) so that any verifier re-serialising them gets the same
+ * bytes; hashes are lowercase hex.
+ */
+import canonicalize from 'canonicalize';
+import type { PageMediaType } from '../pages/types.js';
+import type { Signer } from '../signing/signer.js';
+
+export const SUITE = 'ed25519-sha256';
+
+export interface PageStatement {
+  readonly v: 1;
+  readonly dossier: string;
+  readonly case: string;
+  readonly index: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly mediaType: PageMediaType;
+}
+
+export interface ManifestPage {
+  readonly index: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly mediaType: PageMediaType;
+}
+
+export interface Manifest {
+  readonly v: 1;
+  readonly suite: typeof SUITE;
+  readonly dossier: string;
+  readonly case: string;
+  readonly sealedAt: string;
+  readonly kid: string;
+  readonly original: { readonly filename: string; readonly size: number; readonly sha256: string };
+  readonly pageCount: number;
+  readonly pages: readonly ManifestPage[];
+  readonly merkleRoot: string;
+}
+
+export function canonicalBytes(value: unknown): Buffer {
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error('value cannot be canonicalized');
+  return Buffer.from(text, 'utf8');
+}
+
+/** JWS compact serialization over the canonical JSON of `payload`. */
+export function signCanonical(signer: Signer, payload: unknown): Promise<string> {
+  return signer.sign(canonicalBytes(payload));
+}

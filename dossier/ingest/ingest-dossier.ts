@@ -1,0 +1,149 @@
+/**
+ * The ingest job: a finished upload becomes a sealed dossier. Idempotent: run again after a
+ * kill at any point, it produces the same pages, hashes, signatures (Ed25519 is deterministic)
+ * and Merkle root, and no duplicate pages (page rows are keyed by dossier and index, blobs by hash).
+ *
+ * Steps: locate the bytes → pages (hash, store, sign; pipelined and bounded) → keep the original
+ * → seal (Merkle root + signed manifest) → enqueue derivative work (thumbnails).
+ */
+import { DossierError, REJECTION_CODES, isDossierError } from '../errors.js';
+import { hashFile } from '../hash.js';
+import type { PageRecord } from '../model.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { Log } from '../ports/log.js';
+import type { DossierRepository } from '../ports/repositories.js';
+import type { StagingArea } from '../ports/staging.js';
+import type { IngestLimits } from '../pages/types.js';
+import type { PageSource } from '../pages/page-source.js';
+import type { KeyRing } from '../signing/signer.js';
+import { signCanonical, type PageStatement } from '../evidence/statements.js';
+import { sniffMediaType } from '../pages/media-type.js';
+import { sealDossier } from './seal-dossier.js';
+import { enqueueDerivatives } from './derivatives.js';
+
+export interface IngestDeps {
+  readonly dossiers: DossierRepository;
+  readonly blobs: BlobStore;
+  readonly keys: KeyRing;
+  readonly pages: PageSource;
+  readonly limits: IngestLimits;
+  readonly staging: StagingArea;
+  readonly queue: JobQueue;
+  readonly log: Log;
+  /** Page rows written per database round trip; progress advances by this step. */
+  readonly batchSize?: number;
+  /** Blob writes in flight at once (each one fsyncs). */
+  readonly writeConcurrency?: number;
+}
+
+export type IngestOutcome = 'sealed' | 'rejected' | 'skipped';
+
+export async function ingestDossier(deps: IngestDeps, dossierId: string): Promise<IngestOutcome> {
+  const log = deps.log.child({ dossier: dossierId });
+  const d = await deps.dossiers.get(dossierId);
+  if (!d) throw new DossierError('not_found', `dossier ${dossierId} does not exist`);
+  if (d.status === 'sealed') {
+    await enqueueDerivatives(deps.queue, d.id, d.pageCount ?? 0);
+    return 'skipped';
+  }
+  if (d.status !== 'processing') return 'skipped';
+
+  const started = Date.now();
+  try {
+    const source = await locateBytes(deps, dossierId, d.sha256);
+    const original = d.sha256 && d.bytes !== null ? { sha256: d.sha256, size: d.bytes } : await hashFile(source.path);
+    const pages = await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path);
+    if (source.staged) {
+      await deps.blobs.putFile(original.sha256, source.path, { move: true });
+      await deps.staging.forget(dossierId);
+    }
+    await deps.dossiers.setOriginal(d.id, original.sha256, pages.sourceMediaType);
+    const sealed = await sealDossier(deps, {
+      dossier: d.id,
+      caseId: d.caseId,
+      original: { filename: d.filename, size: original.size, sha256: original.sha256 },
+      pages: pages.records,
+    });
+    await enqueueDerivatives(deps.queue, d.id, pages.records.length);
+    log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, root: sealed.merkleRoot }, 'dossier sealed');
+    return 'sealed';
+  } catch (err) {
+    if (isDossierError(err) && REJECTION_CODES.has(err.code)) {
+      log.warn({ code: err.code, reason: err.message }, 'dossier rejected');
+      await deps.dossiers.reject(d.id, err.code, err.message);
+      await deps.staging.quarantine(dossierId);
+      return 'rejected';
+    }
+    throw err;
+  }
+}
+
+/** The staged upload, or after a crash that happened past the move, the stored original. */
+async function locateBytes(deps: IngestDeps, id: string, sha256: string | null): Promise<{ path: string; staged: boolean }> {
+  const staged = await deps.staging.path(id);
+  if (staged) return { path: staged, staged: true };
+  const stored = sha256 && (await deps.blobs.size(sha256)) !== null ? deps.blobs.localPath(sha256) : null;
+  if (stored) return { path: stored, staged: false };
+  throw new DossierError('internal', `the bytes of dossier ${id} are neither staged nor stored`);
+}
+
+interface Extracted {
+  records: PageRecord[];
+  sourceMediaType: string;
+}
+
+/** Reads pages in order; hashing happens in the page source, blob writes overlap up to a bound. */
+async function extractPages(deps: IngestDeps, d: { id: string; caseId: string }, path: string): Promise<Extracted> {
+  const batchSize = deps.batchSize ?? 250;
+  const writeConcurrency = deps.writeConcurrency ?? 8;
+  const signer = deps.keys.current();
+  const records: PageRecord[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let flushed = 0;
+
+  const flush = async () => {
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    await deps.dossiers.putPages(records.slice(flushed));
+    flushed = records.length;
+    await deps.dossiers.setProgress(d.id, flushed);
+  };
+
+  for await (const page of deps.pages(path, deps.limits)) {
+    if (failure) throw failure;
+    const index = records.length + 1;
+    const statement: PageStatement = {
+      v: 1,
+      dossier: d.id,
+      case: d.caseId,
+      index,
+      sha256: page.sha256,
+      size: page.bytes.byteLength,
+      mediaType: page.mediaType,
+    };
+    const write = deps.blobs.putBytes(page.sha256, page.bytes).catch((err: unknown) => {
+      failure ??= err;
+    });
+    inFlight.add(write);
+    void write.finally(() => inFlight.delete(write));
+    records.push({
+      dossierId: d.id,
+      index,
+      sha256: page.sha256,
+      size: page.bytes.byteLength,
+      mediaType: page.mediaType,
+      width: page.width,
+      height: page.height,
+      sourceName: page.sourceName,
+      signature: await signCanonical(signer, statement),
+      thumbnailSha256: null,
+    });
+    if (inFlight.size >= writeConcurrency) await Promise.race(inFlight);
+    if (records.length - flushed >= batchSize) await flush();
+  }
+  await flush();
+  await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
+  return { records, sourceMediaType: await sniffMediaType(path) };
+}

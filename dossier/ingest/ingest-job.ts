@@ -1,0 +1,37 @@
+/** Job definitions of the ingest pipeline: typed payloads plus their handlers. */
+import { z } from 'zod';
+import type { JobHandler } from '../ports/job-queue.js';
+import { ingestDossier, type IngestDeps } from './ingest-dossier.js';
+import { THUMBNAIL_JOB } from './derivatives.js';
+import { makeThumbnails } from './make-thumbnails.js';
+
+export const INGEST_JOB = 'ingest';
+
+const ingestPayload = z.object({ dossierId: z.string().min(1) });
+const thumbnailPayload = z.object({ dossierId: z.string().min(1), from: z.number().int().min(1), to: z.number().int().min(1) });
+
+export function ingestHandler(deps: IngestDeps, concurrency: number): JobHandler {
+  return {
+    kind: INGEST_JOB,
+    concurrency,
+    async run(job) {
+      await ingestDossier(deps, ingestPayload.parse(job.payload).dossierId);
+    },
+    async onGaveUp(job, reason) {
+      // A dossier whose ingest keeps failing for reasons other than its content: say so, keep the bytes.
+      const { dossierId } = ingestPayload.parse(job.payload);
+      deps.log.error({ dossier: dossierId, reason }, 'ingest gave up');
+      await deps.dossiers.reject(dossierId, 'internal', `ingest failed: ${reason}`);
+    },
+  };
+}
+
+export function thumbnailHandler(deps: Pick<IngestDeps, 'dossiers' | 'blobs'>, concurrency: number): JobHandler {
+  return {
+    kind: THUMBNAIL_JOB,
+    concurrency,
+    async run(job) {
+      await makeThumbnails(deps, thumbnailPayload.parse(job.payload));
+    },
+  };
+}

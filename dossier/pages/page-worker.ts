@@ -1,0 +1,40 @@
+/** Worker side of pages-in-worker.ts: read pages, hash them, hand them over when given credit. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isDossierError } from '../errors.js';
+import { sha256Hex } from '../hash.js';
+import { readPages } from './read-pages.js';
+import type { ExtractedPage, IngestLimits } from './types.js';
+
+export type WorkerMessage =
+  | { type: 'page'; page: Omit<ExtractedPage, 'bytes'> & { bytes: Uint8Array; sha256: string } }
+  | { type: 'done' }
+  | { type: 'error'; code: string; message: string };
+
+async function main(port: NonNullable<typeof parentPort>, data: { path: string; limits: IngestLimits; window: number }) {
+  let credit = data.window;
+  let wake: (() => void) | null = null;
+  port.on('message', (m: { type: 'credit'; n: number }) => {
+    credit += m.n;
+    wake?.();
+  });
+  try {
+    for await (const page of readPages(data.path, data.limits)) {
+      while (credit <= 0) await new Promise<void>((r) => (wake = r));
+      wake = null;
+      credit--;
+      // Own the bytes outright so the transfer moves exactly this page, never a larger parent buffer.
+      const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : new Uint8Array(page.bytes);
+      const message: WorkerMessage = { type: 'page', page: { ...page, bytes: owned, sha256: sha256Hex(owned) } };
+      port.postMessage(message, [owned.buffer as ArrayBuffer]);
+    }
+    port.postMessage({ type: 'done' } satisfies WorkerMessage);
+  } catch (err) {
+    const message: WorkerMessage = isDossierError(err)
+      ? { type: 'error', code: err.code, message: err.message }
+      : { type: 'error', code: 'internal', message: err instanceof Error ? err.message : String(err) };
+    port.postMessage(message);
+  }
+  port.close();
+}
+
+if (parentPort) void main(parentPort, workerData);

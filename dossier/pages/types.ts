@@ -1,0 +1,56 @@
+/**
+ * Page readers turn one dossier file into an ordered stream of pages. Each reader is chosen by
+ * the file's content (see detect.ts), never by its name.
+ */
+export type PageMediaType =
+  | 'image/jpeg'
+  | 'image/png'
+  | 'image/tiff'
+  | 'image/jp2'
+  | 'image/webp'
+  | 'application/pdf';
+
+export interface ExtractedPage {
+  /** The exact bytes to store: their SHA-256 is the page's hash. */
+  readonly bytes: Buffer;
+  readonly mediaType: PageMediaType;
+  /** Pixel size where known (images), or the PDF page's size in points. */
+  readonly width: number | null;
+  readonly height: number | null;
+  /** Where the page came from inside the upload, for people: `vol1/0002.jpg`, `#3` of a TIFF. */
+  readonly sourceName: string;
+}
+
+/** Limits against hostile input; every reader enforces the ones that concern it. */
+export interface IngestLimits {
+  readonly maxPages: number;
+  /** Largest uncompressed size of one ZIP entry. */
+  readonly maxEntryBytes: number;
+  /** Largest sum of uncompressed ZIP entry sizes. */
+  readonly maxTotalUncompressedBytes: number;
+  /** Largest ratio of uncompressed to compressed size of one entry (zip bomb guard). */
+  readonly maxCompressionRatio: number;
+  /** Largest number of pixels of one page image (pixel flood guard). */
+  readonly maxPixels: number;
+  /** Largest PDF that is read (PDFs are parsed in memory). */
+  readonly maxPdfBytes: number;
+  /** Deepest nesting of archives / folders that is followed. */
+  readonly maxDepth: number;
+}
+
+export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
+  maxPages: 100_000,
+  maxEntryBytes: 2 * 1024 ** 3,
+  maxTotalUncompressedBytes: 64 * 1024 ** 3,
+  maxCompressionRatio: 200,
+  maxPixels: 268_402_689, // sharp's default limitInputPixels (0x3FFF * 0x3FFF)
+  maxPdfBytes: 4 * 1024 ** 3 - 1,
+  maxDepth: 8,
+});
+
+/**
+ * Reads pages from a file on local disk, in dossier order. Throws DossierError with a rejection
+ * code (errors.ts) on hostile or broken input. Must not buffer more than one page (plus the
+ * reader's own bounded read-ahead) in memory, except for PDF which is parsed whole.
+ */
+export type PageReader = (path: string, limits: IngestLimits) => AsyncIterable<ExtractedPage>;

@@ -1,0 +1,22 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Content-addressed object storage: a blob's key is the lowercase hex SHA-256 of its bytes, so a
+ * page scanned twice is stored once and a key always names the same bytes. Implementations:
+ * filesystem (storage/blobs/fs-blob-store.ts); S3 later. All pass test/blob-store.contract.ts.
+ */
+export interface BlobStore {
+  /** Stores the bytes under their hash; a no-op when present. Durable when it resolves. */
+  putBytes(sha256: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Takes a finished local file whose hash the caller computed. With `move`, the file is moved
+   * (a rename on the filesystem store: no copy of gigabytes) and is gone from `localPath` after.
+   */
+  putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void>;
+  /** Size in bytes, or null when absent. */
+  size(sha256: string): Promise<number | null>;
+  /** Reads the blob, or an inclusive byte range of it. Throws not_found when absent. */
+  read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** A path on this machine where the blob can be read with random access, when the store has one. */
+  localPath(sha256: string): string | null;
+}

@@ -1,0 +1,35 @@
+/**
+ * Durable background work. Jobs are identified by (kind, key): enqueueing the same pair twice is
+ * a no-op, so a step that enqueues can itself be retried safely. Handlers must be idempotent: a
+ * job whose worker died is run again.
+ */
+export interface JobQueue {
+  enqueue(job: NewJob, within?: unknown): Promise<void>;
+}
+
+export interface NewJob {
+  readonly kind: string;
+  readonly key: string;
+  readonly payload?: Record<string, unknown>;
+  readonly maxAttempts?: number;
+  readonly runAt?: Date;
+}
+
+export interface Job {
+  readonly id: number;
+  readonly kind: string;
+  readonly key: string;
+  readonly payload: Record<string, unknown>;
+  /** 1 on the first run. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+}
+
+export interface JobHandler {
+  readonly kind: string;
+  /** Jobs of this kind run at most this many at once in one process. */
+  readonly concurrency: number;
+  run(job: Job, signal: AbortSignal): Promise<void>;
+  /** Called once when the job has failed for the last time. */
+  onGaveUp?(job: Job, reason: string): Promise<void>;
+}

@@ -1,0 +1,58 @@
+import type { CaseRecord, DossierRecord, DossierStatus, PageRecord } from '../model.js';
+
+export interface NewCase {
+  readonly id: string;
+  readonly number: string;
+  readonly title: string;
+  readonly agency: string;
+  readonly createdBy: string;
+}
+
+export interface CaseRepository {
+  /** Throws DossierError('conflict') when the agency already has a case with that number. */
+  create(c: NewCase): Promise<CaseRecord>;
+  /** The case if `agency` may see it, else null (callers answer 404 either way). */
+  findVisible(id: string, agency: string): Promise<CaseRecord | null>;
+  listVisible(agency: string, options: { limit: number; offset: number }): Promise<CaseRecord[]>;
+}
+
+export interface NewDossier {
+  readonly id: string;
+  readonly caseId: string;
+  readonly agency: string;
+  readonly uploadedBy: string;
+  readonly filename: string;
+  readonly title: string | null;
+  readonly declaredBytes: number | null;
+}
+
+export interface SealRecord {
+  readonly merkleRoot: string;
+  readonly manifestJws: string;
+  readonly kid: string;
+  readonly sealedAt: Date;
+  readonly pageCount: number;
+}
+
+export interface DossierRepository {
+  create(d: NewDossier): Promise<DossierRecord>;
+  get(id: string): Promise<DossierRecord | null>;
+  findVisible(id: string, agency: string): Promise<DossierRecord | null>;
+  listByCase(caseId: string): Promise<DossierRecord[]>;
+  /** Ids of dossiers in a status, oldest first (crash recovery at start). */
+  idsByStatus(status: DossierStatus, limit: number): Promise<string[]>;
+  /** receiving → processing, with the finished upload's size and hash (hash may come later). */
+  markReceived(id: string, bytes: number, sha256: string | null, within?: unknown): Promise<void>;
+  setOriginal(id: string, sha256: string, mediaType: string): Promise<void>;
+  /** Pages are written in batches, idempotently: a re-run overwrites the same rows. */
+  putPages(pages: readonly PageRecord[]): Promise<void>;
+  /** Removes every page row at or after `fromIndex` (a re-run that finds fewer pages). */
+  deletePagesFrom(id: string, fromIndex: number): Promise<void>;
+  setProgress(id: string, pagesDone: number): Promise<void>;
+  seal(id: string, seal: SealRecord): Promise<void>;
+  reject(id: string, code: string, message: string): Promise<void>;
+  delete(id: string): Promise<void>;
+  listPages(id: string, options: { offset: number; limit: number }): Promise<PageRecord[]>;
+  getPage(id: string, index: number): Promise<PageRecord | null>;
+  setThumbnails(id: string, thumbs: readonly { index: number; sha256: string | null }[]): Promise<void>;
+}

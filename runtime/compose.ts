@@ -1,0 +1,133 @@
+/**
+ * The composition root: builds every part from a validated Config and hands each what it needs.
+ * `dossier serve`, `dossier worker` and the tests all start here; nothing else wires parts.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
+import { pino, type Logger } from 'pino';
+import { createTokenVerifier } from '../dossier/access/tokens.js';
+import { ingestHandler, thumbnailHandler, INGEST_JOB } from '../dossier/ingest/ingest-job.js';
+import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
+import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
+import type { PageSource } from '../dossier/pages/page-source.js';
+import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import type { Database } from '../storage/db/database.js';
+import { migrate } from '../storage/db/migrate.js';
+import { openPglite } from '../storage/db/pglite-database.js';
+import { openPostgres } from '../storage/db/postgres-database.js';
+import { SqlCaseRepository } from '../storage/db/case-repository.js';
+import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
+import { FileKeyRing } from '../storage/keys/file-keyring.js';
+import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
+import { JobRunner } from '../storage/queue/job-runner.js';
+import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
+import { TusStaging } from '../storage/uploads/tus-staging.js';
+import { createApp } from '../server/app.js';
+import { createTusServer } from '../server/tus.js';
+import type { Config } from './config.js';
+
+export interface ComposeOptions {
+  readonly logger?: Logger;
+  readonly limits?: Partial<IngestLimits>;
+  /** Page reading in a worker thread (default) or in this thread. */
+  readonly pageSource?: PageSource;
+}
+
+export type Gateway = Awaited<ReturnType<typeof compose>>;
+
+export async function openDatabase(config: Config): Promise<Database> {
+  return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
+}
+
+export async function compose(config: Config, options: ComposeOptions = {}) {
+  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
+  const db = await openDatabase(config);
+  await migrate(db);
+  const blobs = await FsBlobStore.open(config.blobs.dir);
+  const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
+  const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
+  const cases = new SqlCaseRepository(db);
+  const dossiers = new SqlDossierRepository(db);
+  const queue = new PgJobQueue(db);
+  const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
+  const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
+  const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+
+  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log };
+  const runner =
+    config.workers.mode === 'in-process'
+      ? new JobRunner(queue, [ingestHandler(ingestDeps, config.workers.ingestConcurrency), thumbnailHandler(ingestDeps, 1)], log)
+      : null;
+
+  const verify = createTokenVerifier({
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet(issuerKeys.publicJwks() as never),
+  });
+  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log });
+  const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
+  const health = async () => {
+    const checks: Record<string, string> = {};
+    checks.database = await db.query('SELECT 1').then(() => 'ok', (err: Error) => err.message);
+    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+  };
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health });
+
+  /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
+  const recover = async () => {
+    for (const id of await dossiers.idsByStatus('receiving', 10_000)) {
+      const upload = await store.getUpload(id).catch(() => null);
+      if (upload?.size !== undefined && upload.offset === upload.size) {
+        await dossiers.markReceived(id, upload.size, null);
+        log.info({ dossier: id }, 'recovered a finished upload');
+      }
+    }
+    for (const id of await dossiers.idsByStatus('processing', 10_000)) {
+      await queue.enqueue({ kind: INGEST_JOB, key: id, payload: { dossierId: id } });
+    }
+  };
+
+  let server: http.Server | null = null;
+  return {
+    config,
+    log,
+    db,
+    blobs,
+    keys,
+    issuerKeys,
+    cases,
+    dossiers,
+    queue,
+    store,
+    app,
+    ingestDeps,
+    /** Recovers, starts the workers and listens; resolves with the bound address. */
+    async start(): Promise<AddressInfo> {
+      await recover();
+      runner?.start();
+      server = http.createServer(app);
+      // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline.
+      server.requestTimeout = 0;
+      server.headersTimeout = 60_000;
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.http.port, config.http.host, resolve);
+      });
+      return server.address() as AddressInfo;
+    },
+    async stop(): Promise<void> {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        });
+      }
+      await runner?.stop();
+      await db.close();
+    },
+  };
+}

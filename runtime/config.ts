@@ -1,0 +1,138 @@
+/**
+ * The one module that reads the environment. Everything else receives a frozen Config.
+ * A bad value stops the process with a message naming the variable (see loadConfig).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const GIB = 1024 ** 3;
+
+const durationPattern = /^(\d+)\s*(s|m|h|d)$/;
+/** Parses `90s`, `15m`, `8h`, `7d` into seconds. */
+export function parseDuration(text: string): number | null {
+  const m = durationPattern.exec(text.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return n * unit;
+}
+
+const duration = z.string().transform((s, ctx) => {
+  const v = parseDuration(s);
+  if (v === null || v <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration like 90s, 15m, 8h or 7d' });
+    return z.NEVER;
+  }
+  return v;
+});
+
+const byteCount = z.string().transform((s, ctx) => {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB|TiB)?$/i.exec(s.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'expected a byte count like 1073741824 or 50GiB' });
+    return z.NEVER;
+  }
+  const unit = (m[2] ?? 'B').toLowerCase();
+  const mult = { b: 1, kib: 1024, mib: 1024 ** 2, gib: GIB, tib: 1024 ** 4 }[unit] ?? 1;
+  return Number(m[1]) * mult;
+});
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  BLOB_STORE: z.enum(['fs']).default('fs'),
+  WORKERS: z.enum(['in-process', 'none']).default('in-process'),
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  MAX_UPLOAD_BYTES: byteCount.default(50 * GIB),
+  LINK_MAX_TTL: duration.default(7 * 86400),
+  UPLOAD_EXPIRY: duration.default(7 * 86400),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  readonly http: { readonly port: number; readonly host: string };
+  readonly dataDir: string;
+  readonly database: { readonly kind: 'pglite'; readonly dir: string } | { readonly kind: 'postgres'; readonly url: string };
+  readonly blobs: { readonly kind: 'fs'; readonly dir: string };
+  readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number };
+  readonly keysDir: string;
+  readonly workers: { readonly mode: 'in-process' | 'none'; readonly ingestConcurrency: number };
+  readonly links: { readonly maxTtlSeconds: number };
+  readonly auth: {
+    /** The gateway's own issuer (tokens from `dossier token issue`) unless jwksUrl is set. */
+    readonly issuer: string;
+    readonly audience: string;
+    readonly jwksUrl: string | null;
+  };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly cores: number;
+}
+
+export const LOCAL_ISSUER = 'urn:dossier-gateway:local';
+export const DEFAULT_AUDIENCE = 'dossier-gateway';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Builds a Config from an environment-like record; throws ConfigError naming each bad variable. */
+export function configFromEnv(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.AUTH_JWKS_URL && !(e.AUTH_ISSUER && e.AUTH_AUDIENCE)) {
+    throw new ConfigError('invalid configuration:\n  AUTH_JWKS_URL: needs AUTH_ISSUER and AUTH_AUDIENCE too');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  return deepFreeze<Config>({
+    http: { port: e.PORT, host: e.HOST },
+    dataDir,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: path.join(dataDir, 'db') },
+    blobs: { kind: 'fs', dir: path.join(dataDir, 'blobs') },
+    uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY },
+    keysDir: path.join(dataDir, 'keys'),
+    workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY },
+    links: { maxTtlSeconds: e.LINK_MAX_TTL },
+    auth: {
+      issuer: e.AUTH_ISSUER ?? LOCAL_ISSUER,
+      audience: e.AUTH_AUDIENCE ?? DEFAULT_AUDIENCE,
+      jwksUrl: e.AUTH_JWKS_URL ?? null,
+    },
+    logLevel: e.LOG_LEVEL,
+    cores: os.availableParallelism(),
+  });
+}
+
+/** The process environment, read here and nowhere else. */
+export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return configFromEnv({ ...process.env, ...overrides });
+}
+
+/** Settings of the CLI client commands (upload, migrate) that are read from the environment. */
+export function clientDefaults(): { server: string; token: string | undefined } {
+  return {
+    server: process.env.DOSSIER_SERVER ?? 'http://127.0.0.1:8080',
+    token: process.env.DOSSIER_TOKEN,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../runtime/config.js';
+import { compose } from '../../runtime/compose.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway (what `npm start` runs); configuration from the environment, see README')
+    .action(async () => {
+      const config = loadConfig();
+      const gateway = await compose(config);
+      const address = await gateway.start();
+      const where = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+      gateway.log.info(
+        { listen: where, dataDir: config.dataDir, database: config.database.kind, workers: config.workers.mode, kid: gateway.keys.current().kid },
+        `dossier gateway listening on ${where}, data in ${config.dataDir}`,
+      );
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        gateway.log.info({ signal }, 'stopping');
+        gateway.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            gateway.log.error({ err }, 'stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * The `dossier` CLI. Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../runtime/config.js';
+import { registerServe } from './commands/serve.js';
+import { registerKeys } from './commands/keys.js';
+import { registerToken } from './commands/token.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
+
+const program = new Command('dossier')
+  .description('Electronic dossier gateway: resumable upload, sealed and signed pages, verifiable transfer.')
+  .showHelpAfterError()
+  .exitOverride();
+registerServe(program);
+registerKeys(program);
+registerToken(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`dossier: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

@@ -1,0 +1,52 @@
+/** The HTTP edge: routes and middleware only. Everything it uses is handed in (runtime/compose.ts). */
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Server as TusServer } from '@tus/server';
+import type { TokenVerifier } from '../dossier/access/tokens.js';
+import type { KeyRing } from '../dossier/signing/signer.js';
+import type { CaseRepository } from '../dossier/ports/repositories.js';
+import { authenticate } from './auth.js';
+import { errorBody, errorHandler } from './errors.js';
+import { requestLog } from './request-log.js';
+import { casesRouter } from './routes/cases.js';
+import { dossiersRouter, type DossierRouteDeps } from './routes/dossiers.js';
+
+export interface AppDeps extends DossierRouteDeps {
+  readonly log: Logger;
+  readonly verify: TokenVerifier;
+  readonly keys: KeyRing;
+  readonly cases: CaseRepository;
+  readonly tus: TusServer;
+  readonly health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(deps.log));
+
+  app.get('/healthz', async (_req, res) => {
+    const h = await deps.health();
+    res.status(h.ok ? 200 : 503).json(h);
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(deps.keys.publicJwks());
+  });
+
+  const auth = authenticate(deps.verify);
+  app.all(['/files', '/files/*rest'], auth, (req, res) => deps.tus.handle(req, res));
+
+  const api = express.Router();
+  api.use(auth, express.json({ limit: '1mb' }));
+  api.use(casesRouter(deps));
+  api.use(dossiersRouter(deps));
+  app.use('/api', api);
+
+  app.use((_req, res) => {
+    res.status(404).json(errorBody('not_found', 'no such route'));
+  });
+  app.use(errorHandler);
+  return app;
+}

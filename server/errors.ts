@@ -1,0 +1,65 @@
+/** The one place where error codes become HTTP statuses and the JSON error shape. */
+import type { ErrorRequestHandler, Response } from 'express';
+import { DossierError, isDossierError, type ErrorCode } from '../dossier/errors.js';
+
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  invalid_metadata: 400,
+  upload_incomplete: 409,
+  unsupported_format: 415,
+  corrupt_archive: 422,
+  corrupt_image: 422,
+  corrupt_pdf: 422,
+  encrypted_pdf: 422,
+  zip_bomb: 422,
+  unsafe_path: 422,
+  image_too_large: 422,
+  too_many_pages: 422,
+  empty_dossier: 422,
+  pdf_too_large: 413,
+  internal: 500,
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** Maps anything thrown to a status and body; internal details never reach the client. */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+  if (isDossierError(err)) return { status: STATUS_BY_CODE[err.code], body: errorBody(err.code, err.message) };
+  const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+  if (status === 400 && (err as { type?: string }).type === 'entity.parse.failed') {
+    return { status: 400, body: errorBody('bad_request', 'request body is not valid JSON') };
+  }
+  if (status === 413) return { status: 413, body: errorBody('payload_too_large', 'request body too large') };
+  return { status: 500, body: errorBody('internal', 'internal error') };
+}
+
+export function sendError(res: Response, err: unknown): void {
+  const { status, body } = toHttpError(err);
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  res.status(status).json(body);
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const { status } = toHttpError(err);
+  if (status >= 500) req.log?.error({ err }, 'request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendError(res, err);
+};
+
+export function notFound(what: string): DossierError {
+  return new DossierError('not_found', `${what} not found`);
+}

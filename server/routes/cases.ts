@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { requirePermission } from '../../dossier/access/policy.js';
+import type { CaseRecord, DossierRecord } from '../../dossier/model.js';
+import type { CaseRepository, DossierRepository } from '../../dossier/ports/repositories.js';
+import { principalOf } from '../auth.js';
+import { notFound } from '../errors.js';
+import { parseBody, parseQuery } from '../validate.js';
+import { dossierView } from './dossier-view.js';
+
+const createCase = z.object({
+  number: z.string().trim().min(1).max(100),
+  title: z.string().trim().max(500).default(''),
+});
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const caseView = (c: CaseRecord, dossiers?: DossierRecord[]) => ({
+  id: c.id,
+  number: c.number,
+  title: c.title,
+  agency: c.agency,
+  createdAt: c.createdAt.toISOString(),
+  ...(dossiers ? { dossiers: dossiers.map(dossierView) } : {}),
+});
+
+export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository }): Router {
+  const r = Router();
+  r.post('/cases', async (req, res) => {
+    const p = principalOf(req);
+    requirePermission(p, 'case:create');
+    const body = parseBody(createCase, req.body);
+    const created = await deps.cases.create({ id: randomUUID(), number: body.number, title: body.title, agency: p.agency, createdBy: p.subject });
+    req.log?.info({ case: created.id }, 'case created');
+    res.status(201).location(`/api/cases/${created.id}`).json(caseView(created));
+  });
+  r.get('/cases', async (req, res) => {
+    const p = principalOf(req);
+    requirePermission(p, 'case:read');
+    const q = parseQuery(listQuery, req.query);
+    const list = await deps.cases.listVisible(p.agency, q);
+    const withDossiers = await Promise.all(list.map(async (c) => caseView(c, await deps.dossiers.listByCase(c.id))));
+    res.json({ cases: withDossiers });
+  });
+  r.get('/cases/:id', async (req, res) => {
+    const p = principalOf(req);
+    requirePermission(p, 'case:read');
+    const c = await deps.cases.findVisible(req.params.id, p.agency);
+    if (!c) throw notFound('case');
+    res.json(caseView(c, await deps.dossiers.listByCase(c.id)));
+  });
+  return r;
+}

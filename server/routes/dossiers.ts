@@ -1,0 +1,94 @@
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { requirePermission } from '../../dossier/access/policy.js';
+import { DossierError } from '../../dossier/errors.js';
+import { inclusionProof, leafHash, merkleRoot, toProofJson } from '../../dossier/merkle.js';
+import type { DossierRecord, Principal } from '../../dossier/model.js';
+import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import { principalOf } from '../auth.js';
+import { notFound } from '../errors.js';
+import { parseQuery } from '../validate.js';
+import { dossierView, pageView } from './dossier-view.js';
+import { sendBlob } from './send-blob.js';
+
+export interface DossierRouteDeps {
+  readonly dossiers: DossierRepository;
+  readonly blobs: BlobStore;
+  /** Bytes received so far of an upload in progress. */
+  readonly uploadOffset: (id: string) => Promise<number | null>;
+}
+
+const pageQuery = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const pageNumber = z.coerce.number().int().min(1).max(10_000_000);
+
+export function dossiersRouter(deps: DossierRouteDeps): Router {
+  const r = Router();
+
+  const visible = async (p: Principal, id: string): Promise<DossierRecord> => {
+    requirePermission(p, 'dossier:read');
+    const d = await deps.dossiers.findVisible(id, p.agency);
+    if (!d) throw notFound('dossier');
+    return d;
+  };
+  const sealed = async (p: Principal, id: string): Promise<DossierRecord> => {
+    const d = await visible(p, id);
+    if (d.status !== 'sealed') throw new DossierError('conflict', `dossier is ${d.status}, not sealed`);
+    return d;
+  };
+  const page = async (d: DossierRecord, n: string) => {
+    const index = pageNumber.safeParse(n);
+    const found = index.success ? await deps.dossiers.getPage(d.id, index.data) : null;
+    if (!found) throw notFound('page');
+    return found;
+  };
+
+  r.get('/dossiers/:id', async (req, res) => {
+    const d = await visible(principalOf(req), req.params.id);
+    res.json(dossierView(d, d.status === 'receiving' ? await deps.uploadOffset(d.id) : null));
+  });
+
+  r.get('/dossiers/:id/pages', async (req, res) => {
+    const d = await visible(principalOf(req), req.params.id);
+    const q = parseQuery(pageQuery, req.query);
+    res.json((await deps.dossiers.listPages(d.id, q)).map(pageView));
+  });
+
+  r.get('/dossiers/:id/pages/:n', async (req, res) => {
+    const d = await sealed(principalOf(req), req.params.id);
+    const p = await page(d, req.params.n);
+    await sendBlob(req, res, deps.blobs, { sha256: p.sha256, size: p.size, mediaType: p.mediaType, immutable: true });
+  });
+
+  r.get('/dossiers/:id/pages/:n/thumbnail', async (req, res) => {
+    const d = await sealed(principalOf(req), req.params.id);
+    const p = await page(d, req.params.n);
+    if (!p.thumbnailSha256) throw notFound('thumbnail');
+    const size = (await deps.blobs.size(p.thumbnailSha256)) ?? 0;
+    await sendBlob(req, res, deps.blobs, { sha256: p.thumbnailSha256, size, mediaType: 'image/jpeg', immutable: true });
+  });
+
+  r.get('/dossiers/:id/pages/:n/proof', async (req, res) => {
+    const d = await sealed(principalOf(req), req.params.id);
+    const p = await page(d, req.params.n);
+    const leaves = (await deps.dossiers.listPages(d.id, { offset: 0, limit: d.pageCount ?? 0 })).map((x) => leafHash(Buffer.from(x.sha256, 'hex')));
+    const root = merkleRoot(leaves);
+    if (root.toString('hex') !== d.merkleRoot) throw new DossierError('internal', 'stored pages do not match the sealed root');
+    res.json(toProofJson({ index: p.index - 1, treeSize: leaves.length, leafHash: leaves[p.index - 1]!, proof: inclusionProof(leaves, p.index - 1), root }));
+  });
+
+  r.get('/dossiers/:id/manifest', async (req, res) => {
+    const d = await sealed(principalOf(req), req.params.id);
+    sendJws(res, d.manifestJws!);
+  });
+
+  return r;
+}
+
+function sendJws(res: Response, jws: string): void {
+  res.type('application/jose').setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+  res.send(jws);
+}

@@ -1,0 +1,58 @@
+/** Streams a blob with its hash as a strong ETag, honouring a single Range (RFC 9110 §14). */
+import { pipeline } from 'node:stream/promises';
+import type { Request, Response } from 'express';
+import type { BlobStore } from '../../dossier/ports/blob-store.js';
+
+export async function sendBlob(
+  req: Request,
+  res: Response,
+  blobs: BlobStore,
+  blob: { sha256: string; size: number; mediaType: string; immutable?: boolean; filename?: string },
+): Promise<void> {
+  const etag = `"${blob.sha256}"`;
+  res.setHeader('ETag', etag);
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Type', blob.mediaType);
+  res.setHeader('X-Content-SHA256', blob.sha256);
+  res.setHeader('Cache-Control', blob.immutable ? 'private, max-age=31536000, immutable' : 'private, no-cache');
+  if (blob.filename) res.attachment(blob.filename);
+  if (req.headers['if-none-match'] === etag) {
+    res.status(304).end();
+    return;
+  }
+  const range = parseRange(req.headers.range, blob.size, req.headers['if-range'], etag);
+  if (range === 'unsatisfiable') {
+    res.status(416).setHeader('Content-Range', `bytes */${blob.size}`).end();
+    return;
+  }
+  if (range) {
+    res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+    res.setHeader('Content-Length', range.end - range.start + 1);
+  } else {
+    res.setHeader('Content-Length', blob.size);
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await pipeline(await blobs.read(blob.sha256, range ?? undefined), res);
+}
+
+function parseRange(header: string | undefined, size: number, ifRange: string | string[] | undefined, etag: string) {
+  if (!header || (ifRange !== undefined && ifRange !== etag)) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null; // several ranges or junk: send it all
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable' as const;
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable' as const;
+  return { start, end };
+}

@@ -1,0 +1,132 @@
+/**
+ * The tus 1.0.0 endpoint at /files/. Every check happens before a byte is stored: the caller is
+ * authenticated (express middleware in front), a clerk, the metadata is complete, the case is
+ * visible to the caller's agency, and the declared length is within the limit. The upload id is
+ * the dossier id; the finished upload only enqueues the ingest (it runs before the client's answer).
+ */
+import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Server, EVENTS, type ServerOptions } from '@tus/server';
+import type { Upload } from '@tus/utils';
+import { DossierError, isDossierError } from '../dossier/errors.js';
+import { requirePermission } from '../dossier/access/policy.js';
+import type { CaseRepository, DossierRepository } from '../dossier/ports/repositories.js';
+import type { JobQueue } from '../dossier/ports/job-queue.js';
+import type { Log } from '../dossier/ports/log.js';
+import { INGEST_JOB } from '../dossier/ingest/ingest-job.js';
+import type { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
+import { errorBody, STATUS_BY_CODE } from './errors.js';
+import { principalOf } from './auth.js';
+
+export interface TusDeps {
+  readonly store: HashingFileStore;
+  readonly cases: CaseRepository;
+  readonly dossiers: DossierRepository;
+  readonly queue: JobQueue;
+  readonly maxBytes: number;
+  readonly log: Log;
+}
+
+type TusRequest = Parameters<NonNullable<ServerOptions['onUploadCreate']>>[0];
+
+const nodeRequest = (req: TusRequest): IncomingMessage => {
+  const node = (req as unknown as { runtime?: { node?: { req: IncomingMessage } } }).runtime?.node?.req;
+  if (!node) throw new DossierError('internal', 'tus request without its Node.js request');
+  return node;
+};
+
+/** tus hooks reject by throwing { status_code, body }; ours carry the JSON error shape. */
+const reject = (err: DossierError) => ({ status_code: STATUS_BY_CODE[err.code], body: JSON.stringify(errorBody(err.code, err.message)) });
+
+const TUS_ERROR_CODES: Record<number, string> = {
+  400: 'bad_request',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  410: 'not_found',
+  412: 'bad_request',
+  413: 'payload_too_large',
+  415: 'bad_request',
+  460: 'bad_request',
+};
+
+/** Error answers carry JSON: the shape every other route uses. */
+class JsonErrorTusServer extends Server {
+  override write(context: Parameters<Server['write']>[0], headers: Headers, status: number, body?: string) {
+    if (status >= 400 && body?.startsWith('{')) headers.set('Content-Type', 'application/json');
+    return super.write(context, headers, status, body);
+  }
+}
+
+export function createTusServer(deps: TusDeps): Server {
+  const server = new JsonErrorTusServer({
+    path: '/files',
+    datastore: deps.store,
+    maxSize: deps.maxBytes,
+    relativeLocation: true,
+    respectForwardedHeaders: false,
+    disableTerminationForFinishedUploads: true,
+    namingFunction: () => randomUUID(),
+    async onIncomingRequest(req, uploadId) {
+      // Only the uploader's agency may touch an upload once it exists.
+      const principal = principalOf(nodeRequest(req));
+      const d = await deps.dossiers.findVisible(uploadId, principal.agency);
+      if (!d) throw reject(new DossierError('not_found', 'upload not found'));
+      if (req.method === 'GET') throw reject(new DossierError('not_found', 'download pages through /api/dossiers'));
+    },
+    async onUploadCreate(req, upload) {
+      try {
+        const principal = principalOf(nodeRequest(req));
+        requirePermission(principal, 'dossier:upload');
+        const meta = upload.metadata ?? {};
+        const filename = meta.filename?.trim();
+        const caseId = meta.caseId?.trim();
+        if (!filename) throw new DossierError('invalid_metadata', 'Upload-Metadata must name the file (filename)');
+        if (!caseId) throw new DossierError('invalid_metadata', 'Upload-Metadata must name the case (caseId)');
+        if (filename.length > 255 || /[\u0000-\u001f/\\]/.test(filename)) {
+          throw new DossierError('invalid_metadata', 'filename must be a plain file name of at most 255 characters');
+        }
+        const theCase = await deps.cases.findVisible(caseId, principal.agency);
+        if (!theCase) throw new DossierError('not_found', `case ${caseId} not found`);
+        await deps.dossiers.create({
+          id: upload.id,
+          caseId: theCase.id,
+          agency: principal.agency,
+          uploadedBy: principal.subject,
+          filename,
+          title: meta.title?.slice(0, 500) ?? null,
+          declaredBytes: upload.size ?? null,
+        });
+        return { metadata: { ...meta, filename, caseId } };
+      } catch (err) {
+        if (isDossierError(err)) throw reject(err);
+        throw err;
+      }
+    },
+    async onUploadFinish(_req, upload) {
+      await finish(deps, upload);
+      return {};
+    },
+    onResponseError(_req, err) {
+      const tusError = 'status_code' in err ? err : null;
+      if (tusError?.body.startsWith('{')) return undefined;
+      const status = tusError?.status_code ?? 500;
+      const code = TUS_ERROR_CODES[status] ?? 'internal';
+      const message = status >= 500 ? 'upload failed' : tusError?.body.trim() || code;
+      if (status >= 500) deps.log.error({ err }, 'tus request failed');
+      return { status_code: status, body: JSON.stringify(errorBody(code, message)) };
+    },
+  });
+  server.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
+    deps.dossiers.delete(id).catch((err: unknown) => deps.log.error({ err, dossier: id }, 'could not drop a terminated upload'));
+  });
+  return server;
+}
+
+/** Marks the dossier received and enqueues its ingest in one transaction-free, idempotent pair. */
+async function finish(deps: TusDeps, upload: Upload): Promise<void> {
+  const size = upload.size ?? upload.offset;
+  const sha256 = deps.store.takeDigest(upload.id, size);
+  await deps.dossiers.markReceived(upload.id, size, sha256);
+  await deps.queue.enqueue({ kind: INGEST_JOB, key: upload.id, payload: { dossierId: upload.id } });
+}

@@ -1,0 +1,106 @@
+/**
+ * Blobs on the local filesystem under <dir>/sha256/ab/cd/<hash>. Writes go to a temp file in the
+ * same filesystem, are fsynced, then renamed: a crash leaves a whole blob or none.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { DossierError } from '../../dossier/errors.js';
+import type { BlobStore } from '../../dossier/ports/blob-store.js';
+
+const HASH = /^[0-9a-f]{64}$/;
+
+export class FsBlobStore implements BlobStore {
+  private readonly tmpDir: string;
+  private readonly made = new Set<string>();
+
+  private constructor(private readonly dir: string) {
+    this.tmpDir = path.join(dir, 'tmp');
+  }
+
+  static async open(dir: string): Promise<FsBlobStore> {
+    const store = new FsBlobStore(path.resolve(dir));
+    await fs.mkdir(store.tmpDir, { recursive: true });
+    return store;
+  }
+
+  /** The path guard: a key becomes a path only after it proves to be a hash. */
+  private resolve(sha256: string): string {
+    if (!HASH.test(sha256)) throw new DossierError('bad_request', `not a blob key: ${sha256.slice(0, 80)}`);
+    return path.join(this.dir, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  private async ensureParent(file: string): Promise<void> {
+    const parent = path.dirname(file);
+    if (this.made.has(parent)) return;
+    await fs.mkdir(parent, { recursive: true });
+    this.made.add(parent);
+  }
+
+  async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
+    const file = this.resolve(sha256);
+    if ((await this.size(sha256)) === bytes.byteLength) return;
+    const tmp = path.join(this.tmpDir, randomUUID());
+    const fh = await fs.open(tmp, 'w', 0o640);
+    try {
+      await fh.writeFile(bytes);
+      await fh.datasync();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    await this.ensureParent(file);
+    await fs.rename(tmp, file);
+  }
+
+  async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
+    const file = this.resolve(sha256);
+    const { size } = await fs.stat(localPath);
+    if ((await this.size(sha256)) === size) {
+      if (options.move) await fs.rm(localPath, { force: true });
+      return;
+    }
+    await this.ensureParent(file);
+    if (options.move) {
+      const fh = await fs.open(localPath, 'r');
+      await fh.datasync().finally(() => fh.close());
+      try {
+        await fs.rename(localPath, file);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      }
+    }
+    const tmp = path.join(this.tmpDir, randomUUID());
+    await fs.copyFile(localPath, tmp);
+    const fh = await fs.open(tmp, 'r');
+    await fh.datasync().finally(() => fh.close());
+    await fs.rename(tmp, file);
+    if (options.move) await fs.rm(localPath, { force: true });
+  }
+
+  async size(sha256: string): Promise<number | null> {
+    try {
+      return (await fs.stat(this.resolve(sha256))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async read(sha256: string, range?: { start: number; end: number }): Promise<Readable> {
+    const file = this.resolve(sha256);
+    const fh = await fs.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new DossierError('not_found', `blob ${sha256} not found`);
+      throw err;
+    });
+    return fh.createReadStream({ start: range?.start, end: range?.end });
+  }
+
+  localPath(sha256: string): string | null {
+    return this.resolve(sha256);
+  }
+}

@@ -1,0 +1,58 @@
+import type { CaseRecord } from '../../dossier/model.js';
+import type { CaseRepository, NewCase } from '../../dossier/ports/repositories.js';
+import { DossierError } from '../../dossier/errors.js';
+import type { Database } from './database.js';
+
+interface CaseRow {
+  id: string;
+  number: string;
+  title: string;
+  agency_id: string;
+  created_by: string;
+  created_at: Date;
+}
+
+const toCase = (r: CaseRow): CaseRecord => ({
+  id: r.id,
+  number: r.number,
+  title: r.title,
+  agency: r.agency_id,
+  createdBy: r.created_by,
+  createdAt: new Date(r.created_at),
+});
+
+/** Visibility of case `c` to agency `$1`: the owner. Transfers (a later migration) widen it here. */
+const VISIBLE_TO_P1 = `c.agency_id = $1`;
+
+export class SqlCaseRepository implements CaseRepository {
+  constructor(private readonly db: Database) {}
+
+  async create(c: NewCase): Promise<CaseRecord> {
+    const rows = await this.db.query<CaseRow>(
+      `INSERT INTO cases (id, number, title, agency_id, created_by) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (agency_id, number) DO NOTHING RETURNING *`,
+      [c.id, c.number, c.title, c.agency, c.createdBy],
+    );
+    if (rows.length === 0) throw new DossierError('conflict', `case number ${c.number} already exists in agency ${c.agency}`);
+    return toCase(rows[0]!);
+  }
+
+  async findVisible(id: string, agency: string): Promise<CaseRecord | null> {
+    if (!isUuid(id)) return null;
+    const rows = await this.db.query<CaseRow>(`SELECT c.* FROM cases c WHERE ${VISIBLE_TO_P1} AND c.id = $2`, [agency, id]);
+    return rows[0] ? toCase(rows[0]) : null;
+  }
+
+  async listVisible(agency: string, o: { limit: number; offset: number }): Promise<CaseRecord[]> {
+    const rows = await this.db.query<CaseRow>(
+      `SELECT c.* FROM cases c WHERE ${VISIBLE_TO_P1}
+        ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3`,
+      [agency, o.limit, o.offset],
+    );
+    return rows.map(toCase);
+  }
+}
+
+export function isUuid(s: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+}

@@ -1,0 +1,30 @@
+import fs from 'node:fs/promises';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Database, Queryable, SqlParam } from './database.js';
+
+/** int8 as a JS number: our int8 columns are byte counts and sequence numbers, far below 2^53. */
+const parsers = { [types.INT8]: (v: string) => Number(v) };
+
+export async function openPglite(dir: string): Promise<Database> {
+  await fs.mkdir(dir, { recursive: true });
+  const pg = await PGlite.create(dir, { parsers });
+  const asQueryable = (q: Pick<PGlite, 'query'>): Queryable => ({
+    async query<T>(sql: string, params?: readonly SqlParam[]) {
+      const r = await q.query<T>(sql, params as unknown[] | undefined);
+      return r.rows;
+    },
+  });
+  return {
+    kind: 'pglite',
+    ...asQueryable(pg),
+    async exec(sql) {
+      await pg.exec(sql);
+    },
+    transaction(fn) {
+      return pg.transaction((tx) => fn(asQueryable(tx)));
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * A PostgreSQL-backed job queue (the same SQL on PGlite and PostgreSQL). Claims use
+ * FOR UPDATE SKIP LOCKED so any number of worker processes can share one table; a claim is a
+ * lease that the runner renews while the job runs, and a lease that lapses (its worker died)
+ * makes the job claimable again.
+ */
+import type { Database, Queryable } from '../db/database.js';
+import type { Job, JobQueue, NewJob } from '../../dossier/ports/job-queue.js';
+
+export class PgJobQueue implements JobQueue {
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly db: Database) {}
+
+  async enqueue(job: NewJob, within?: unknown): Promise<void> {
+    const q = (within as Queryable | undefined) ?? this.db;
+    await q.query(
+      `INSERT INTO jobs (kind, key, payload, max_attempts, run_at) VALUES ($1, $2, $3, $4, coalesce($5, now()))
+       ON CONFLICT (kind, key) DO NOTHING`,
+      [job.kind, job.key, JSON.stringify(job.payload ?? {}), job.maxAttempts ?? 5, job.runAt ?? null],
+    );
+    for (const wake of this.listeners) wake();
+  }
+
+  /** In-process wake-ups so a local runner need not wait for its next poll. */
+  onEnqueue(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async claim(kind: string, workerId: string, leaseSeconds: number, limit: number): Promise<Job[]> {
+    const rows = await this.db.query<JobRow>(
+      `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
+              locked_until = now() + make_interval(secs => $2)
+        WHERE id IN (
+          SELECT id FROM jobs
+           WHERE kind = $3
+             AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
+           ORDER BY run_at, id
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED)
+        RETURNING id, kind, key, payload, attempts, max_attempts`,
+      [workerId, leaseSeconds, kind, limit],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      key: r.key,
+      payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+      attempt: r.attempts,
+      maxAttempts: r.max_attempts,
+    }));
+  }
+
+  async renew(id: number, workerId: string, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
+        WHERE id = $1 AND locked_by = $2 AND status = 'running' RETURNING id`,
+      [id, workerId, leaseSeconds],
+    );
+    return rows.length > 0;
+  }
+
+  async complete(id: number, workerId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET status = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL
+        WHERE id = $1 AND locked_by = $2`,
+      [id, workerId],
+    );
+  }
+
+  /** Schedules a retry after `delaySeconds`, or marks the job failed for good. */
+  async fail(id: number, workerId: string, error: string, retryInSeconds: number | null): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET status = CASE WHEN $4::float8 IS NULL THEN 'failed' ELSE 'queued' END,
+              run_at = CASE WHEN $4::float8 IS NULL THEN run_at ELSE now() + make_interval(secs => $4::float8) END,
+              finished_at = CASE WHEN $4::float8 IS NULL THEN now() ELSE NULL END,
+              last_error = $3, locked_by = NULL, locked_until = NULL
+        WHERE id = $1 AND locked_by = $2`,
+      [id, workerId, error.slice(0, 4000), retryInSeconds],
+    );
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+}
+
+interface JobRow {
+  id: number | string;
+  kind: string;
+  key: string;
+  payload: Record<string, unknown> | string;
+  attempts: number;
+  max_attempts: number;
+}

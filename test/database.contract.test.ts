@@ -1,0 +1,151 @@
+/** Repositories and the job queue: the same suite on PGlite and on PostgreSQL. */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { isDossierError } from '../dossier/errors.js';
+import type { Job } from '../dossier/ports/job-queue.js';
+import { migrate } from '../storage/db/migrate.js';
+import { SqlCaseRepository } from '../storage/db/case-repository.js';
+import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
+import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
+import { JobRunner } from '../storage/queue/job-runner.js';
+import { forEachEngine } from './support/databases.js';
+import { eventually } from './support/eventually.js';
+
+const silent = pino({ level: 'silent' });
+
+forEachEngine('database', (get) => {
+  before(async () => {
+    expect(await migrate(get().db)).to.deep.equal([1]);
+  });
+
+  it('applies migrations once', async () => {
+    expect(await migrate(get().db)).to.deep.equal([]);
+  });
+
+  describe('cases', () => {
+    it('creates a case visible to its agency only', async () => {
+      const cases = new SqlCaseRepository(get().db);
+      const c = await cases.create({ id: randomUUID(), number: 'A-1', title: 'Theft', agency: 'police-1', createdBy: 'u1' });
+      expect(c).to.include({ number: 'A-1', title: 'Theft', agency: 'police-1' });
+      expect(await cases.findVisible(c.id, 'police-1')).to.deep.equal(c);
+      expect(await cases.findVisible(c.id, 'proc-1')).to.equal(null);
+      expect((await cases.listVisible('police-1', { limit: 10, offset: 0 })).map((x) => x.id)).to.include(c.id);
+      expect(await cases.listVisible('proc-1', { limit: 10, offset: 0 })).to.deep.equal([]);
+    });
+
+    it('refuses a duplicate number in one agency, allows it in another', async () => {
+      const cases = new SqlCaseRepository(get().db);
+      await cases.create({ id: randomUUID(), number: 'DUP', title: '', agency: 'a', createdBy: 'u' });
+      const err = await cases.create({ id: randomUUID(), number: 'DUP', title: '', agency: 'a', createdBy: 'u' }).catch((e: unknown) => e);
+      expect(isDossierError(err) && err.code).to.equal('conflict');
+      await cases.create({ id: randomUUID(), number: 'DUP', title: '', agency: 'b', createdBy: 'u' });
+    });
+
+    it('treats a malformed id as absent', async () => {
+      expect(await new SqlCaseRepository(get().db).findVisible("x' OR 1=1 --", 'a')).to.equal(null);
+    });
+  });
+
+  describe('dossiers and pages', () => {
+    it('walks receiving → processing → sealed, pages idempotent', async () => {
+      const db = get().db;
+      const c = await new SqlCaseRepository(db).create({ id: randomUUID(), number: `N-${randomUUID()}`, title: '', agency: 'a', createdBy: 'u' });
+      const dossiers = new SqlDossierRepository(db);
+      const id = randomUUID();
+      const d = await dossiers.create({ id, caseId: c.id, agency: 'a', uploadedBy: 'u', filename: 'f.zip', title: null, declaredBytes: 10 });
+      expect(d.status).to.equal('receiving');
+      expect(await dossiers.findVisible(id, 'b')).to.equal(null);
+      await dossiers.markReceived(id, 10, 'ab'.repeat(32));
+      expect(await dossiers.get(id)).to.include({ status: 'processing', bytes: 10, sha256: 'ab'.repeat(32) });
+      const pages = Array.from({ length: 1201 }, (_, i) => ({
+        dossierId: id,
+        index: i + 1,
+        sha256: i.toString(16).padStart(64, '0'),
+        size: 1000 + i,
+        mediaType: 'image/jpeg' as const,
+        width: 10,
+        height: 20,
+        sourceName: `p${i}.jpg`,
+        signature: `sig${i}`,
+        thumbnailSha256: null,
+      }));
+      await dossiers.putPages(pages);
+      await dossiers.putPages(pages.slice(0, 600)); // a re-run writes the same rows again
+      const listed = await dossiers.listPages(id, { offset: 0, limit: 5000 });
+      expect(listed).to.have.length(1201);
+      expect(listed[1200]).to.deep.include({ index: 1201, size: 2200, sha256: pages[1200]!.sha256 });
+      await dossiers.deletePagesFrom(id, 1201);
+      expect(await dossiers.listPages(id, { offset: 0, limit: 5000 })).to.have.length(1200);
+      await dossiers.seal(id, { merkleRoot: 'cd'.repeat(32), manifestJws: 'm', kid: 'k', sealedAt: new Date(), pageCount: 1200 });
+      expect(await dossiers.get(id)).to.include({ status: 'sealed', pageCount: 1200, pagesDone: 1200, merkleRoot: 'cd'.repeat(32) });
+      await dossiers.setThumbnails(id, [{ index: 1, sha256: 'ef'.repeat(32) }, { index: 2, sha256: null }]);
+      expect((await dossiers.getPage(id, 1))?.thumbnailSha256).to.equal('ef'.repeat(32));
+      expect((await dossiers.getPage(id, 2))?.thumbnailSha256).to.equal(null);
+      expect((await dossiers.get(id))?.thumbnailsDone).to.equal(2);
+      // A sealed dossier can no longer be rejected.
+      await dossiers.reject(id, 'internal', 'late');
+      expect((await dossiers.get(id))?.status).to.equal('sealed');
+    });
+  });
+
+  describe('job queue', () => {
+    it('enqueues idempotently and hands a job to one claimer', async () => {
+      const q = new PgJobQueue(get().db);
+      const key = randomUUID();
+      await q.enqueue({ kind: 'k1', key, payload: { n: 1 } });
+      await q.enqueue({ kind: 'k1', key, payload: { n: 2 } });
+      const [a, b] = await Promise.all([q.claim('k1', 'w1', 30, 10), q.claim('k1', 'w2', 30, 10)]);
+      const all = [...a, ...b];
+      expect(all).to.have.length(1);
+      expect(all[0]).to.include({ key, attempt: 1 });
+      expect(all[0]!.payload).to.deep.equal({ n: 1 });
+      await q.complete(all[0]!.id, all[0]!.id === a[0]?.id ? 'w1' : 'w2');
+      expect(await q.claim('k1', 'w3', 30, 10)).to.deep.equal([]);
+    });
+
+    it('gives a job whose lease lapsed to another worker', async () => {
+      const q = new PgJobQueue(get().db);
+      await q.enqueue({ kind: 'k2', key: 'x' });
+      const [first] = await q.claim('k2', 'dead', 0.05, 1);
+      expect(first).to.exist;
+      await new Promise((r) => setTimeout(r, 120));
+      const [again] = await q.claim('k2', 'alive', 30, 1);
+      expect(again).to.include({ id: first!.id, attempt: 2 });
+    });
+
+    it('retries with backoff, then gives up', async () => {
+      const q = new PgJobQueue(get().db);
+      const seen: number[] = [];
+      let gaveUp = '';
+      const runner = new JobRunner(
+        q,
+        [
+          {
+            kind: 'flaky',
+            concurrency: 1,
+            async run(job: Job) {
+              seen.push(job.attempt);
+              throw new Error(`boom ${job.attempt}`);
+            },
+            async onGaveUp(_job, reason) {
+              gaveUp = reason;
+            },
+          },
+        ],
+        silent,
+        { idlePollMs: 20, backoffBaseSeconds: 0.05 },
+      );
+      await q.enqueue({ kind: 'flaky', key: 'f', maxAttempts: 3 });
+      runner.start();
+      try {
+        await eventually(async () => (gaveUp ? true : undefined), 10_000, 'give up');
+      } finally {
+        await runner.stop();
+      }
+      expect(seen).to.deep.equal([1, 2, 3]);
+      expect(gaveUp).to.equal('boom 3');
+      expect((await q.counts()).failed).to.be.at.least(1);
+    });
+  });
+});

@@ -1,0 +1,13 @@
+/**
+ * What the test suites read from the environment, in one place. CI=true makes the suites that
+ * need a system part (PostgreSQL) mandatory instead of skipped.
+ */
+export const testEnv = {
+  ci: process.env.CI === 'true',
+  /** A PostgreSQL server for the scale-out wiring's suites. */
+  postgresUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  corpusDir: process.env.CORPUS_DIR,
+  merkleVectorsDir: process.env.MERKLE_VECTORS_DIR,
+  /** Run the slow suites (1 GB upload): always in CI, otherwise on request. */
+  slow: process.env.CI === 'true' || process.env.SLOW_TESTS === '1',
+};

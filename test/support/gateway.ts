@@ -1,0 +1,61 @@
+/** An in-process gateway on port 0 with its own data directory; tokens for any principal. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { issueToken } from '../../dossier/access/tokens.js';
+import type { Role } from '../../dossier/model.js';
+import { configFromEnv } from '../../runtime/config.js';
+import { compose, type ComposeOptions, type Gateway } from '../../runtime/compose.js';
+
+export interface TestGateway {
+  url: string;
+  gateway: Gateway;
+  dataDir: string;
+  token(agency: string, role: Role | Role[], options?: { user?: string; ttlSeconds?: number }): Promise<string>;
+  api(method: string, route: string, token: string | null, body?: unknown): Promise<{ status: number; json: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(env: Record<string, string> = {}, options: ComposeOptions = {}): Promise<TestGateway> {
+  const dataDir = env.DATA_DIR ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-gw-')));
+  const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
+  const gateway = await compose(config, options);
+  const address = await gateway.start();
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    url,
+    gateway,
+    dataDir,
+    async token(agency, role, o = {}) {
+      const pair = gateway.issuerKeys.currentPair();
+      return issueToken({
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+        key: pair.privateKey,
+        kid: pair.kid,
+        subject: o.user ?? `${agency}-user`,
+        agency,
+        roles: Array.isArray(role) ? role : [role],
+        ttlSeconds: o.ttlSeconds ?? 3600,
+      });
+    },
+    async api(method, route, token, body) {
+      const headers: Record<string, string> = {};
+      if (token) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json, headers: res.headers };
+    },
+    async stop() {
+      await gateway.stop();
+      if (!env.DATA_DIR) await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
