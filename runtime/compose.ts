@@ -56,10 +56,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
   const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log };
-  const runner =
-    config.workers.mode === 'in-process'
-      ? new JobRunner(queue, [ingestHandler(ingestDeps, config.workers.ingestConcurrency), thumbnailHandler(ingestDeps, 1)], log)
-      : null;
+  const makeRunner = () => new JobRunner(queue, [ingestHandler(ingestDeps, config.workers.ingestConcurrency), thumbnailHandler(ingestDeps, 1)], log);
+  let runner: JobRunner | null = null;
 
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
@@ -106,7 +104,10 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     /** Recovers, starts the workers and listens; resolves with the bound address. */
     async start(): Promise<AddressInfo> {
       await recover();
-      runner?.start();
+      if (config.workers.mode === 'in-process') {
+        runner = makeRunner();
+        runner.start();
+      }
       server = http.createServer(app);
       // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline.
       server.requestTimeout = 0;
@@ -117,6 +118,12 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         server!.listen(config.http.port, config.http.host, resolve);
       });
       return server.address() as AddressInfo;
+    },
+    /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
+    async startWorker(): Promise<string> {
+      runner = makeRunner();
+      runner.start();
+      return runner.workerId;
     },
     async stop(): Promise<void> {
       if (server) {

@@ -7,6 +7,7 @@ import { ConfigError } from '../runtime/config.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerToken } from './commands/token.js';
+import { registerWorker } from './commands/worker.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -17,6 +18,7 @@ const program = new Command('dossier')
 registerServe(program);
 registerKeys(program);
 registerToken(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

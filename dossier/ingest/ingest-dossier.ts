@@ -53,12 +53,13 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
   try {
     const source = await locateBytes(deps, dossierId, d.sha256);
     const original = d.sha256 && d.bytes !== null ? { sha256: d.sha256, size: d.bytes } : await hashFile(source.path);
+    // Recorded first, so that even a rejected dossier names exactly what was received.
+    await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.path));
     const pages = await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path);
     if (source.staged) {
       await deps.blobs.putFile(original.sha256, source.path, { move: true });
       await deps.staging.forget(dossierId);
     }
-    await deps.dossiers.setOriginal(d.id, original.sha256, pages.sourceMediaType);
     const sealed = await sealDossier(deps, {
       dossier: d.id,
       caseId: d.caseId,
@@ -88,13 +89,9 @@ async function locateBytes(deps: IngestDeps, id: string, sha256: string | null):
   throw new DossierError('internal', `the bytes of dossier ${id} are neither staged nor stored`);
 }
 
-interface Extracted {
-  records: PageRecord[];
-  sourceMediaType: string;
-}
 
 /** Reads pages in order; hashing happens in the page source, blob writes overlap up to a bound. */
-async function extractPages(deps: IngestDeps, d: { id: string; caseId: string }, path: string): Promise<Extracted> {
+async function extractPages(deps: IngestDeps, d: { id: string; caseId: string }, path: string): Promise<{ records: PageRecord[] }> {
   const batchSize = deps.batchSize ?? 250;
   const writeConcurrency = deps.writeConcurrency ?? 8;
   const signer = deps.keys.current();
@@ -145,5 +142,5 @@ async function extractPages(deps: IngestDeps, d: { id: string; caseId: string },
   }
   await flush();
   await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
-  return { records, sourceMediaType: await sniffMediaType(path) };
+  return { records };
 }

@@ -1,0 +1,56 @@
+/** Measuring helpers for the benchmark: timed commands, a tus upload, polling a dossier. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import * as tus from 'tus-js-client';
+
+export async function timeCommand(cmd: string, args: string[]): Promise<number> {
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+  return (performance.now() - started) / 1000;
+}
+
+/** Uploads a file with tus-js-client, as a clerk's client would; resolves with the upload URL. */
+export function upload(server: string, token: string, file: string, metadata: Record<string, string>, chunkSize = Infinity): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const up: tus.Upload = new tus.Upload(fs.createReadStream(file), {
+      endpoint: `${server}/files/`,
+      chunkSize,
+      uploadSize: fs.statSync(file).size,
+      metadata,
+      headers: { Authorization: `Bearer ${token}` },
+      retryDelays: [0, 1000, 3000],
+      storeFingerprintForResuming: false,
+      onError: reject,
+      onSuccess: () => resolve(up.url!),
+    });
+    up.start();
+  });
+}
+
+export async function api<T>(server: string, token: string, method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Polls every `ms` until `done` holds; returns the seconds waited and the last value. */
+export async function pollUntil<T>(get: () => Promise<T>, done: (v: T) => boolean, ms = 50, timeoutS = 1800): Promise<{ seconds: number; value: T }> {
+  const started = performance.now();
+  for (;;) {
+    const value = await get();
+    if (done(value)) return { seconds: (performance.now() - started) / 1000, value };
+    if (performance.now() - started > timeoutS * 1000) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+export const mb = (bytes: number) => bytes / 1e6;
+export const fmt = (n: number, digits = 1) => n.toFixed(digits);

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench`: the 5,253-page dossier (ZIP of JPEG, then the same pages as one PDF) uploaded
+ * over loopback with tus-js-client to a gateway process (the compiled build, embedded default),
+ * timed from upload start to sealed and to every thumbnail, beside `cp` and `sha256sum` of the
+ * same bytes; then a 1 GB upload of random bytes against `cp`. Prints markdown tables.
+ *
+ *   npm run bench -- [--pages N] [--only zip|pdf|upload] [--keep]
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureSyntheticDossier } from './fixtures/generate.js';
+import { api, fmt, mb, pollUntil, timeCommand, upload } from './measure.js';
+import { spawnServer, tokenFor } from '../support/server-process.js';
+import { randomFileOnce } from './random-file.js';
+
+const { values: args } = parseArgs({
+  options: {
+    pages: { type: 'string', default: '5253' },
+    only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const pages = Number(args.pages);
+const cacheDir = path.resolve('.cache/bench');
+const runDir = path.resolve('.cache/bench-run');
+
+interface DossierJson {
+  id: string;
+  status: string;
+  pageCount: number | null;
+  progress: { pages: number; thumbnails: number };
+  error?: { code: string };
+}
+
+async function baseline(file: string) {
+  const copy = path.join(runDir, 'cp-target');
+  await fs.rm(copy, { force: true });
+  const cp = await timeCommand('cp', [file, copy]);
+  const sync = await timeCommand('sync', []);
+  await fs.rm(copy, { force: true });
+  const sha = await timeCommand('sha256sum', [file]);
+  return { cp, cpSync: cp + sync, sha };
+}
+
+async function freshServer(env: Record<string, string> = {}) {
+  const dataDir = path.join(runDir, `data-${Date.now()}`);
+  await fs.mkdir(dataDir, { recursive: true });
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true });
+  const token = await tokenFor(dataDir, 'police-bench', 'clerk');
+  return { server, token, dataDir };
+}
+
+async function dossierRun(label: string, file: string) {
+  const size = (await fs.stat(file)).size;
+  const base = await baseline(file);
+  const { server, token, dataDir } = await freshServer();
+  try {
+    const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-${label}-${Date.now()}` });
+    const t0 = performance.now();
+    const url = await upload(server.url, token, file, { filename: path.basename(file), caseId: c.id });
+    const uploadS = (performance.now() - t0) / 1000;
+    const id = url.split('/').pop()!;
+    const get = () => api<DossierJson>(server.url, token, 'GET', `/api/dossiers/${id}`);
+    const sealed = await pollUntil(get, (d) => d.status === 'sealed' || d.status === 'rejected');
+    if (sealed.value.status !== 'sealed') throw new Error(`${label}: ${JSON.stringify(sealed.value.error)}`);
+    const totalS = (performance.now() - t0) / 1000;
+    const thumbs = await pollUntil(get, (d) => d.progress.thumbnails >= (d.pageCount ?? 0), 250);
+    const thumbsS = (performance.now() - t0) / 1000;
+    return {
+      label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
+      thumbsAfterSealS: thumbs.seconds, rss: await server.peakRss(), base,
+    };
+  } finally {
+    await server.kill('SIGTERM');
+    if (!args.keep) await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function rawUploadRun() {
+  const size = 1024 ** 3;
+  const file = await randomFileOnce(path.join(cacheDir, 'random-1GiB.bin'), size);
+  const base = await baseline(file);
+  const { server, token, dataDir } = await freshServer({ WORKERS: 'none' });
+  try {
+    const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-RAW-${Date.now()}` });
+    const t0 = performance.now();
+    await upload(server.url, token, file, { filename: 'random.bin', caseId: c.id });
+    const uploadS = (performance.now() - t0) / 1000;
+    const chunked = performance.now();
+    await upload(server.url, token, file, { filename: 'random.bin', caseId: c.id }, 64 * 1024 * 1024);
+    const chunkedS = (performance.now() - chunked) / 1000;
+    return { size, uploadS, chunkedS, rss: await server.peakRss(), base };
+  } finally {
+    await server.kill('SIGTERM');
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  await fs.mkdir(runDir, { recursive: true });
+  console.log(`# dossier gateway benchmark — ${new Date().toISOString()}`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 1024 ** 3, 0)} GiB, node ${process.version}\n`);
+  const only = args.only;
+  if (!only || only === 'zip' || only === 'pdf') {
+    const t = performance.now();
+    const fixture = await ensureSyntheticDossier({ dir: cacheDir, pages });
+    console.log(`fixture: ${pages} pages, ${fmt(mb(fixture.totalBytes), 0)} MB of JPEG (ready in ${fmt((performance.now() - t) / 1000)} s)\n`);
+    const runs = [];
+    if (!only || only === 'zip') runs.push(await dossierRun('ZIP', fixture.zipPath));
+    if (!only || only === 'pdf') runs.push(await dossierRun('PDF', fixture.pdfPath));
+    console.log('| dossier | pages | MB | upload s | upload→sealed s | total s | MB/s | pages/s | server peak RSS MB | all thumbnails s | cp s | cp+sync s | sha256sum s | seal ÷ (cp+sha256sum) |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of runs) {
+      console.log(
+        `| ${r.label} | ${r.pageCount} | ${fmt(mb(r.size), 0)} | ${fmt(r.uploadS)} | ${fmt(r.sealS)} | ${fmt(r.totalS)} | ${fmt(mb(r.size) / r.totalS, 0)} | ${fmt(r.pageCount / r.totalS, 0)} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(r.thumbsS)} | ${fmt(r.base.cp, 2)} | ${fmt(r.base.cpSync, 2)} | ${fmt(r.base.sha, 2)} | ${fmt(r.sealS / (r.base.cp + r.base.sha), 2)} |`,
+      );
+    }
+    console.log('');
+  }
+  if (!only || only === 'upload') {
+    const r = await rawUploadRun();
+    console.log('| 1 GiB random bytes | seconds | MB/s | server peak RSS MB |');
+    console.log('|---|---|---|---|');
+    console.log(`| tus upload, one PATCH | ${fmt(r.uploadS, 2)} | ${fmt(mb(r.size) / r.uploadS, 0)} | ${fmt(mb(r.rss ?? 0), 0)} |`);
+    console.log(`| tus upload, 64 MiB chunks | ${fmt(r.chunkedS, 2)} | ${fmt(mb(r.size) / r.chunkedS, 0)} | |`);
+    console.log(`| cp | ${fmt(r.base.cp, 2)} | ${fmt(mb(r.size) / r.base.cp, 0)} | |`);
+    console.log(`| cp + sync | ${fmt(r.base.cpSync, 2)} | ${fmt(mb(r.size) / r.base.cpSync, 0)} | |`);
+    console.log(`| sha256sum | ${fmt(r.base.sha, 2)} | ${fmt(mb(r.size) / r.base.sha, 0)} | |`);
+  }
+}
+
+await main();

@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { ConfigError, configFromEnv, parseDuration } from '../runtime/config.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = configFromEnv({});
+    expect(c.http).to.deep.equal({ port: 8080, host: '127.0.0.1' });
+    expect(c.database.kind).to.equal('pglite');
+    expect(c.uploads.maxBytes).to.equal(50 * 1024 ** 3);
+    expect(c.links.maxTtlSeconds).to.equal(7 * 86400);
+    expect(c.workers.mode).to.equal('in-process');
+    expect(Object.isFrozen(c) && Object.isFrozen(c.http)).to.equal(true);
+  });
+
+  it('reads every documented variable', () => {
+    const c = configFromEnv({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/tmp/x',
+      DATABASE_URL: 'postgres://u@h/db',
+      MAX_UPLOAD_BYTES: '2GiB',
+      LINK_MAX_TTL: '12h',
+      WORKERS: 'none',
+      AUTH_JWKS_URL: 'https://idp.example/jwks',
+      AUTH_ISSUER: 'https://idp.example',
+      AUTH_AUDIENCE: 'gw',
+    });
+    expect(c.http).to.deep.equal({ port: 9000, host: '0.0.0.0' });
+    expect(c.database).to.deep.equal({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(c.blobs.dir).to.equal('/tmp/x/blobs');
+    expect(c.uploads.maxBytes).to.equal(2 * 1024 ** 3);
+    expect(c.links.maxTtlSeconds).to.equal(12 * 3600);
+    expect(c.auth).to.deep.equal({ issuer: 'https://idp.example', audience: 'gw', jwksUrl: 'https://idp.example/jwks' });
+  });
+
+  it('names each bad variable', () => {
+    const attempt = () => configFromEnv({ PORT: 'eighty', MAX_UPLOAD_BYTES: 'lots', DATABASE_URL: 'mysql://x', LINK_MAX_TTL: '7 weeks' });
+    expect(attempt).to.throw(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      for (const name of ['PORT', 'MAX_UPLOAD_BYTES', 'DATABASE_URL', 'LINK_MAX_TTL']) expect((err as Error).message).to.contain(name);
+    }
+  });
+
+  it('wants issuer and audience with an external JWKS', () => {
+    expect(() => configFromEnv({ AUTH_JWKS_URL: 'https://idp.example/jwks' })).to.throw(/AUTH_ISSUER/);
+  });
+
+  it('parses durations', () => {
+    expect([parseDuration('90s'), parseDuration('15m'), parseDuration('8h'), parseDuration('7d'), parseDuration('soon')]).to.deep.equal([90, 900, 28800, 604800, null]);
+  });
+});
