@@ -7,6 +7,7 @@ import type { KeyRing } from '../dossier/signing/signer.js';
 import type { CaseRepository } from '../dossier/ports/repositories.js';
 import { authenticate } from './auth.js';
 import { errorBody, errorHandler } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import { requestLog } from './request-log.js';
 import { casesRouter } from './routes/cases.js';
 import { dossiersRouter, type DossierRouteDeps } from './routes/dossiers.js';
@@ -29,6 +30,9 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', async (_req, res) => {
     const h = await deps.health();
     res.status(h.ok ? 200 : 503).json(h);
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
   });
   app.get('/.well-known/jwks.json', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');

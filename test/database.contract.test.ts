@@ -77,6 +77,7 @@ forEachEngine('database', (get) => {
       expect(listed[1200]).to.deep.include({ index: 1201, size: 2200, sha256: pages[1200]!.sha256 });
       await dossiers.deletePagesFrom(id, 1201);
       expect(await dossiers.listPages(id, { offset: 0, limit: 5000 })).to.have.length(1200);
+      expect(await dossiers.pageHashes(id)).to.deep.equal(pages.slice(0, 1200).map((p) => p.sha256));
       await dossiers.seal(id, { merkleRoot: 'cd'.repeat(32), manifestJws: 'm', kid: 'k', sealedAt: new Date(), pageCount: 1200 });
       expect(await dossiers.get(id)).to.include({ status: 'sealed', pageCount: 1200, pagesDone: 1200, merkleRoot: 'cd'.repeat(32) });
       await dossiers.setThumbnails(id, [{ index: 1, sha256: 'ef'.repeat(32) }, { index: 2, sha256: null }]);

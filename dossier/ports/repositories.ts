@@ -54,5 +54,7 @@ export interface DossierRepository {
   delete(id: string): Promise<void>;
   listPages(id: string, options: { offset: number; limit: number }): Promise<PageRecord[]>;
   getPage(id: string, index: number): Promise<PageRecord | null>;
+  /** Every page's SHA-256 in page order (the Merkle leaves' data). */
+  pageHashes(id: string): Promise<string[]>;
   setThumbnails(id: string, thumbs: readonly { index: number; sha256: string | null }[]): Promise<void>;
 }

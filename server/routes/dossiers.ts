@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import { DossierError } from '../../dossier/errors.js';
-import { inclusionProof, leafHash, merkleRoot, toProofJson } from '../../dossier/merkle.js';
+import { MerkleTree, leafHash, toProofJson } from '../../dossier/merkle.js';
 import type { DossierRecord, Principal } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
@@ -74,10 +74,10 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   r.get('/dossiers/:id/pages/:n/proof', async (req, res) => {
     const d = await sealed(principalOf(req), req.params.id);
     const p = await page(d, req.params.n);
-    const leaves = (await deps.dossiers.listPages(d.id, { offset: 0, limit: d.pageCount ?? 0 })).map((x) => leafHash(Buffer.from(x.sha256, 'hex')));
-    const root = merkleRoot(leaves);
-    if (root.toString('hex') !== d.merkleRoot) throw new DossierError('internal', 'stored pages do not match the sealed root');
-    res.json(toProofJson({ index: p.index - 1, treeSize: leaves.length, leafHash: leaves[p.index - 1]!, proof: inclusionProof(leaves, p.index - 1), root }));
+    const leaves = (await deps.dossiers.pageHashes(d.id)).map((h) => leafHash(Buffer.from(h, 'hex')));
+    const tree = new MerkleTree(leaves);
+    if (tree.root.toString('hex') !== d.merkleRoot) throw new DossierError('internal', 'stored pages do not match the sealed root');
+    res.json(toProofJson({ index: p.index - 1, treeSize: tree.size, leafHash: leaves[p.index - 1]!, proof: tree.inclusionProof(p.index - 1), root: tree.root }));
   });
 
   r.get('/dossiers/:id/manifest', async (req, res) => {

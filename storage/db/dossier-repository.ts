@@ -196,6 +196,12 @@ export class SqlDossierRepository implements DossierRepository {
     return rows[0] ? toPage(rows[0]) : null;
   }
 
+  async pageHashes(id: string): Promise<string[]> {
+    // One aggregated string instead of thousands of rows: row decoding dominates on PGlite.
+    const rows = await this.db.query<{ h: string | null }>(`SELECT string_agg(sha256, '' ORDER BY index) AS h FROM pages WHERE dossier_id = $1`, [id]);
+    return rows[0]?.h?.match(/.{64}/g) ?? [];
+  }
+
   /** A null sha256 records "no thumbnail can be made" (stored as '' so the page counts as done). */
   async setThumbnails(id: string, thumbs: readonly { index: number; sha256: string | null }[]): Promise<void> {
     if (thumbs.length === 0) return;

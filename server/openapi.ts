@@ -1,0 +1,84 @@
+/** GET /openapi.json: the API as built so far (OpenAPI 3.1). Extended as routes arrive. */
+const error = { $ref: '#/components/responses/Error' };
+const bearer = [{ bearer: [] }];
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const pageParam = { name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+const errors = { 401: error, 403: error, 404: error };
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'Dossier gateway', version: '0.1.0', description: 'Resumable upload, per-page hashing and signing, sealed and verifiable dossiers.' },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    responses: {
+      Error: {
+        description: 'An error with a stable code',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['error'],
+              properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+            },
+          },
+        },
+      },
+    },
+    schemas: {
+      Case: {
+        type: 'object',
+        properties: { id: { type: 'string', format: 'uuid' }, number: { type: 'string' }, title: { type: 'string' }, agency: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, dossiers: { type: 'array', items: { $ref: '#/components/schemas/Dossier' } } },
+      },
+      Dossier: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          caseId: { type: 'string' },
+          status: { enum: ['receiving', 'processing', 'sealed', 'rejected'] },
+          pageCount: { type: ['integer', 'null'] },
+          bytes: { type: ['integer', 'null'] },
+          received: { type: 'integer', description: 'bytes received so far, while receiving' },
+          sha256: { type: ['string', 'null'] },
+          merkleRoot: { type: ['string', 'null'] },
+          kid: { type: ['string', 'null'] },
+          sealedAt: { type: ['string', 'null'], format: 'date-time' },
+          progress: { type: 'object', properties: { pages: { type: 'integer' }, thumbnails: { type: 'integer' }, ocr: { type: ['integer', 'null'] } } },
+          error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+        },
+      },
+      Page: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' }, sha256: { type: 'string' }, size: { type: 'integer' }, mediaType: { type: 'string' },
+          width: { type: ['integer', 'null'] }, height: { type: ['integer', 'null'] }, source: { type: 'string' },
+          signature: { type: 'string', description: 'JWS compact (EdDSA) over the page statement' }, thumbnail: { type: 'boolean' },
+        },
+      },
+      Proof: {
+        type: 'object',
+        properties: { index: { type: 'integer', description: '0-based leaf index (page n − 1)' }, treeSize: { type: 'integer' }, leafHash: { type: 'string' }, path: { type: 'array', items: { type: 'string' } }, root: { type: 'string' } },
+      },
+    },
+  },
+  paths: {
+    '/healthz': { get: { summary: 'liveness and database check', responses: { 200: { description: 'ok' }, 503: { description: 'unhealthy' } } } },
+    '/.well-known/jwks.json': { get: { summary: 'current and retired public signing keys', responses: { 200: { description: 'JWKS' } } } },
+    '/files/': { post: { summary: 'tus 1.0.0 creation (Upload-Metadata: filename, caseId, title?, filetype?); also creation-with-upload', security: bearer, responses: { 201: { description: 'created' }, 400: error, 413: error, ...errors } } },
+    '/files/{id}': {
+      head: { summary: 'tus offset', security: bearer, parameters: [idParam], responses: { 200: { description: 'Upload-Offset' }, ...errors } },
+      patch: { summary: 'tus append', security: bearer, parameters: [idParam], responses: { 204: { description: 'appended' }, 409: error, ...errors } },
+      delete: { summary: 'tus termination of an unfinished upload', security: bearer, parameters: [idParam], responses: { 204: { description: 'terminated' }, ...errors } },
+    },
+    '/api/cases': {
+      post: { summary: 'create a case owned by the caller’s agency', security: bearer, responses: { 201: { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } } }, 400: error, 409: error, ...errors } },
+      get: { summary: 'cases visible to the caller, with their dossiers', security: bearer, responses: { 200: { description: 'cases' }, ...errors } },
+    },
+    '/api/cases/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'case' }, ...errors } } },
+    '/api/dossiers/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'dossier', content: { 'application/json': { schema: { $ref: '#/components/schemas/Dossier' } } } }, ...errors } } },
+    '/api/dossiers/{id}/pages': { get: { security: bearer, parameters: [idParam, { name: 'offset', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }], responses: { 200: { description: 'pages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Page' } } } } }, ...errors } } },
+    '/api/dossiers/{id}/pages/{n}': { get: { summary: 'the page’s stored bytes (Range supported)', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'bytes' }, 206: { description: 'range' }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/pages/{n}/thumbnail': { get: { security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'JPEG' }, ...errors } } },
+    '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
+  },
+} as const;
