@@ -68,7 +68,8 @@ export function createTusServer(deps: TusDeps): Server {
     disableTerminationForFinishedUploads: true,
     namingFunction: () => randomUUID(),
     async onIncomingRequest(req, uploadId) {
-      // Only the uploader's agency may touch an upload once it exists.
+      // Creation is checked in onUploadCreate; after that only the uploader's agency may touch it.
+      if (req.method === 'POST') return;
       const principal = principalOf(nodeRequest(req));
       const d = await deps.dossiers.findVisible(uploadId, principal.agency);
       if (!d) throw reject(new DossierError('not_found', 'upload not found'));

@@ -64,7 +64,9 @@ describe('crash during upload', function () {
       const res = await fetch(`${server!.url}/api/dossiers/${idFromUrl(url)}`, { headers: { authorization: `Bearer ${clerk}` } });
       const body = (await res.json()) as { status: string; sha256: string; bytes: number; error?: { code: string } };
       return body.status === 'rejected' ? body : undefined;
-    }, 30_000, 'ingest outcome');
+    }, 30_000, 'ingest outcome').catch((err: Error) => {
+      throw new Error(`${err.message}\n${server!.output()}`);
+    });
     expect(d).to.include({ bytes: file.size, sha256: file.sha256 });
     expect(d.error?.code).to.equal('unsupported_format');
   });

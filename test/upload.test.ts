@@ -138,6 +138,27 @@ describe('upload (tus)', function () {
     expect((await gw.api('GET', `/api/dossiers/${idFromUrl(url)}`, other)).status).to.equal(404);
   });
 
+  it('keeps an upload whole under concurrent PATCHes (the locker)', async () => {
+    const size = 4 * 1024 * 1024;
+    const headers = { authorization: `Bearer ${clerk}`, 'tus-resumable': '1.0.0' };
+    const meta = `filename ${Buffer.from('race.bin').toString('base64')},caseId ${Buffer.from(caseId).toString('base64')}`;
+    const created = await fetch(`${gw.url}/files/`, { method: 'POST', headers: { ...headers, 'upload-length': String(size), 'upload-metadata': meta } });
+    expect(created.status).to.equal(201);
+    const url = new URL(created.headers.get('location')!, gw.url).href;
+    const bodies = [Buffer.alloc(size, 0xaa), Buffer.alloc(size, 0x55)];
+    const patch = (body: Buffer) =>
+      fetch(url, { method: 'PATCH', headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body }).then((r) => r.status, () => 0);
+    const statuses = await Promise.all(bodies.map(patch));
+    expect(statuses.some((s) => s === 204)).to.equal(true);
+    const head = await fetch(url, { method: 'HEAD', headers });
+    const offset = Number(head.headers.get('upload-offset'));
+    const stored = await fs.readFile(`${gw.gateway.config.uploads.dir}/${idFromUrl(url)}`);
+    expect(stored.length).to.equal(offset);
+    // Whatever won, the bytes are one body's, never an interleaving of both.
+    const first = stored[0];
+    expect(stored.every((b) => b === first)).to.equal(true);
+  });
+
   it('terminates an unfinished upload: bytes and dossier gone', async () => {
     const first = tusUpload(gw.url, Buffer.alloc(3 * 1024 * 1024, 2), { token: clerk, metadata: { filename: 't.bin', caseId }, chunkSize: 1024 * 1024 });
     first.done.catch(() => {});

@@ -8,14 +8,22 @@ import { DossierError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { HashedPage, PageSource } from './page-source.js';
 import type { WorkerMessage } from './page-worker.js';
 
-// The worker file sits beside this one: .ts under tsx (tests, bench), .js when compiled.
-const workerUrl = new URL(`./page-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+// The worker file sits beside this one: .js when compiled; .ts when run from source through tsx
+// (tests, bench), where the worker thread must register tsx itself before importing it.
+const fromSource = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(`./page-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+
+function startWorker(workerData: unknown): Worker {
+  if (!fromSource) return new Worker(workerUrl, { workerData });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 export function workerPageSource(options: { window?: number } = {}): PageSource {
   const window = options.window ?? 16;
   return (path, limits) => ({
     [Symbol.asyncIterator]() {
-      const worker = new Worker(workerUrl, { workerData: { path, limits, window } });
+      const worker = startWorker({ path, limits, window });
       const queue: WorkerMessage[] = [];
       let waiting: (() => void) | null = null;
       let exited = false;
