@@ -8,7 +8,7 @@ import yazl from 'yazl';
 /** A distinct small "scan": a gradient with a page-specific band, as JPEG. */
 export async function jpegPage(seed: number, width = 160, height = 220): Promise<Buffer> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
-    <rect width="100%" height="100%" fill="rgb(${(seed * 37) % 256},${(seed * 91) % 256},200)"/>
+    <rect width="100%" height="100%" fill="rgb(${180 + ((seed * 37) % 76)},${180 + ((seed * 91) % 76)},230)"/>
     <rect x="10" y="${10 + (seed % 150)}" width="${40 + (seed % 100)}" height="20" fill="black"/>
     <text x="10" y="200" font-size="18" font-family="sans-serif">page ${seed}</text></svg>`;
   return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
