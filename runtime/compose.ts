@@ -56,7 +56,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
   const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log };
-  const makeRunner = () => new JobRunner(queue, [ingestHandler(ingestDeps, config.workers.ingestConcurrency), thumbnailHandler(ingestDeps, 1)], log);
+  const makeRunner = () => new JobRunner(queue, [ingestHandler(ingestDeps, config.workers.ingestConcurrency), thumbnailHandler(ingestDeps, Math.max(1, config.cores))], log);
   let runner: JobRunner | null = null;
 
   const verify = createTokenVerifier({

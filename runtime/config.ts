@@ -8,6 +8,12 @@ import { z } from 'zod';
 
 const GIB = 1024 ** 3;
 
+// libuv's pool (4 threads by default) serves fs reads, writes, fsyncs, zlib and async crypto for
+// every thread of the process. Page blobs are fsynced eight at a time; with four threads those
+// fsyncs starve the page reader's reads. Set before the pool first starts, hence at import time;
+// an operator's own UV_THREADPOOL_SIZE wins.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const durationPattern = /^(\d+)\s*(s|m|h|d)$/;
 /** Parses `90s`, `15m`, `8h`, `7d` into seconds. */
 export function parseDuration(text: string): number | null {

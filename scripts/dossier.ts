@@ -2,8 +2,9 @@
 /**
  * The `dossier` CLI. Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed.
  */
-import { Command, CommanderError } from 'commander';
+// First: the configuration module sizes libuv's thread pool before anything uses it.
 import { ConfigError } from '../runtime/config.js';
+import { Command, CommanderError } from 'commander';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerToken } from './commands/token.js';

@@ -36,7 +36,7 @@ export async function makeThumbnails(
 async function thumbnail(blobs: BlobStore, pageSha256: string): Promise<string | null> {
   const bytes = await buffer(await blobs.read(pageSha256));
   try {
-    const out = await sharp(bytes, { failOn: 'none' })
+    const out = await sharp(bytes, { failOn: 'none', sequentialRead: true })
       .rotate()
       .resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true })
       .jpeg({ quality: 70, mozjpeg: false })

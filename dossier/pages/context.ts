@@ -3,6 +3,7 @@
  * total apply to the dossier as a whole, across nested archives, so they are counted here rather
  * than per reader.
  */
+import fs from 'node:fs/promises';
 import { DossierError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from './types.js';
 
@@ -21,8 +22,13 @@ export function newContext(limits: IngestLimits): ReadContext {
   return { limits, pages: 0, inflated: 0 };
 }
 
-/** How a clerk reads the origin of a problem: the upload itself, or an entry in it. */
+/**
+ * How a clerk reads the origin of a problem: the upload itself, a file in the archive, or a page
+ * of either (`vol1/scan.pdf#3`, `#3`).
+ */
 export function where(name: string): string {
+  const page = /^(.*)#(\d+)$/.exec(name);
+  if (page) return `Page ${page[2]} of ${page[1] === '' ? 'the uploaded file' : `the file "${page[1]}" in the archive`}`;
   return name === '' ? 'The uploaded file' : `The file "${name}" in the archive`;
 }
 
@@ -30,16 +36,38 @@ export function reject(code: ErrorCode, name: string, message: string, details: 
   return new DossierError(code, `${where(name)} ${message}`, name === '' ? details : { entry: name, ...details });
 }
 
-/** Fails early when `more` pages are announced that would take the dossier past maxPages. */
-export function expectPages(ctx: ReadContext, more: number, name: string): void {
-  if (ctx.pages + more > ctx.limits.maxPages) {
-    throw reject('too_many_pages', name, `would take the dossier past the limit of ${ctx.limits.maxPages} pages.`, {
-      limit: ctx.limits.maxPages,
-    });
+/** Fails early when `more` pages (`atLeast` that many) would take the dossier past maxPages. */
+export function expectPages(ctx: ReadContext, more: number, name: string, atLeast = false): void {
+  const { maxPages } = ctx.limits;
+  if (ctx.pages + more > maxPages) {
+    const count = `${atLeast ? 'at least ' : ''}${more} page${more === 1 ? '' : 's'}`;
+    throw reject('too_many_pages', name, `has ${count}, which takes the dossier past the ${maxPages} pages it may have.`, { limit: maxPages });
   }
 }
 
 /** The source name of page `n` (1-based) of a multi-page file: `vol1/scan.pdf#3`, or `#3` at the top. */
 export function pageName(name: string, n: number): string {
   return `${name}#${n}`;
+}
+
+/**
+ * The whole input as one Buffer. fs.readFile refuses files over 2 GiB, but a page (or a PDF up
+ * to maxPdfBytes) may be larger, so the file is read in chunks into one allocation.
+ */
+export async function inputBytes(input: PageInput): Promise<Buffer> {
+  if (typeof input !== 'string') return input;
+  const file = await fs.open(input, 'r');
+  try {
+    const { size } = await file.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await file.read(bytes, filled, Math.min(size - filled, 1 << 30), filled);
+      if (bytesRead === 0) break; // the file shrank while being read
+      filled += bytesRead;
+    }
+    return filled === size ? bytes : bytes.subarray(0, filled);
+  } finally {
+    await file.close();
+  }
 }

@@ -1,12 +1,14 @@
 /**
  * A single image (JPEG, PNG, WebP, JPEG 2000) is one page, stored byte-identical: a scanner's
  * JPEG stays exactly what the clerk sent, so its hash can be checked against the clerk's copy.
- * Only the header is read (size and pixel-flood check); nothing is decoded here.
+ * Only the header is read (size and pixel-flood check); nothing is decoded here. The size comes
+ * from our own header parsers (image-header.ts: sharp costs too much per page for ZIPs of
+ * thousands of scans); a header they do not understand goes to sharp, and if libvips cannot
+ * read it either the image is rejected as damaged.
  */
-import fs from 'node:fs/promises';
 import sharp from 'sharp';
-import { reject, type PageInput, type ReadContext } from './context.js';
-import { jp2Size, type ImageSize } from './jp2-header.js';
+import { inputBytes, reject, type PageInput, type ReadContext } from './context.js';
+import { headerSize, type ImageSize } from './image-header.js';
 import type { ExtractedPage, IngestLimits, PageMediaType } from './types.js';
 
 export type SingleImageFormat = 'jpeg' | 'png' | 'webp' | 'jp2';
@@ -24,12 +26,13 @@ export async function* imagePages(
   name: string,
   ctx: ReadContext,
 ): AsyncGenerator<ExtractedPage> {
-  const bytes = typeof input === 'string' ? await fs.readFile(input) : input;
+  const bytes = await inputBytes(input);
   yield await imagePage(bytes, format, name, ctx.limits);
 }
 
 export async function imagePage(bytes: Buffer, format: SingleImageFormat, name: string, limits: IngestLimits): Promise<ExtractedPage> {
-  const size = format === 'jp2' ? jp2Size(bytes) : await headerSize(bytes);
+  // The bundled libvips has no JPEG 2000 support: for JP2 our parser is the only judge.
+  const size = headerSize(format, bytes) ?? (format === 'jp2' ? null : await sharpSize(bytes));
   if (!size) throw reject('corrupt_image', name, 'is damaged or not a readable image.', { format });
   checkPixels(size, name, limits);
   return {
@@ -53,7 +56,7 @@ export function checkPixels(size: ImageSize, name: string, limits: IngestLimits)
   }
 }
 
-async function headerSize(bytes: Buffer): Promise<ImageSize | null> {
+async function sharpSize(bytes: Buffer): Promise<ImageSize | null> {
   try {
     const { width, height } = await sharp(bytes).metadata();
     return width > 0 && height > 0 ? { width, height } : null;

@@ -47,7 +47,7 @@ async function baseline(file: string) {
 async function freshServer(env: Record<string, string> = {}) {
   const dataDir = path.join(runDir, `data-${Date.now()}`);
   await fs.mkdir(dataDir, { recursive: true });
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true });
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true });
   const token = await tokenFor(dataDir, 'police-bench', 'clerk');
   return { server, token, dataDir };
 }
@@ -68,7 +68,10 @@ async function dossierRun(label: string, file: string) {
     const totalS = (performance.now() - t0) / 1000;
     const thumbs = await pollUntil(get, (d) => d.progress.thumbnails >= (d.pageCount ?? 0), 250);
     const thumbsS = (performance.now() - t0) / 1000;
+    const sealedLine = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
+    const phases = sealedLine ? (JSON.parse(sealedLine).phases as Record<string, number>) : {};
     return {
+      phases,
       label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
       thumbsAfterSealS: thumbs.seconds, rss: await server.peakRss(), base,
     };
@@ -117,6 +120,10 @@ async function main() {
         `| ${r.label} | ${r.pageCount} | ${fmt(mb(r.size), 0)} | ${fmt(r.uploadS)} | ${fmt(r.sealS)} | ${fmt(r.totalS)} | ${fmt(mb(r.size) / r.totalS, 0)} | ${fmt(r.pageCount / r.totalS, 0)} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(r.thumbsS)} | ${fmt(r.base.cp, 2)} | ${fmt(r.base.cpSync, 2)} | ${fmt(r.base.sha, 2)} | ${fmt(r.sealS / (r.base.cp + r.base.sha), 2)} |`,
       );
     }
+    console.log('');
+    console.log('| dossier | ingest phases (ms) |');
+    console.log('|---|---|');
+    for (const r of runs) console.log(`| ${r.label} | ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
     console.log('');
   }
   if (!only || only === 'upload') {

@@ -26,6 +26,15 @@ export class TusStaging implements StagingArea {
     }
   }
 
+  async flush(id: string): Promise<void> {
+    const fh = await fs.open(this.file(id), 'r');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
   async quarantine(id: string): Promise<void> {
     await fs.mkdir(this.quarantineDir, { recursive: true });
     await fs.rename(this.file(id), path.join(this.quarantineDir, id)).catch(ignoreMissing);

@@ -1,0 +1,48 @@
+/**
+ * Positioned reads from a file on disk or from bytes in memory, so that TIFF directories and
+ * stored ZIP entries are read with one call each, straight into their own buffer.
+ */
+import fs from 'node:fs/promises';
+import type { PageInput } from './context.js';
+
+export interface RandomAccess {
+  /** Up to `length` bytes at `position`, fewer at the end; always a buffer of its own. */
+  readAt(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** fs reads are limited to 2 GiB - 1 bytes per call. */
+const MAX_READ = 1 << 30;
+
+export async function openRandomAccess(input: PageInput): Promise<RandomAccess> {
+  if (typeof input !== 'string') {
+    return {
+      readAt: async (position, length) => Buffer.from(input.subarray(position, position + length)),
+      close: async () => {},
+    };
+  }
+  const file = await fs.open(input, 'r');
+  return {
+    async readAt(position, length) {
+      const bytes = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await file.read(bytes, filled, Math.min(length - filled, MAX_READ), position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? bytes : bytes.subarray(0, filled);
+    },
+    close: () => file.close(),
+  };
+}
+
+/** Runs `use` with random access to `input`, closing the file afterwards whatever happens. */
+export async function withRandomAccess<T>(input: PageInput, use: (access: RandomAccess) => Promise<T>): Promise<T> {
+  const access = await openRandomAccess(input);
+  try {
+    return await use(access);
+  } finally {
+    await access.close();
+  }
+}
