@@ -34,6 +34,19 @@ describe('PDF', () => {
     expect(single.getPage(0).node.Resources()!.toString()).to.include('/XObject');
   });
 
+  it('writes exactly what pdf-lib itself would write for a page (the faster stream copy changes no byte)', async () => {
+    const source = await pdf(3, { images: true });
+    const pages = await readAll(await write(dir, 'same.pdf', source));
+    const reference = await PDFDocument.load(source);
+    for (const [i, page] of pages.entries()) {
+      const single = await PDFDocument.create({ updateMetadata: false });
+      const [copy] = await single.copyPages(reference, [i]);
+      single.addPage(copy!);
+      const expected = Buffer.from(await single.save({ useObjectStreams: false, addDefaultPage: false }));
+      expect(page.bytes.equals(expected), `page ${i + 1}`).to.equal(true);
+    }
+  });
+
   it('a link to another page does not drag that page (and the whole document) along', async () => {
     const source = await linkedPdf();
     const [first, , last] = await readAll(await write(dir, 'linked.pdf', source));

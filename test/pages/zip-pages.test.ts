@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
@@ -49,6 +50,19 @@ describe('ZIP', () => {
     ]);
     const pages = await readAll(await write(dir, 'zip64.zip', archive));
     expect(pages.map((p) => sha256(p.bytes))).to.deep.equal([sha256(a), sha256(b), sha256(a)]);
+  });
+
+  it('entries over 16 MiB: a page is read whole (stored or deflated), anything else only by its head', async () => {
+    const big = Buffer.concat([await jpeg(1, 50, 50), randomBytes(17 * 1024 * 1024)]); // data after EOI
+    const archive = await zip([
+      { name: 'a-stored.jpg', data: big },
+      { name: 'b-deflated.jpg', data: big, compress: true },
+      { name: 'c-video.bin', data: randomBytes(17 * 1024 * 1024) },
+      { name: 'd-video.bin', data: randomBytes(17 * 1024 * 1024), compress: true },
+    ]);
+    const pages = await readAll(await write(dir, 'big.zip', archive));
+    expect(pages.map((p) => p.sourceName)).to.deep.equal(['a-stored.jpg', 'b-deflated.jpg']);
+    for (const page of pages) expect(sha256(page.bytes)).to.equal(sha256(big));
   });
 
   it('flattens PDFs, TIFFs and nested ZIPs into pages, in place', async () => {
