@@ -4,7 +4,8 @@
  * visible to the caller's agency, and the declared length is within the limit. The upload id is
  * the dossier id; the finished upload only enqueues the ingest (it runs before the client's answer).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { randomUUID } from 'node:crypto';
 import { Server, EVENTS, type ServerOptions } from '@tus/server';
 import type { Upload } from '@tus/utils';
@@ -17,6 +18,7 @@ import { INGEST_JOB } from '../dossier/ingest/ingest-job.js';
 import type { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { errorBody, STATUS_BY_CODE } from './errors.js';
 import { principalOf } from './auth.js';
+import { backpressuredBody } from './request-body.js';
 
 export interface TusDeps {
   readonly store: HashingFileStore;
@@ -50,8 +52,21 @@ const TUS_ERROR_CODES: Record<number, string> = {
   460: 'bad_request',
 };
 
-/** Error answers carry JSON: the shape every other route uses. */
+/**
+ * @tus/server with two edge adjustments: error answers carry JSON (the shape every other route
+ * uses), and request bodies stream with byte-counted backpressure (request-body.ts).
+ */
 class JsonErrorTusServer extends Server {
+  override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = new NodeRequest({ req, res });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      Object.defineProperty(request, 'body', { value: backpressuredBody(req), configurable: true });
+    }
+    // Server.handle does exactly this with srvx's own body; `handler` is private only to the type checker.
+    const response = await (this as unknown as { handler(r: InstanceType<typeof NodeRequest>): Promise<Response> }).handler(request);
+    return sendNodeResponse(res, response);
+  }
+
   override write(context: Parameters<Server['write']>[0], headers: Headers, status: number, body?: string) {
     if (status >= 400 && body?.startsWith('{')) headers.set('Content-Type', 'application/json');
     return super.write(context, headers, status, body);
