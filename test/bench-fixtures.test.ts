@@ -64,6 +64,17 @@ describe('bench fixtures: synthetic page text', () => {
   it('keeps lines short enough to fit the page', () => {
     for (let i = 1; i <= 300; i++) for (const line of pageText(i)) expect(line.length, `page ${i}`).to.be.at.most(80);
   });
+
+  it('fits the page with the most lines without clipping (renderPage throws if text would be cut)', async function () {
+    this.timeout(60_000);
+    let longest = 1, most = 0;
+    for (let i = 1; i <= 5253; i++) {
+      const n = pageText(i).length;
+      if (n > most) [longest, most] = [i, n];
+    }
+    const jpeg = await renderPage(longest);
+    expect(jpegInfo(jpeg)).to.deep.equal({ width: 1240, height: 1754, components: 1 });
+  });
 });
 
 describe('bench fixtures: generated dossier @slow', function () {

@@ -26,7 +26,8 @@ const PAGE_EXTENSIONS: Record<string, PlannedEntry['pageLike']> = {
 export async function openArchive(input: PageInput, name: string): Promise<ZipFile> {
   let zip: ZipFile;
   try {
-    zip = await (typeof input === 'string' ? yauzl.openPromise(input, OPTIONS) : yauzl.fromBufferPromise(input, OPTIONS));
+    // A copy each time: yauzl writes defaults into the options object it is given.
+    zip = await (typeof input === 'string' ? yauzl.openPromise(input, { ...OPTIONS }) : yauzl.fromBufferPromise(input, { ...OPTIONS }));
   } catch (err) {
     if (isFileSystemError(err)) throw err; // the upload could not be opened: not the clerk's fault
     throw reject('corrupt_archive', name, 'is not a readable ZIP archive: it is damaged or incomplete.', { reason: message(err) });
@@ -147,7 +148,8 @@ function isJunk(path: string, segments: string[]): boolean {
   return JUNK_FILES.has(segments[segments.length - 1]!.toLowerCase());
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+// A fixed locale: the page order must not depend on the server it runs on (re-runs give the same root).
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
 /**
  * Natural order, segment by segment: `2.jpg` before `10.jpg`, and a folder is a volume, so all of

@@ -2,11 +2,11 @@
  * ZIP and ZIP64: the central directory is read and checked first (zip-entries.ts), then entries
  * are read in dossier order with a bounded read-ahead, each one's format found from its content.
  * Sizes in the headers are not trusted: real inflated bytes are counted against the limits while
- * reading, and every entry's CRC-32 is verified (yauzl does not).
+ * reading, and every entry's CRC-32 is verified (yauzl would not).
  */
 import zlib from 'node:zlib';
-import type { Readable } from 'node:stream';
-import type { Entry, ZipFile } from 'yauzl';
+import { pipeline, Readable } from 'node:stream';
+import type { Entry } from 'yauzl';
 import { DossierError } from '../errors.js';
 import { reject, type PageInput, type ReadContext } from './context.js';
 import { detectFormat, HEAD_BYTES, type PageFormat } from './detect.js';
@@ -34,20 +34,28 @@ const READ_AHEAD_ENTRIES = 4;
 const READ_AHEAD_BYTES = 64 * 1024 * 1024;
 /** Stored entries up to this size are read whole at once; larger ones head first. */
 const EAGER_BYTES = 16 * 1024 * 1024;
+const SLICE_BYTES = 4 * 1024 * 1024;
+const INFLATE_CHUNK = 256 * 1024;
 
 /** `level` is 1 for the uploaded archive, 2 for an archive inside it, and so on. */
 export async function* zipPages(input: PageInput, name: string, ctx: ReadContext, level: number, pagesOf: PagesOf): AsyncGenerator<ExtractedPage> {
   if (level > ctx.limits.maxDepth) {
     throw reject('zip_bomb', name, `is an archive nested more than ${ctx.limits.maxDepth} levels deep inside other archives.`);
   }
+  // yauzl reads and checks the central directory; the entries' data is read with our own
+  // positioned reads (see readStored and inflate), so its file is closed again straight away.
   const zip = await openArchive(input, name);
-  let access: RandomAccess | null = null;
+  let entries: PlannedEntry[];
   try {
-    const entries = await planEntries(zip, name, ctx, level);
-    const names = entries.map((e) => (name === '' ? e.path : `${name}/${e.path}`));
-    const files = (access = await openRandomAccess(input));
+    entries = await planEntries(zip, name, ctx, level);
+  } finally {
+    await closeArchive(zip, typeof input === 'string');
+  }
+  const names = entries.map((e) => (name === '' ? e.path : `${name}/${e.path}`));
+  const access = await openRandomAccess(input);
+  try {
     let index = 0;
-    const reads = readAhead(entries.length, (i) => readEntry(zip, files, entries[i]!, names[i]!, ctx), {
+    const reads = readAhead(entries.length, (i) => readEntry(zip.fileSize, access, entries[i]!, names[i]!, ctx), {
       window: READ_AHEAD_ENTRIES,
       budget: READ_AHEAD_BYTES,
       sizeOf: (i) => entries[i]!.entry.uncompressedSize,
@@ -62,8 +70,7 @@ export async function* zipPages(input: PageInput, name: string, ctx: ReadContext
       yield* pagesOf(data.bytes, data.format, entryName, ctx, level);
     }
   } finally {
-    await access?.close();
-    await closeArchive(zip, typeof input === 'string');
+    await access.close();
   }
 }
 
@@ -78,31 +85,61 @@ function notWhatItsNameSays(planned: PlannedEntry, entryName: string): DossierEr
   }
 }
 
-function readEntry(zip: ZipFile, access: RandomAccess, planned: PlannedEntry, entryName: string, ctx: ReadContext): Task<EntryData> {
-  if (planned.entry.compressionMethod === 0) return { result: readStored(zip, access, planned.entry, entryName, ctx) };
-  let stream: Readable | null = null;
+function readEntry(zipSize: number, access: RandomAccess, planned: PlannedEntry, entryName: string, ctx: ReadContext): Task<EntryData> {
+  const { entry } = planned;
+  if (entry.compressionMethod === 0) return { result: readStored(zipSize, access, entry, entryName, ctx) };
+  let output: Readable | null = null;
   let cancelled = false;
   const result = (async () => {
-    let opened: Readable;
+    const inflating = await inflate(access, await dataStart(zipSize, access, entry, entryName), entry.compressedSize, entryName);
+    output = inflating.output;
+    if (cancelled) output.destroy(); // collect then fails at once; the finally below cleans up
     try {
-      opened = await zip.openReadStreamPromise(planned.entry);
-    } catch (err) {
-      throw unpackError(err, entryName);
+      return await collect(inflating.output, entry, entryName, ctx);
+    } finally {
+      inflating.output.destroy(); // no-op when it ended; stops reading when it did not
+      await inflating.closed;
     }
-    if (cancelled) {
-      opened.destroy();
-      throw new Error('cancelled');
-    }
-    stream = opened;
-    return collect(opened, planned.entry, entryName, ctx);
   })();
   return {
     result,
     cancel: () => {
       cancelled = true;
-      stream?.destroy();
+      output?.destroy();
     },
   };
+}
+
+/**
+ * Deflated data inflated in 256 KiB chunks: a third of the CPU of yauzl's stream (16 KiB reads,
+ * 16 KiB chunks). Up to 4 MiB compressed (any scanned page) it is read in one go, which costs
+ * 30 % less CPU than piping; larger data is read in 4 MiB slices as the output is consumed.
+ * yauzl's streams are not used at all: destroying one while another read is queued on the same
+ * file crashes the process (TypeError in its fd-slicer), and this reader stops streams early.
+ * `closed` settles once nothing reads the file any more.
+ */
+async function inflate(access: RandomAccess, start: number, length: number, entryName: string): Promise<{ output: Readable; closed: Promise<void> }> {
+  if (length <= SLICE_BYTES) {
+    const compressed = await access.readAt(start, length);
+    if (compressed.length !== length) throw truncated(entryName);
+    const inflater = zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK });
+    inflater.end(compressed);
+    return { output: inflater, closed: Promise.resolve() };
+  }
+  async function* slices(): AsyncGenerator<Buffer> {
+    for (let at = 0; at < length; at += SLICE_BYTES) {
+      const slice = await access.readAt(start + at, Math.min(SLICE_BYTES, length - at));
+      if (slice.length === 0) throw truncated(entryName);
+      yield slice;
+    }
+  }
+  let settle = () => {};
+  const closed = new Promise<void>((resolve) => (settle = resolve));
+  // Byte mode with a one-slice high-water mark: one slice read ahead, not sixteen (object mode).
+  const source = Readable.from(slices(), { objectMode: false, highWaterMark: SLICE_BYTES });
+  // Errors reach the consumer through `output`; the callback only marks the end of the pipeline.
+  const output = pipeline(source, zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK }), () => settle());
+  return { output, closed };
 }
 
 /**
@@ -110,14 +147,9 @@ function readEntry(zip: ZipFile, access: RandomAccess, planned: PlannedEntry, en
  * a ZIP of scanned JPEGs is mostly stored entries, and this reads them at disk speed, where
  * yauzl's stream of 16 KiB chunks reaches about a quarter of it.
  */
-async function readStored(zip: ZipFile, access: RandomAccess, entry: Entry, entryName: string, ctx: ReadContext): Promise<EntryData> {
+async function readStored(zipSize: number, access: RandomAccess, entry: Entry, entryName: string, ctx: ReadContext): Promise<EntryData> {
   const size = entry.uncompressedSize; // yauzl checked that it equals compressedSize for stored entries
-  const header = await access.readAt(entry.relativeOffsetOfLocalHeader, 30);
-  if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50) {
-    throw reject('corrupt_archive', entryName, 'cannot be found in the archive: the archive is damaged (no local file header).');
-  }
-  const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-  if (start + size > zip.fileSize) throw reject('corrupt_archive', entryName, 'runs past the end of the archive: the archive is truncated.');
+  const start = await dataStart(zipSize, access, entry, entryName);
   // A large entry is only read whole once its head shows it is a page (not, say, a video).
   if (size > EAGER_BYTES) {
     const head = await access.readAt(start, HEAD_BYTES);
@@ -125,9 +157,24 @@ async function readStored(zip: ZipFile, access: RandomAccess, entry: Entry, entr
   }
   countInflated(ctx, size, entryName);
   const bytes = await access.readAt(start, size);
-  if (bytes.length !== size) throw reject('corrupt_archive', entryName, 'runs past the end of the archive: the archive is truncated.');
+  if (bytes.length !== size) throw truncated(entryName);
   if (zlib.crc32(bytes) !== entry.crc32) throw reject('corrupt_archive', entryName, 'is damaged: its content does not match its checksum (CRC-32).');
   return { format: detectFormat(bytes), bytes };
+}
+
+/** Where the entry's data starts: after its local header, whose name and extra field may differ. */
+async function dataStart(zipSize: number, access: RandomAccess, entry: Entry, entryName: string): Promise<number> {
+  const header = await access.readAt(entry.relativeOffsetOfLocalHeader, 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50) {
+    throw reject('corrupt_archive', entryName, 'cannot be found in the archive: the archive is damaged (no local file header).');
+  }
+  const start = entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (start + entry.compressedSize > zipSize) throw truncated(entryName);
+  return start;
+}
+
+function truncated(entryName: string): DossierError {
+  return reject('corrupt_archive', entryName, 'runs past the end of the archive: the archive is truncated.');
 }
 
 function countInflated(ctx: ReadContext, bytes: number, entryName: string): void {
@@ -180,7 +227,5 @@ async function collect(stream: Readable, entry: Entry, entryName: string, ctx: R
 function unpackError(err: unknown, entryName: string): DossierError {
   if (err instanceof DossierError) return err;
   const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
-  // yauzl's size check: the data inflates past the size declared in the central directory.
-  if (/too many bytes in the stream/.test(text)) return reject('zip_bomb', entryName, 'unpacks to more bytes than its header declares.');
   return reject('corrupt_archive', entryName, 'cannot be unpacked: the archive is damaged.', { reason: text });
 }

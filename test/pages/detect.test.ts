@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { detectFormat, readHead } from '../../dossier/pages/detect.js';
-import { jpeg, png, rawZip, tempDir, write, zip } from './fixtures.js';
+import { rawZip, zip } from './document-fixtures.js';
+import { jpeg, png, tempDir, write } from './fixtures.js';
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
 

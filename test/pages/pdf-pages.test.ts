@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import { expect } from 'chai';
 import { PDFDocument } from 'pdf-lib';
-import { encryptedPdf, handPdf, limits, linkedPdf, pdf, readAll, rejection, sha256, tempDir, write, zip } from './fixtures.js';
+import { encryptedPdf, handPdf, linkedPdf, pdf, zip } from './document-fixtures.js';
+import { limits, readAll, rejection, sha256, tempDir, write } from './fixtures.js';
 
 describe('PDF', () => {
   let dir: string;
@@ -69,8 +70,9 @@ describe('PDF', () => {
   });
 
   it('an encrypted PDF is encrypted_pdf', async () => {
-    const e = await rejection(await write(dir, 'locked.pdf', encryptedPdf()), 'encrypted_pdf');
+    const e = await rejection(await write(dir, 'locked.pdf', encryptedPdf('rc4')), 'encrypted_pdf');
     expect(e.message).to.match(/password/);
+    await rejection(await write(dir, 'locked-aes.pdf', encryptedPdf('aes')), 'encrypted_pdf');
   });
 
   it('a damaged PDF is corrupt_pdf: header only, no page tree, garbage', async () => {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { DossierError } from '../../dossier/errors.js';
 import { readPages } from '../../dossier/pages/read-pages.js';
-import { faxTiff, jpeg, limits, multiPageTiff, openFds, pdf, readAll, rejection, tempDir, write, zip } from './fixtures.js';
+import { pdf, zip } from './document-fixtures.js';
+import { faxTiff, jpeg, limits, multiPageTiff, openFds, readAll, rejection, tempDir, write } from './fixtures.js';
 
 describe('readPages', () => {
   let dir: string;

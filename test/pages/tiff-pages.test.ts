@@ -2,10 +2,8 @@ import fs from 'node:fs/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { readTiffDirectories } from '../../dossier/pages/tiff-ifd.js';
-import {
-  bilevelRaw, faxTiff, limits, multiPageTiff, pixels, rawTiff, readAll, rejection, sha256, tempDir, write, zip,
-  type RawTiffPage,
-} from './fixtures.js';
+import { zip } from './document-fixtures.js';
+import { bilevelRaw, faxTiff, limits, multiPageTiff, pixels, rawTiff, readAll, rejection, sha256, tempDir, write, type RawTiffPage } from './fixtures.js';
 
 /** The IFDs of a TIFF in memory, via the reader's own parser. */
 const directories = async (tiff: Buffer) => (await readTiffDirectories(async (at, n) => tiff.subarray(at, at + n), 100)).directories;

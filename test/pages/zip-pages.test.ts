@@ -4,7 +4,8 @@ import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { DossierError } from '../../dossier/errors.js';
 import { readPages } from '../../dossier/pages/read-pages.js';
-import { faxTiff, jpeg, limits, pdf, png, rawZip, readAll, rejection, sha256, tempDir, write, zip } from './fixtures.js';
+import { pdf, rawZip, zip } from './document-fixtures.js';
+import { faxTiff, jpeg, limits, png, readAll, rejection, sha256, tempDir, write } from './fixtures.js';
 
 describe('ZIP', () => {
   let dir: string;
