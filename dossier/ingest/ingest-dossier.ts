@@ -102,7 +102,7 @@ async function locateBytes(deps: IngestDeps, id: string, sha256: string | null):
 /** Reads pages in order; hashing happens in the page source, blob writes overlap up to a bound. */
 async function extractPages(deps: IngestDeps, d: { id: string; caseId: string }, path: string): Promise<{ records: PageRecord[] }> {
   const batchSize = deps.batchSize ?? 250;
-  const writeConcurrency = deps.writeConcurrency ?? 8;
+  const writeConcurrency = deps.writeConcurrency ?? 16;
   const signer = deps.keys.current();
   const records: PageRecord[] = [];
   const inFlight = new Set<Promise<void>>();
