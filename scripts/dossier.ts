@@ -9,6 +9,7 @@ import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
+import { registerVerify } from './commands/verify.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -20,6 +21,7 @@ registerServe(program);
 registerKeys(program);
 registerToken(program);
 registerWorker(program);
+registerVerify(program);
 
 try {
   await program.parseAsync(process.argv);

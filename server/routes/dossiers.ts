@@ -6,15 +6,18 @@ import { MerkleTree, leafHash, toProofJson } from '../../dossier/merkle.js';
 import type { DossierRecord, Principal } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import type { KeyRing } from '../../dossier/signing/signer.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseQuery } from '../validate.js';
 import { dossierView, pageView } from './dossier-view.js';
 import { sendBlob } from './send-blob.js';
+import { streamExport } from './export.js';
 
 export interface DossierRouteDeps {
   readonly dossiers: DossierRepository;
   readonly blobs: BlobStore;
+  readonly keys: KeyRing;
   /** Bytes received so far of an upload in progress. */
   readonly uploadOffset: (id: string) => Promise<number | null>;
 }
@@ -83,6 +86,12 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   r.get('/dossiers/:id/manifest', async (req, res) => {
     const d = await sealed(principalOf(req), req.params.id);
     sendJws(res, d.manifestJws!);
+  });
+
+  r.get('/dossiers/:id/export', async (req, res) => {
+    const d = await sealed(principalOf(req), req.params.id);
+    req.log?.info({ dossier: d.id, pages: d.pageCount }, 'export started');
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks() }, d);
   });
 
   return r;

@@ -1,0 +1,154 @@
+/** The export ZIP and its offline verification: what a court clerk does before filing a download. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { CompactSign, generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
+import { verifyExport } from '../dossier/evidence/verify-export.js';
+import { openExport } from '../scripts/support/export-source.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { eventually } from './support/eventually.js';
+import { tempDir } from './support/fixtures.js';
+import { jpegPage, zipOf } from './support/dossier-fixtures.js';
+import { idFromUrl, tusUpload } from './support/tus.js';
+
+const run = promisify(execFile);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), ...args], { cwd: root }).then(
+    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+  );
+
+describe('export and offline verification', function () {
+  this.timeout(120_000);
+  let gw: TestGateway;
+  let dir: string;
+  let exportZip: string;
+  let jwksFile: string;
+  let kid: string;
+
+  before(async () => {
+    gw = await startGateway();
+    dir = await tempDir('export-');
+    const clerk = await gw.token('police-1', 'clerk');
+    const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'EXP-1' })).json.id;
+    const zip = await zipOf(path.join(dir, 'scan.zip'), await Promise.all([1, 2, 3, 4, 5].map(async (n) => ({ name: `${n}.jpg`, data: await jpegPage(n + 40) }))));
+    const id = idFromUrl(await tusUpload(gw.url, zip, { token: clerk, metadata: { filename: 'scan.zip', caseId } }).done);
+    kid = (await eventually(async () => {
+      const d = (await gw.api('GET', `/api/dossiers/${id}`, clerk)).json;
+      return d.status === 'sealed' ? d : undefined;
+    }, 60_000, 'sealed')).kid;
+    const res = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/zip');
+    exportZip = path.join(dir, 'export.zip');
+    await fs.writeFile(exportZip, Buffer.from(await res.arrayBuffer()));
+    jwksFile = path.join(dir, 'jwks.json');
+    await fs.writeFile(jwksFile, await (await fetch(`${gw.url}/.well-known/jwks.json`)).text());
+  });
+  after(async () => {
+    await gw.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  /** Unpacks the export into a fresh directory for tampering. */
+  async function unpacked(): Promise<string> {
+    const out = await fs.mkdtemp(path.join(dir, 'x-'));
+    const src = await openExport(exportZip);
+    for (const p of await src.list()) {
+      await fs.mkdir(path.dirname(path.join(out, p)), { recursive: true });
+      await fs.writeFile(path.join(out, p), (await src.read(p))!);
+    }
+    await src.close();
+    return out;
+  }
+  const check = async (where: string, trust: Parameters<typeof verifyExport>[1]) => {
+    const src = await openExport(where);
+    try {
+      return await verifyExport(src, trust);
+    } finally {
+      await src.close();
+    }
+  };
+  const jwks = async () => JSON.parse(await fs.readFile(jwksFile, 'utf8'));
+
+  it('holds the layout of CONTRACT.md', async () => {
+    const src = await openExport(exportZip);
+    const names = (await src.list()).sort();
+    await src.close();
+    expect(names).to.deep.equal(['jwks.json', 'manifest.jws', 'original/scan.zip', 'pages/0001.jpg', 'pages/0002.jpg', 'pages/0003.jpg', 'pages/0004.jpg', 'pages/0005.jpg']);
+  });
+
+  it('verifies with the JWKS given, or with the export key pinned by thumbprint', async () => {
+    for (const trust of [{ jwks: await jwks() }, { pinnedKey: kid }]) {
+      const r = await check(exportZip, trust);
+      expect(r.problems).to.deep.equal([]);
+      expect(r).to.include({ ok: true, pageCount: 5, pagesVerified: 5, kid });
+    }
+  });
+
+  it('the CLI: exit 0 verified, 3 not verified, 2 without a trusted key', async () => {
+    const ok = await cli('verify', exportZip, '--jwks', jwksFile);
+    expect(ok.code, ok.err).to.equal(0);
+    expect(ok.out).to.match(/^VERIFIED/);
+    const json = await cli('verify', exportZip, '--key', kid, '--json');
+    expect(JSON.parse(json.out)).to.include({ ok: true, pagesVerified: 5 });
+    const tampered = await unpacked();
+    await fs.appendFile(path.join(tampered, 'pages/0002.jpg'), Buffer.from([0]));
+    const bad = await cli('verify', tampered, '--jwks', jwksFile);
+    expect(bad.code).to.equal(3);
+    expect(bad.out).to.contain('page_mismatch');
+    expect((await cli('verify', exportZip)).code).to.equal(2);
+  });
+
+  it('catches a flipped byte in a page', async () => {
+    const d = await unpacked();
+    const file = path.join(d, 'pages/0003.jpg');
+    const bytes = await fs.readFile(file);
+    bytes[bytes.length >> 1] ^= 0x01;
+    await fs.writeFile(file, bytes);
+    const r = await check(d, { jwks: await jwks() });
+    expect(r.ok).to.equal(false);
+    expect(r.problems.map((p) => [p.code, p.page])).to.deep.equal([['page_mismatch', 3]]);
+  });
+
+  it('catches two pages swapped', async () => {
+    const d = await unpacked();
+    const [a, b] = [path.join(d, 'pages/0001.jpg'), path.join(d, 'pages/0002.jpg')];
+    const [ba, bb] = [await fs.readFile(a), await fs.readFile(b)];
+    await fs.writeFile(a, bb);
+    await fs.writeFile(b, ba);
+    const r = await check(d, { jwks: await jwks() });
+    expect(r.problems.map((p) => p.page)).to.deep.equal([1, 2]);
+  });
+
+  it('catches a page removed and a page added', async () => {
+    const d = await unpacked();
+    await fs.rm(path.join(d, 'pages/0005.jpg'));
+    await fs.writeFile(path.join(d, 'pages/0006.jpg'), await jpegPage(99));
+    const r = await check(d, { jwks: await jwks() });
+    expect(r.problems.map((p) => p.code).sort()).to.deep.equal(['page_missing', 'page_unexpected']);
+  });
+
+  it('catches a manifest re-signed by another key, and a JWKS substituted in the export', async () => {
+    const d = await unpacked();
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const jwk = await exportJWK(publicKey);
+    const evilKid = await calculateJwkThumbprint(jwk);
+    const payload = Buffer.from((await fs.readFile(path.join(d, 'manifest.jws'), 'utf8')).split('.')[1]!, 'base64url');
+    const forged = await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: evilKid }).sign(privateKey);
+    await fs.writeFile(path.join(d, 'manifest.jws'), forged);
+    await fs.writeFile(path.join(d, 'jwks.json'), JSON.stringify({ keys: [{ ...jwk, kid: evilKid, alg: 'EdDSA', use: 'sig' }] }));
+    expect((await check(d, { jwks: await jwks() })).problems.map((p) => p.code)).to.deep.equal(['signature_invalid']);
+    expect((await check(d, { pinnedKey: kid })).problems.map((p) => p.code)).to.deep.equal(['untrusted_key']);
+  });
+
+  it('catches a changed original', async () => {
+    const d = await unpacked();
+    await fs.appendFile(path.join(d, 'original/scan.zip'), 'x');
+    expect((await check(d, { jwks: await jwks() })).problems.map((p) => p.code)).to.deep.equal(['original_mismatch']);
+  });
+});
