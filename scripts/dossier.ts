@@ -10,6 +10,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
 import { registerVerify } from './commands/verify.js';
+import { registerUpload } from './commands/upload.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -22,6 +23,7 @@ registerKeys(program);
 registerToken(program);
 registerWorker(program);
 registerVerify(program);
+registerUpload(program);
 
 try {
   await program.parseAsync(process.argv);

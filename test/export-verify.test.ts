@@ -108,7 +108,7 @@ describe('export and offline verification', function () {
     const d = await unpacked();
     const file = path.join(d, 'pages/0003.jpg');
     const bytes = await fs.readFile(file);
-    bytes[bytes.length >> 1] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0x01, bytes.length >> 1);
     await fs.writeFile(file, bytes);
     const r = await check(d, { jwks: await jwks() });
     expect(r.ok).to.equal(false);

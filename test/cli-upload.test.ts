@@ -1,0 +1,80 @@
+/** `dossier upload`: the clerk's command, run as a process; killed mid-upload, re-run, resumed. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { eventually } from './support/eventually.js';
+import { tempDir } from './support/fixtures.js';
+import { jpegPage, zipOf } from './support/dossier-fixtures.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function dossierCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), ...args], { cwd: root, env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+  return { child, done, err: () => err };
+}
+
+describe('dossier upload (CLI)', function () {
+  this.timeout(180_000);
+  let gw: TestGateway;
+  let dir: string;
+  let env: Record<string, string>;
+  let caseId: string;
+
+  before(async () => {
+    gw = await startGateway();
+    dir = await tempDir('cli-upload-');
+    const clerk = await gw.token('police-1', 'clerk');
+    caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'CLI-1' })).json.id;
+    env = { DOSSIER_SERVER: gw.url, DOSSIER_TOKEN: clerk, DOSSIER_STATE_DIR: path.join(dir, 'state') };
+  });
+  after(async () => {
+    await gw.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('uploads, waits for the seal and prints JSON', async () => {
+    const zip = await zipOf(path.join(dir, 'small.zip'), [{ name: '1.jpg', data: await jpegPage(1) }, { name: '2.jpg', data: await jpegPage(2) }]);
+    const r = await dossierCli(['upload', zip, '--case', caseId, '--wait', '--json'], env).done;
+    expect(r.code, r.err).to.equal(0);
+    expect(JSON.parse(r.out)).to.include({ status: 'sealed', pageCount: 2 });
+  });
+
+  it('resumes after the process is killed, into the same dossier', async () => {
+    // ~48 MB of pages in 1 MiB PATCHes: slow enough to be caught mid-way.
+    const pages = await Promise.all(Array.from({ length: 8 }, (_, i) => jpegPage(i + 300, 2400, 3000)));
+    const filler = await Promise.all(Array.from({ length: 8 }, async (_, i) => ({ name: `f${i}.bin`, data: Buffer.alloc(6 * 1024 * 1024, i) })));
+    const zip = await zipOf(path.join(dir, 'big.zip'), [...pages.map((data, i) => ({ name: `${i + 1}.jpg`, data })), ...filler]);
+    const first = dossierCli(['upload', zip, '--case', caseId, '--json', '--chunk-size', '1'], env);
+    const id = await eventually(async () => {
+      const state = await fs.readFile(path.join(dir, 'state', 'uploads.json'), 'utf8').catch(() => '');
+      const m = /files\/([0-9a-f-]{36})/.exec(state);
+      if (!m) return undefined;
+      const d = (await gw.api('GET', `/api/dossiers/${m[1]}`, env.DOSSIER_TOKEN!)).json;
+      return d.status === 'receiving' && d.received >= 4 * 1024 * 1024 ? m[1] : undefined;
+    }, 60_000, 'upload under way');
+    first.child.kill('SIGKILL');
+    await first.done;
+    const mid = (await gw.api('GET', `/api/dossiers/${id}`, env.DOSSIER_TOKEN!)).json;
+    expect(mid.received).to.be.lessThan((await fs.stat(zip)).size);
+
+    const second = await dossierCli(['upload', zip, '--case', caseId, '--json', '--wait'], env).done;
+    expect(second.code, second.err).to.equal(0);
+    expect(second.err).to.contain(`resuming upload ${id}`);
+    const result = JSON.parse(second.out);
+    expect(result).to.include({ dossier: id, status: 'sealed', pageCount: 8 });
+  });
+
+  it('usage errors exit 2', async () => {
+    const r = await dossierCli(['upload', path.join(dir, 'nope.zip'), '--case', caseId], env).done;
+    expect(r.code).to.equal(2);
+    expect(r.err).to.contain('no such file');
+  });
+});
