@@ -62,6 +62,8 @@ async function dossierRun(label: string, file: string) {
   const { server, token, dataDir } = await freshServer();
   try {
     const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-${label}-${Date.now()}` });
+    // Start from a clean disk: the previous run's dirty pages must not be written back on our time.
+    await timeCommand('sync', []);
     const t0 = performance.now();
     const url = await upload(server.url, token, file, { filename: path.basename(file), caseId: c.id });
     const uploadS = (performance.now() - t0) / 1000;
