@@ -3,17 +3,8 @@
  * code to a status in one table (server/error-status.ts). Codes are part of the public contract:
  * never rename one, only add.
  */
-export const ERROR_CODES = [
-  // request and access
-  'bad_request',
-  'unauthenticated',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'invalid_metadata',
-  'upload_incomplete',
-  // ingest rejections (a dossier ends `rejected` with one of these)
+/** Codes that end an ingest for good: retrying the same bytes cannot succeed. */
+const REJECTIONS = [
   'unsupported_format',
   'corrupt_archive',
   'corrupt_image',
@@ -25,6 +16,20 @@ export const ERROR_CODES = [
   'too_many_pages',
   'empty_dossier',
   'pdf_too_large',
+] as const;
+
+export const ERROR_CODES = [
+  // request and access
+  'bad_request',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'invalid_metadata',
+  'upload_incomplete',
+  // ingest rejections (a dossier ends `rejected` with one of these)
+  ...REJECTIONS,
   // internal
   'internal',
 ] as const;
@@ -46,17 +51,4 @@ export function isDossierError(err: unknown): err is DossierError {
   return err instanceof DossierError;
 }
 
-/** Codes that end an ingest for good: retrying the same bytes cannot succeed. */
-export const REJECTION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'unsupported_format',
-  'corrupt_archive',
-  'corrupt_image',
-  'corrupt_pdf',
-  'encrypted_pdf',
-  'zip_bomb',
-  'unsafe_path',
-  'image_too_large',
-  'too_many_pages',
-  'empty_dossier',
-  'pdf_too_large',
-]);
+export const REJECTION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(REJECTIONS);

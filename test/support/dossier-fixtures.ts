@@ -64,23 +64,5 @@ export function write(dir: string, name: string, data: Buffer): string {
   return file;
 }
 
-/** A PDF whose trailer names an /Encrypt dictionary: what an encrypted scan looks like to a parser. */
-export function encryptedPdf(): Buffer {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>',
-    '<< /Filter /Standard /V 2 /R 3 /Length 128 /P -1044 /O <' + 'ab'.repeat(32) + '> /U <' + 'cd'.repeat(32) + '> >>',
-  ];
-  let body = '%PDF-1.7\n';
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(body.length);
-    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) body += `${String(off).padStart(10, '0')} 00000 n \n`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Encrypt 4 0 R /ID [<${'01'.repeat(16)}> <${'01'.repeat(16)}>] >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, 'latin1');
-}
+/** A PDF whose trailer names an /Encrypt dictionary: the page-reader suite's hand-written one. */
+export { encryptedPdf } from '../pages/document-fixtures.js';
