@@ -8,11 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import * as tus from 'tus-js-client';
 import { clientDefaults } from '../../runtime/config.js';
-
-// tus-js-client's Node build exports a file-backed URL storage that its type declarations omit.
-const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (file: string) => tus.UrlStorage };
+import { apiJson, resumableUpload, waitForOutcome, type DossierJson } from '../support/resumable-upload.js';
 
 interface UploadOptions {
   case: string;
@@ -22,16 +19,6 @@ interface UploadOptions {
   json?: boolean;
   wait?: boolean;
   chunkSize: string;
-}
-
-interface DossierJson {
-  id: string;
-  status: string;
-  bytes: number | null;
-  sha256: string | null;
-  pageCount: number | null;
-  merkleRoot: string | null;
-  error?: { code: string; message: string };
 }
 
 export function registerUpload(program: Command): void {
@@ -57,83 +44,37 @@ export function registerUpload(program: Command): void {
       await mkdir(defaults.stateDir, { recursive: true });
 
       const server = o.server.replace(/\/+$/, '');
-      const url = await runUpload({ file, size: stat!.size, server, token: token!, caseId: o.case, title: o.title, chunkSize: chunkMiB * 1024 * 1024, stateFile: path.join(defaults.stateDir, 'uploads.json'), quiet: !!o.json });
+      const size = stat!.size;
+      const bar = o.json || !process.stderr.isTTY
+        ? null
+        : new cliProgress.SingleBar(
+            { format: ' {bar} {percentage}% | {sent}/{total} MB | {speed} MB/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          );
+      const started = Date.now();
+      let firstSent: number | null = null;
+      bar?.start(size, 0, { sent: 0, total: (size / 1e6).toFixed(0), speed: '0' });
+      const url = await resumableUpload({
+        file,
+        server,
+        token: token!,
+        metadata: { filename: path.basename(file), caseId: o.case, ...(o.title ? { title: o.title } : {}) },
+        chunkSize: chunkMiB * 1024 * 1024,
+        stateFile: path.join(defaults.stateDir, 'uploads.json'),
+        // The same file to another case or server is another upload.
+        fingerprintParts: [o.case, server],
+        onResume: (u) => process.stderr.write(`resuming upload ${u.split('/').pop()}\n`),
+        onProgress: (sent) => {
+          firstSent ??= sent;
+          const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+          bar?.update(sent, { sent: (sent / 1e6).toFixed(0), speed: ((sent - firstSent) / 1e6 / seconds).toFixed(1) });
+        },
+      }).finally(() => bar?.stop());
       const id = url.split('/').pop()!;
-      let d = await getDossier(server, token!, id);
-      if (o.wait) {
-        while (d.status === 'receiving' || d.status === 'processing') {
-          await new Promise((r) => setTimeout(r, 500));
-          d = await getDossier(server, token!, id);
-        }
-      }
+      const d: DossierJson = o.wait ? await waitForOutcome(server, token!, id) : (await apiJson<DossierJson>(server, token!, 'GET', `/api/dossiers/${id}`)).json;
       if (o.json) process.stdout.write(`${JSON.stringify({ dossier: d.id, status: d.status, bytes: d.bytes, sha256: d.sha256, pageCount: d.pageCount, merkleRoot: d.merkleRoot, error: d.error })}\n`);
       else process.stdout.write(`dossier ${d.id}: ${d.status}${d.pageCount ? `, ${d.pageCount} pages` : ''}${d.error ? ` (${d.error.code}: ${d.error.message})` : ''}\n`);
       if (d.status === 'rejected') process.exitCode = 1;
     });
 }
 
-interface RunOptions {
-  file: string;
-  size: number;
-  server: string;
-  token: string;
-  caseId: string;
-  title?: string;
-  chunkSize: number;
-  stateFile: string;
-  quiet: boolean;
-}
-
-function runUpload(o: RunOptions): Promise<string> {
-  const bar = o.quiet || !process.stderr.isTTY
-    ? null
-    : new cliProgress.SingleBar(
-        { format: ' {bar} {percentage}% | {sent}/{total} MB | {speed} MB/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-  const started = Date.now();
-  let startOffset: number | null = null;
-  return new Promise((resolve, reject) => {
-    const upload = new tus.Upload(fs.createReadStream(o.file), {
-      endpoint: `${o.server}/files/`,
-      chunkSize: o.chunkSize,
-      uploadSize: o.size,
-      metadata: { filename: path.basename(o.file), caseId: o.caseId, ...(o.title ? { title: o.title } : {}) },
-      headers: { Authorization: `Bearer ${o.token}` },
-      retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 60_000],
-      urlStorage: new FileUrlStorage(o.stateFile),
-      storeFingerprintForResuming: true,
-      removeFingerprintOnSuccess: true,
-      // The same file to another case or server is another upload.
-      fingerprint: async () => ['dossier-upload', path.resolve(o.file), o.size, fs.statSync(o.file).mtimeMs, o.caseId, o.server].join('|'),
-      onError: (err) => {
-        bar?.stop();
-        reject(err);
-      },
-      onProgress: (sent, total) => {
-        startOffset ??= sent;
-        const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-        bar?.update(sent, { sent: (sent / 1e6).toFixed(0), total: (total / 1e6).toFixed(0), speed: ((sent - startOffset) / 1e6 / seconds).toFixed(1) });
-      },
-      onSuccess: () => {
-        bar?.stop();
-        resolve(upload.url!);
-      },
-    });
-    upload.findPreviousUploads().then((previous) => {
-      const last = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
-      if (last) {
-        upload.resumeFromPreviousUpload(last);
-        process.stderr.write(`resuming upload ${last.uploadUrl?.split('/').pop()}\n`);
-      }
-      bar?.start(o.size, 0, { sent: 0, total: (o.size / 1e6).toFixed(0), speed: '0' });
-      upload.start();
-    }, reject);
-  });
-}
-
-async function getDossier(server: string, token: string, id: string): Promise<DossierJson> {
-  const res = await fetch(`${server}/api/dossiers/${id}`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`GET /api/dossiers/${id}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as DossierJson;
-}

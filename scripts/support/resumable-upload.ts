@@ -1,0 +1,85 @@
+/**
+ * One resumable tus upload from the command line (tus-js-client): remembered in a state file by a
+ * fingerprint of the file and where it goes, so that a later process resumes it instead of
+ * starting over. Shared by `dossier upload` and `dossier migrate`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tus from 'tus-js-client';
+
+// tus-js-client's Node build exports a file-backed URL storage that its type declarations omit.
+const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (file: string) => tus.UrlStorage };
+
+export interface ResumableUpload {
+  readonly file: string;
+  readonly server: string;
+  readonly token: string;
+  readonly metadata: Record<string, string>;
+  readonly chunkSize: number;
+  /** The JSON file where unfinished uploads are remembered. */
+  readonly stateFile: string;
+  /** What makes this upload distinct besides the file itself (case, server). */
+  readonly fingerprintParts: readonly string[];
+  readonly onProgress?: (sent: number, total: number) => void;
+  readonly onResume?: (uploadUrl: string) => void;
+}
+
+/** Resolves with the upload URL (its last segment is the dossier id). */
+export function resumableUpload(o: ResumableUpload): Promise<string> {
+  const stat = fs.statSync(o.file);
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(fs.createReadStream(o.file), {
+      endpoint: `${o.server}/files/`,
+      chunkSize: o.chunkSize,
+      uploadSize: stat.size,
+      metadata: o.metadata,
+      headers: { Authorization: `Bearer ${o.token}` },
+      retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 60_000],
+      urlStorage: new FileUrlStorage(o.stateFile),
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      fingerprint: async () => ['dossier-upload', path.resolve(o.file), stat.size, stat.mtimeMs, ...o.fingerprintParts].join('|'),
+      onError: reject,
+      onProgress: o.onProgress,
+      onSuccess: () => resolve(upload.url!),
+    });
+    upload.findPreviousUploads().then((previous) => {
+      const last = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
+      if (last?.uploadUrl) {
+        upload.resumeFromPreviousUpload(last);
+        o.onResume?.(last.uploadUrl);
+      }
+      upload.start();
+    }, reject);
+  });
+}
+
+export interface DossierJson {
+  id: string;
+  status: string;
+  bytes: number | null;
+  sha256: string | null;
+  pageCount: number | null;
+  merkleRoot: string | null;
+  error?: { code: string; message: string };
+}
+
+export async function apiJson<T>(server: string, token: string, method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${server}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Polls a dossier until it leaves receiving/processing. */
+export async function waitForOutcome(server: string, token: string, id: string, everyMs = 500): Promise<DossierJson> {
+  for (;;) {
+    const { status, json } = await apiJson<DossierJson>(server, token, 'GET', `/api/dossiers/${id}`);
+    if (status !== 200) throw new Error(`GET /api/dossiers/${id}: ${status} ${JSON.stringify(json)}`);
+    if (json.status !== 'receiving' && json.status !== 'processing') return json;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
