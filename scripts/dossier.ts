@@ -11,6 +11,7 @@ import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
 import { registerVerify } from './commands/verify.js';
 import { registerUpload } from './commands/upload.js';
+import { registerMigrate } from './commands/migrate.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -24,6 +25,7 @@ registerToken(program);
 registerWorker(program);
 registerVerify(program);
 registerUpload(program);
+registerMigrate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -32,6 +32,8 @@ forEachEngine('database', (get) => {
       expect(await cases.findVisible(c.id, 'proc-1')).to.equal(null);
       expect((await cases.listVisible('police-1', { limit: 10, offset: 0 })).map((x) => x.id)).to.include(c.id);
       expect(await cases.listVisible('proc-1', { limit: 10, offset: 0 })).to.deep.equal([]);
+      expect((await cases.listVisible('police-1', { limit: 10, offset: 0, number: 'A-1' })).map((x) => x.id)).to.deep.equal([c.id]);
+      expect(await cases.listVisible('police-1', { limit: 10, offset: 0, number: 'A-2' })).to.deep.equal([]);
     });
 
     it('refuses a duplicate number in one agency, allows it in another', async () => {

@@ -13,7 +13,7 @@ export interface CaseRepository {
   create(c: NewCase): Promise<CaseRecord>;
   /** The case if `agency` may see it, else null (callers answer 404 either way). */
   findVisible(id: string, agency: string): Promise<CaseRecord | null>;
-  listVisible(agency: string, options: { limit: number; offset: number }): Promise<CaseRecord[]>;
+  listVisible(agency: string, options: { limit: number; offset: number; number?: string }): Promise<CaseRecord[]>;
 }
 
 export interface NewDossier {

@@ -16,6 +16,7 @@ const createCase = z.object({
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).default(0),
+  number: z.string().trim().min(1).max(100).optional(),
 });
 
 const caseView = (c: CaseRecord, dossiers?: DossierRecord[]) => ({

@@ -43,11 +43,11 @@ export class SqlCaseRepository implements CaseRepository {
     return rows[0] ? toCase(rows[0]) : null;
   }
 
-  async listVisible(agency: string, o: { limit: number; offset: number }): Promise<CaseRecord[]> {
+  async listVisible(agency: string, o: { limit: number; offset: number; number?: string }): Promise<CaseRecord[]> {
     const rows = await this.db.query<CaseRow>(
-      `SELECT c.* FROM cases c WHERE ${VISIBLE_TO_P1}
+      `SELECT c.* FROM cases c WHERE ${VISIBLE_TO_P1} AND ($4::text IS NULL OR c.number = $4)
         ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3`,
-      [agency, o.limit, o.offset],
+      [agency, o.limit, o.offset, o.number ?? null],
     );
     return rows.map(toCase);
   }

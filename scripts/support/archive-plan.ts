@@ -1,0 +1,67 @@
+/**
+ * What `dossier migrate` will send, read from an archive directory by convention: one case per top
+ * folder (`<case number>[ <title>]`); inside it every dossier file (PDF, TIFF, ZIP, image, found
+ * by content) is one dossier, and every sub-folder of page images is one dossier sent as a ZIP.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { detectFormat, readHead } from '../../dossier/pages/detect.js';
+
+export interface PlannedDossier {
+  /** Stable key of this item across runs: `<case folder>/<name>`. */
+  readonly key: string;
+  readonly kind: 'file' | 'folder';
+  readonly path: string;
+  /** The file name the gateway records (a folder becomes `<folder>.zip`). */
+  readonly filename: string;
+}
+
+export interface PlannedCase {
+  readonly number: string;
+  readonly title: string;
+  readonly folder: string;
+  readonly dossiers: readonly PlannedDossier[];
+}
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+const hidden = (name: string) => name.startsWith('.') || name === '__MACOSX' || name === 'Thumbs.db';
+
+export async function planArchive(root: string): Promise<PlannedCase[]> {
+  const cases: PlannedCase[] = [];
+  for (const entry of (await fs.readdir(root, { withFileTypes: true })).sort((a, b) => collator.compare(a.name, b.name))) {
+    if (!entry.isDirectory() || hidden(entry.name)) continue;
+    const [number, ...rest] = entry.name.split(' ');
+    const folder = path.join(root, entry.name);
+    cases.push({ number: number!, title: rest.join(' ').trim(), folder, dossiers: await planCase(entry.name, folder) });
+  }
+  return cases;
+}
+
+async function planCase(caseName: string, folder: string): Promise<PlannedDossier[]> {
+  const items: PlannedDossier[] = [];
+  for (const e of (await fs.readdir(folder, { withFileTypes: true })).sort((a, b) => collator.compare(a.name, b.name))) {
+    if (hidden(e.name)) continue;
+    const full = path.join(folder, e.name);
+    if (e.isDirectory()) {
+      if ((await pageImages(full)).length > 0) items.push({ key: `${caseName}/${e.name}/`, kind: 'folder', path: full, filename: `${e.name}.zip` });
+    } else if (e.isFile() && detectFormat(await readHead(full)) !== null) {
+      items.push({ key: `${caseName}/${e.name}`, kind: 'file', path: full, filename: e.name });
+    }
+  }
+  return items;
+}
+
+/** The image files of a page folder, recursively, in natural order (sub-folders as volumes). */
+export async function pageImages(folder: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of (await fs.readdir(folder, { withFileTypes: true })).sort((a, b) => collator.compare(a.name, b.name))) {
+    if (hidden(e.name)) continue;
+    const full = path.join(folder, e.name);
+    if (e.isDirectory()) out.push(...(await pageImages(full)));
+    else if (e.isFile()) {
+      const format = detectFormat(await readHead(full));
+      if (format && format !== 'zip' && format !== 'pdf') out.push(full);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+/** `dossier migrate`: a generated archive of mixed formats, killed mid-run, finished by a re-run. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { eventually } from './support/eventually.js';
+import { tempDir } from './support/fixtures.js';
+import { jpegPage, multiPageTiff, pdfDossier, zipOf } from './support/dossier-fixtures.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function dossierCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), ...args], { cwd: root, env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+  return { child, done };
+}
+
+/** 20 cases; each holds a few of: a JPEG, a PDF, a TIFF, a ZIP, a folder of page images, junk. */
+async function makeArchive(dir: string): Promise<{ root: string; expected: Map<string, number> }> {
+  const archive = path.join(dir, 'archive');
+  const expected = new Map<string, number>();
+  for (let n = 1; n <= 20; n++) {
+    const number = `2019-${String(n).padStart(3, '0')}`;
+    const caseDir = path.join(archive, `${number} Case file ${n}`);
+    await fs.mkdir(caseDir, { recursive: true });
+    let items = 0;
+    const put = async (name: string, data: Buffer) => (await fs.writeFile(path.join(caseDir, name), data), items++);
+    await put('cover.jpg', await jpegPage(1000 + n));
+    if (n % 2 === 0) await put('statement.pdf', await pdfDossier(2));
+    if (n % 3 === 0) await put('fax.tif', await multiPageTiff(2, { bilevel: true }));
+    if (n % 4 === 0) {
+      await zipOf(path.join(caseDir, 'exhibits.zip'), [{ name: 'a.jpg', data: await jpegPage(2000 + n) }, { name: 'b.jpg', data: await jpegPage(3000 + n) }]);
+      items++;
+    }
+    if (n % 5 === 0) {
+      const folder = path.join(caseDir, 'volume 1');
+      await fs.mkdir(folder);
+      for (const p of [1, 2, 10]) await fs.writeFile(path.join(folder, `${p}.jpg`), await jpegPage(4000 + n * 10 + p));
+      items++;
+    }
+    await fs.writeFile(path.join(caseDir, 'notes.txt'), 'not a dossier');
+    expected.set(number, items);
+  }
+  return { root: archive, expected };
+}
+
+describe('dossier migrate (CLI)', function () {
+  this.timeout(300_000);
+  let gw: TestGateway;
+  let dir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    gw = await startGateway();
+    dir = await tempDir('cli-migrate-');
+    env = { DOSSIER_SERVER: gw.url, DOSSIER_TOKEN: await gw.token('archive-1', 'clerk'), DOSSIER_STATE_DIR: path.join(dir, 'state') };
+  });
+  after(async () => {
+    await gw.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('migrates 20 cases with concurrency 4; killed and re-run, every dossier sealed exactly once', async () => {
+    const { root: archive, expected } = await makeArchive(dir);
+    const dry = await dossierCli(['migrate', archive, '--dry-run'], env).done;
+    expect(dry.code, dry.err).to.equal(0);
+    expect(dry.out.split('\n').filter(Boolean)).to.have.length(20);
+
+    const first = dossierCli(['migrate', archive, '--concurrency', '4'], env);
+    await eventually(async () => {
+      const files = await fs.readdir(path.join(dir, 'state')).catch(() => [] as string[]);
+      const stateFile = files.find((f) => /^migrate-[0-9a-f]+\.json$/.test(f));
+      if (!stateFile) return undefined;
+      const done = Object.keys(JSON.parse(await fs.readFile(path.join(dir, 'state', stateFile), 'utf8').catch(() => '{}'))).length;
+      return done >= 6 ? true : undefined;
+    }, 120_000, 'part of the archive migrated');
+    first.child.kill('SIGKILL');
+    await first.done;
+
+    const second = await dossierCli(['migrate', archive, '--concurrency', '4', '--json'], env).done;
+    expect(second.code, second.err).to.equal(0);
+    const report = JSON.parse(second.out) as { case: string; status: string; dossierId: string }[];
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    expect(report).to.have.length(total);
+    expect(report.every((r) => r.status === 'sealed' || r.status === 'skipped')).to.equal(true);
+
+    const token = env.DOSSIER_TOKEN!;
+    const cases = (await gw.api('GET', '/api/cases?limit=100', token)).json.cases as { number: string; dossiers: { status: string; sha256: string }[] }[];
+    expect(cases).to.have.length(20);
+    for (const c of cases) {
+      const sealed = c.dossiers.filter((d) => d.status === 'sealed');
+      expect(sealed, c.number).to.have.length(expected.get(c.number)!);
+      expect(new Set(sealed.map((d) => d.sha256)).size, `${c.number} duplicates`).to.equal(sealed.length);
+    }
+    const csv = await fs.readFile(path.join(dir, 'state', (await fs.readdir(path.join(dir, 'state'))).find((f) => f.endsWith('-report.csv'))!), 'utf8');
+    expect(csv.split('\n')[0]).to.equal('case,item,status,pages,bytes,dossierId,sha256,error');
+
+    // A third run sends nothing.
+    const third = await dossierCli(['migrate', archive, '--json'], env).done;
+    expect(third.code).to.equal(0);
+    expect(JSON.parse(third.out).map((r: { dossierId: string }) => r.dossierId).sort()).to.deep.equal(report.map((r) => r.dossierId).sort());
+  });
+});
