@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
-import { jpegPage, multiPageTiff, pdfDossier, zipOf } from './support/dossier-fixtures.js';
+import { makeSampleArchive } from '../scripts/bench/fixtures/sample-archive.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,35 +19,6 @@ function dossierCli(args: string[], env: Record<string, string>) {
   child.stderr.on('data', (d) => (err += d));
   const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
   return { child, done };
-}
-
-/** 20 cases; each holds a few of: a JPEG, a PDF, a TIFF, a ZIP, a folder of page images, junk. */
-async function makeArchive(dir: string): Promise<{ root: string; expected: Map<string, number> }> {
-  const archive = path.join(dir, 'archive');
-  const expected = new Map<string, number>();
-  for (let n = 1; n <= 20; n++) {
-    const number = `2019-${String(n).padStart(3, '0')}`;
-    const caseDir = path.join(archive, `${number} Case file ${n}`);
-    await fs.mkdir(caseDir, { recursive: true });
-    let items = 0;
-    const put = async (name: string, data: Buffer) => (await fs.writeFile(path.join(caseDir, name), data), items++);
-    await put('cover.jpg', await jpegPage(1000 + n));
-    if (n % 2 === 0) await put('statement.pdf', await pdfDossier(2));
-    if (n % 3 === 0) await put('fax.tif', await multiPageTiff(2, { bilevel: true }));
-    if (n % 4 === 0) {
-      await zipOf(path.join(caseDir, 'exhibits.zip'), [{ name: 'a.jpg', data: await jpegPage(2000 + n) }, { name: 'b.jpg', data: await jpegPage(3000 + n) }]);
-      items++;
-    }
-    if (n % 5 === 0) {
-      const folder = path.join(caseDir, 'volume 1');
-      await fs.mkdir(folder);
-      for (const p of [1, 2, 10]) await fs.writeFile(path.join(folder, `${p}.jpg`), await jpegPage(4000 + n * 10 + p));
-      items++;
-    }
-    await fs.writeFile(path.join(caseDir, 'notes.txt'), 'not a dossier');
-    expected.set(number, items);
-  }
-  return { root: archive, expected };
 }
 
 describe('dossier migrate (CLI)', function () {
@@ -66,7 +37,7 @@ describe('dossier migrate (CLI)', function () {
   });
 
   it('migrates 20 cases with concurrency 4; killed and re-run, every dossier sealed exactly once', async () => {
-    const { root: archive, expected } = await makeArchive(dir);
+    const { root: archive, expected } = await makeSampleArchive(dir);
     const dry = await dossierCli(['migrate', archive, '--dry-run'], env).done;
     expect(dry.code, dry.err).to.equal(0);
     expect(dry.out.split('\n').filter(Boolean)).to.have.length(20);

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
-import { jpegPage, zipOf } from './support/dossier-fixtures.js';
+import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

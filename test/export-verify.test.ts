@@ -11,7 +11,7 @@ import { openExport } from '../scripts/support/export-source.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
-import { jpegPage, zipOf } from './support/dossier-fixtures.js';
+import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@ import { ingestDossier } from '../dossier/ingest/ingest-dossier.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { tempDir } from './support/fixtures.js';
-import { jpegPage, zipOf } from './support/dossier-fixtures.js';
+import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { referenceRoot } from './support/independent-merkle.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
 

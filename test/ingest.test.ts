@@ -7,9 +7,10 @@ import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir, randomFile } from './support/fixtures.js';
-import { encryptedPdf, jpegPage, multiPageTiff, pdfDossier, pngPage, write, zipOf } from './support/dossier-fixtures.js';
+import { jpegPage, multiPageTiff, pdfDossier, pngPage, write, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { checkInclusion, referenceRoot } from './support/independent-merkle.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
+import { encryptedPdf } from './pages/document-fixtures.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

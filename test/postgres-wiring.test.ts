@@ -6,7 +6,7 @@ import { engines, type EngineHandle } from './support/databases.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
-import { jpegPage, zipOf } from './support/dossier-fixtures.js';
+import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
 
 describe('gateway on PostgreSQL', function () {

@@ -4,7 +4,7 @@
  * timed from upload start to sealed and to every thumbnail, beside `cp` and `sha256sum` of the
  * same bytes; then a 1 GB upload of random bytes against `cp`. Prints markdown tables.
  *
- *   npm run bench -- [--pages N] [--only zip|pdf|upload] [--keep]
+ *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload] [--keep]
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +14,8 @@ import { ensureSyntheticDossier } from './fixtures/generate.js';
 import { api, fmt, mb, pollUntil, timeCommand, upload } from './measure.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 import { randomFileOnce } from './random-file.js';
+import { makeSampleArchive } from './fixtures/sample-archive.js';
+import { execFile } from 'node:child_process';
 
 const { values: args } = parseArgs({
   options: {
@@ -107,6 +109,34 @@ async function rawUploadRun() {
   }
 }
 
+async function migrateRun(pageFiles: readonly string[]) {
+  const dir = path.join(runDir, `migrate-${Date.now()}`);
+  // The synthetic A4 scans, so that the bytes moved are those of a real archive.
+  const page = (seed: number) => fs.readFile(pageFiles[seed % pageFiles.length]!);
+  const { root, expected } = await makeSampleArchive(dir, { cases: 20, page });
+  const { server, token, dataDir } = await freshServer();
+  try {
+    const cli = path.resolve('dist/scripts/dossier.js');
+    const t0 = performance.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [cli, 'migrate', root, '--concurrency', '4', '--json'], {
+        env: { ...process.env, DOSSIER_SERVER: server.url, DOSSIER_TOKEN: token, DOSSIER_STATE_DIR: path.join(dir, 'state') },
+        maxBuffer: 64 * 1024 * 1024,
+      }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const rows = JSON.parse(out) as { status: string; bytes: number; pages: number }[];
+    return {
+      cases: expected.size, dossiers: rows.length, sealed: rows.filter((r) => r.status === 'sealed').length,
+      pages: rows.reduce((n, r) => n + (r.pages ?? 0), 0), bytes: rows.reduce((n, r) => n + r.bytes, 0), seconds,
+    };
+  } finally {
+    await server.kill('SIGTERM');
+    await fs.rm(dataDir, { recursive: true, force: true });
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   await fs.mkdir(runDir, { recursive: true });
   console.log(`# dossier gateway benchmark — ${new Date().toISOString()}`);
@@ -131,6 +161,12 @@ async function main() {
     console.log('|---|---|');
     for (const r of runs) console.log(`| ${r.label} | ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
     console.log('');
+  }
+  if (!only || only === 'migrate') {
+    const m = await migrateRun((await ensureSyntheticDossier({ dir: cacheDir, pages })).pageFiles);
+    console.log('| dossier migrate, concurrency 4 | cases | dossiers sealed | pages | MB | seconds | cases/min | MB/s |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    console.log(`| sample archive | ${m.cases} | ${m.sealed}/${m.dossiers} | ${m.pages} | ${fmt(mb(m.bytes))} | ${fmt(m.seconds)} | ${fmt(m.cases / (m.seconds / 60))} | ${fmt(mb(m.bytes) / m.seconds)} |\n`);
   }
   if (!only || only === 'upload') {
     const r = await rawUploadRun();
