@@ -8,6 +8,7 @@ import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
 import { makeSampleArchive } from '../scripts/bench/fixtures/sample-archive.js';
+import { jpegPage } from '../scripts/bench/fixtures/small-dossiers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -75,5 +76,21 @@ describe('dossier migrate (CLI)', function () {
     const third = await dossierCli(['migrate', archive, '--json'], env).done;
     expect(third.code).to.equal(0);
     expect(JSON.parse(third.out).map((r: { dossierId: string }) => r.dossierId).sort()).to.deep.equal(report.map((r) => r.dossierId).sort());
+  });
+
+  it('follows a mapping file for other layouts, and dry-runs it', async () => {
+    const other = path.join(dir, 'other');
+    await fs.mkdir(path.join(other, 'scans', 'box 7'), { recursive: true });
+    await fs.writeFile(path.join(other, 'scans', 'a.jpg'), await jpegPage(5001));
+    await fs.writeFile(path.join(other, 'scans', 'box 7', '1.jpg'), await jpegPage(5002));
+    const mapping = path.join(dir, 'mapping.json');
+    await fs.writeFile(mapping, JSON.stringify([{ case: 'MAP-1', title: 'mapped', paths: ['scans/a.jpg', 'scans/box 7'] }]));
+    const dry = await dossierCli(['migrate', other, '--mapping', mapping, '--dry-run'], env).done;
+    expect(dry.out.trim()).to.equal('MAP-1 (mapped): a.jpg, box 7.zip');
+    const run = await dossierCli(['migrate', other, '--mapping', mapping, '--json'], env).done;
+    expect(run.code, run.err).to.equal(0);
+    expect(JSON.parse(run.out).map((r: { status: string; pages: number }) => [r.status, r.pages])).to.deep.equal([['sealed', 1], ['sealed', 1]]);
+    await fs.writeFile(mapping, JSON.stringify([{ case: 'MAP-2', paths: ['../../etc/passwd'] }]));
+    expect((await dossierCli(['migrate', other, '--mapping', mapping], env).done).code).to.equal(1);
   });
 });

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import pLimit from 'p-limit';
 import { hashFile } from '../../dossier/hash.js';
 import { clientDefaults } from '../../runtime/config.js';
-import { planArchive, type PlannedCase, type PlannedDossier } from '../support/archive-plan.js';
+import { planArchive, planFromMapping, type PlannedCase, type PlannedDossier } from '../support/archive-plan.js';
 import { folderZip } from '../support/folder-zip.js';
 import { MigrateState, type ItemOutcome } from '../support/migrate-state.js';
 import { apiJson, resumableUpload, waitForOutcome, type DossierJson } from '../support/resumable-upload.js';
@@ -23,6 +23,7 @@ interface MigrateOptions {
   report?: string;
   dryRun?: boolean;
   json?: boolean;
+  mapping?: string;
 }
 
 export function registerMigrate(program: Command): void {
@@ -35,6 +36,7 @@ export function registerMigrate(program: Command): void {
     .option('--token <jwt>', 'bearer token of a clerk (DOSSIER_TOKEN)')
     .option('--concurrency <n>', 'uploads at once', '4')
     .option('--report <file>', 'write the report here: .json or .csv by extension (default: both beside the state file)')
+    .option('--mapping <file>', 'a JSON mapping of cases to files and page folders, for archives laid out otherwise')
     .option('--dry-run', 'print the plan and send nothing')
     .option('--json', 'print the report as JSON')
     .action(async (root: string, o: MigrateOptions) => {
@@ -42,7 +44,7 @@ export function registerMigrate(program: Command): void {
       const concurrency = Number(o.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) program.error('--concurrency: 1 to 64', { exitCode: 2 });
       if (!(await fs.stat(root).then((s) => s.isDirectory(), () => false))) program.error(`dossier migrate: not a directory: ${root}`, { exitCode: 2 });
-      const plan = await planArchive(root);
+      const plan = o.mapping ? await planFromMapping(root, o.mapping) : await planArchive(root);
       if (o.dryRun) {
         for (const c of plan) process.stdout.write(`${c.number}${c.title ? ` (${c.title})` : ''}: ${c.dossiers.map((d) => d.filename).join(', ') || 'nothing to send'}\n`);
         return;

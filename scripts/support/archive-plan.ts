@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { detectFormat, readHead } from '../../dossier/pages/detect.js';
 
 export interface PlannedDossier {
@@ -64,4 +65,37 @@ export async function pageImages(folder: string): Promise<string[]> {
     }
   }
   return out;
+}
+
+/**
+ * For archives laid out otherwise: a JSON mapping
+ * `[{ "case": "<number>", "title": "…", "paths": ["<file or page folder, relative to the root>", …] }]`.
+ */
+const mappingSchema = z.array(
+  z.object({ case: z.string().trim().min(1).max(100), title: z.string().default(''), paths: z.array(z.string().min(1)).min(1) }),
+);
+
+export async function planFromMapping(root: string, mappingFile: string): Promise<PlannedCase[]> {
+  const parsed = mappingSchema.safeParse(JSON.parse(await fs.readFile(mappingFile, 'utf8')));
+  if (!parsed.success) throw new Error(`${mappingFile}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  const base = path.resolve(root);
+  return Promise.all(
+    parsed.data.map(async (c) => ({
+      number: c.case,
+      title: c.title,
+      folder: base,
+      dossiers: await Promise.all(
+        c.paths.map(async (rel): Promise<PlannedDossier> => {
+          const full = path.resolve(base, rel);
+          if (!full.startsWith(base + path.sep)) throw new Error(`${mappingFile}: ${rel} is outside ${root}`);
+          const st = await fs.stat(full).catch(() => null);
+          if (!st) throw new Error(`${mappingFile}: ${rel} does not exist`);
+          const name = path.basename(full);
+          return st.isDirectory()
+            ? { key: `${c.case}/${rel}/`, kind: 'folder', path: full, filename: `${name}.zip` }
+            : { key: `${c.case}/${rel}`, kind: 'file', path: full, filename: name };
+        }),
+      ),
+    })),
+  );
 }
