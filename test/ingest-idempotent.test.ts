@@ -42,7 +42,7 @@ describe('ingest idempotency', function () {
         }
       },
     });
-    const err = await ingestDossier({ ...deps, pages: dying, batchSize: 5 }, id).catch((e: unknown) => e);
+    const err = await ingestDossier({ ...deps, pages: dying, batchSize: 5, writeConcurrency: 1 }, id).catch((e: unknown) => e);
     expect(String(err)).to.contain('killed');
     const partial = await gw.gateway.dossiers.get(id);
     expect(partial?.status).to.equal('processing');
