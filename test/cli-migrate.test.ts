@@ -1,26 +1,13 @@
 /** `dossier migrate`: a generated archive of mixed formats, killed mid-run, finished by a re-run. */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
+import { dossierCli } from './support/cli.js';
 import { makeSampleArchive } from '../scripts/bench/fixtures/sample-archive.js';
 import { jpegPage } from '../scripts/bench/fixtures/small-dossiers.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function dossierCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), ...args], { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-  return { child, done };
-}
 
 describe('dossier migrate (CLI)', function () {
   this.timeout(300_000);

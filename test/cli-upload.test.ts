@@ -1,25 +1,12 @@
 /** `dossier upload`: the clerk's command, run as a process; killed mid-upload, re-run, resumed. */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
+import { dossierCli } from './support/cli.js';
 import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function dossierCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), ...args], { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-  return { child, done, err: () => err };
-}
 
 describe('dossier upload (CLI)', function () {
   this.timeout(180_000);

@@ -1,9 +1,6 @@
 /** The export ZIP and its offline verification: what a court clerk does before filing a download. */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CompactSign, generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
 import { verifyExport } from '../dossier/evidence/verify-export.js';
@@ -11,16 +8,11 @@ import { openExport } from '../scripts/support/export-source.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
+import { dossierCli } from './support/cli.js';
 import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
 
-const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), ...args], { cwd: root }).then(
-    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
-  );
+const cli = (...args: string[]) => dossierCli(args).done;
 
 describe('export and offline verification', function () {
   this.timeout(120_000);
