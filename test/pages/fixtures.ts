@@ -19,6 +19,18 @@ export async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'pages-test-'));
 }
 
+/** A temp directory for one describe block: made before its tests, removed after them. */
+export function useTempDir(): { readonly dir: string } {
+  const holder = { dir: '' };
+  before(async () => {
+    holder.dir = await tempDir();
+  });
+  after(async () => {
+    await fs.rm(holder.dir, { recursive: true, force: true });
+  });
+  return holder;
+}
+
 export async function write(dir: string, name: string, data: Buffer): Promise<string> {
   const file = path.join(dir, name);
   await fs.mkdir(path.dirname(file), { recursive: true });

@@ -1,8 +1,7 @@
-import fs from 'node:fs/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { headerSize } from '../../dossier/pages/image-header.js';
-import { jpeg, limits, noisy, png, readAll, rejection, sha256, tempDir, write } from './fixtures.js';
+import { useTempDir, jpeg, limits, noisy, png, readAll, rejection, sha256, write } from './fixtures.js';
 
 /** A JP2 file's header boxes and a codestream stub: enough for everything short of decoding. */
 function jp2(width: number, height: number): Buffer {
@@ -45,17 +44,11 @@ function codestream(width: number, height: number, xOffset = 0, yOffset = 0): Bu
 }
 
 describe('single images', () => {
-  let dir: string;
-  before(async () => {
-    dir = await tempDir();
-  });
-  after(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir();
 
   it('a JPEG is one page, byte-identical (same SHA-256 as the file)', async () => {
     const bytes = await jpeg(1, 300, 400);
-    const pages = await readAll(await write(dir, 'scan.jpg', bytes));
+    const pages = await readAll(await write(tmp.dir, 'scan.jpg', bytes));
     expect(pages).to.have.length(1);
     expect(sha256(pages[0]!.bytes)).to.equal(sha256(bytes));
     expect(pages[0]).to.include({ mediaType: 'image/jpeg', width: 300, height: 400, sourceName: '#1' });
@@ -69,7 +62,7 @@ describe('single images', () => {
       ['alpha.webp', await noisy(95, 75, 5).ensureAlpha(0.5).webp().toBuffer(), 'image/webp'],
     ];
     for (const [name, bytes, mediaType] of cases) {
-      const [page] = await readAll(await write(dir, name, bytes));
+      const [page] = await readAll(await write(tmp.dir, name, bytes));
       const meta = await sharp(bytes).metadata();
       expect(page, name).to.deep.include({ mediaType, width: meta.width, height: meta.height });
       expect(page!.bytes.equals(bytes), name).to.equal(true);
@@ -92,28 +85,28 @@ describe('single images', () => {
 
   it('JPEG 2000: the size comes from the ihdr box or the SIZ marker; bytes are kept as they are', async () => {
     const file = jp2(2480, 3508);
-    const [page] = await readAll(await write(dir, 'scan.jp2', file));
+    const [page] = await readAll(await write(tmp.dir, 'scan.jp2', file));
     expect(page).to.deep.include({ mediaType: 'image/jp2', width: 2480, height: 3508 });
     expect(page!.bytes.equals(file)).to.equal(true);
     const raw = codestream(1000, 700, 10, 20);
-    const [fromCodestream] = await readAll(await write(dir, 'scan.j2k', raw));
+    const [fromCodestream] = await readAll(await write(tmp.dir, 'scan.j2k', raw));
     expect(fromCodestream).to.deep.include({ mediaType: 'image/jp2', width: 1000, height: 700 });
   });
 
   it('a pixel flood is image_too_large, from the header alone (JPEG, PNG, JP2)', async () => {
     const small = limits({ maxPixels: 100 * 100 });
-    const e = await rejection(await write(dir, 'big.jpg', await jpeg(1, 101, 100)), 'image_too_large', small);
+    const e = await rejection(await write(tmp.dir, 'big.jpg', await jpeg(1, 101, 100)), 'image_too_large', small);
     expect(e.details).to.include({ width: 101, height: 100 });
-    await rejection(await write(dir, 'big.png', await png(1, 200, 60)), 'image_too_large', small);
-    await rejection(await write(dir, 'flood.jp2', jp2(35000, 35000)), 'image_too_large');
-    expect(await readAll(await write(dir, 'ok.jpg', await jpeg(1, 100, 100)), small)).to.have.length(1);
+    await rejection(await write(tmp.dir, 'big.png', await png(1, 200, 60)), 'image_too_large', small);
+    await rejection(await write(tmp.dir, 'flood.jp2', jp2(35000, 35000)), 'image_too_large');
+    expect(await readAll(await write(tmp.dir, 'ok.jpg', await jpeg(1, 100, 100)), small)).to.have.length(1);
   });
 
   it('an image neither our header parser nor libvips can read is corrupt_image', async () => {
-    await rejection(await write(dir, 'bad.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 2, 0x12, 0x34, 0x56])), 'corrupt_image');
+    await rejection(await write(tmp.dir, 'bad.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 2, 0x12, 0x34, 0x56])), 'corrupt_image');
     const badPng = Buffer.concat([(await png(1)).subarray(0, 8), Buffer.from('garbage, not an IHDR chunk')]);
-    await rejection(await write(dir, 'bad.png', badPng), 'corrupt_image');
-    await rejection(await write(dir, 'bad.webp', Buffer.from('RIFF\x10\0\0\0WEBPVP8 junkjunkjunkjunkjunk', 'latin1')), 'corrupt_image');
-    await rejection(await write(dir, 'bad.jp2', jp2(10, 10).subarray(0, 40)), 'corrupt_image');
+    await rejection(await write(tmp.dir, 'bad.png', badPng), 'corrupt_image');
+    await rejection(await write(tmp.dir, 'bad.webp', Buffer.from('RIFF\x10\0\0\0WEBPVP8 junkjunkjunkjunkjunk', 'latin1')), 'corrupt_image');
+    await rejection(await write(tmp.dir, 'bad.jp2', jp2(10, 10).subarray(0, 40)), 'corrupt_image');
   });
 });

@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { DossierError } from '../../dossier/errors.js';
 import { readPages } from '../../dossier/pages/read-pages.js';
 import { pdf, rawZip, zip } from './document-fixtures.js';
-import { faxTiff, jpeg, limits, png, readAll, rejection, sha256, tempDir, write } from './fixtures.js';
+import { useTempDir, faxTiff, jpeg, limits, png, readAll, rejection, sha256, write } from './fixtures.js';
 
 describe('ZIP', () => {
-  let dir: string;
-  before(async () => {
-    dir = await tempDir();
-  });
-  after(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir();
 
   it('reads pages in natural order, folder by folder, skipping folders, junk and non-pages', async () => {
     const image = (seed: number) => jpeg(seed, 40, 50);
@@ -33,7 +26,7 @@ describe('ZIP', () => {
       { name: 'index.xml', data: Buffer.from('<dossier/>') },
       { name: 'README', data: Buffer.alloc(5000, 0x41) },
     ];
-    const pages = await readAll(await write(dir, 'order.zip', await zip(entries)));
+    const pages = await readAll(await write(tmp.dir, 'order.zip', await zip(entries)));
     expect(pages.map((p) => p.sourceName)).to.deep.equal(['cover.jpg', 'vol1/3.png', 'Vol2/1.jpg', 'vol2/2.jpg', 'vol2/10.jpg', 'vol10/1.jpg']);
     for (const page of pages) {
       const source = entries.find((e) => e.name === page.sourceName)!;
@@ -49,7 +42,7 @@ describe('ZIP', () => {
       { name: '2.jpg', data: b, zip64: true },
       { name: '3.jpg', data: a, compress: true, zip64: true },
     ]);
-    const pages = await readAll(await write(dir, 'zip64.zip', archive));
+    const pages = await readAll(await write(tmp.dir, 'zip64.zip', archive));
     expect(pages.map((p) => sha256(p.bytes))).to.deep.equal([sha256(a), sha256(b), sha256(a)]);
   });
 
@@ -61,7 +54,7 @@ describe('ZIP', () => {
       { name: 'c-video.bin', data: randomBytes(17 * 1024 * 1024) },
       { name: 'd-video.bin', data: randomBytes(17 * 1024 * 1024), compress: true },
     ]);
-    const pages = await readAll(await write(dir, 'big.zip', archive));
+    const pages = await readAll(await write(tmp.dir, 'big.zip', archive));
     expect(pages.map((p) => p.sourceName)).to.deep.equal(['a-stored.jpg', 'b-deflated.jpg']);
     for (const page of pages) expect(sha256(page.bytes)).to.equal(sha256(big));
   });
@@ -75,7 +68,7 @@ describe('ZIP', () => {
       { name: '4-annex.zip', data: inner },
       { name: '5-last.png', data: await png(4) },
     ]);
-    const pages = await readAll(await write(dir, 'mixed.zip', archive));
+    const pages = await readAll(await write(tmp.dir, 'mixed.zip', archive));
     expect(pages.map((p) => [p.sourceName, p.mediaType])).to.deep.equal([
       ['1-cover.jpg', 'image/jpeg'],
       ['2-statement.pdf#1', 'application/pdf'],
@@ -92,7 +85,7 @@ describe('ZIP', () => {
     const names = ['../evil.jpg', 'a/../../evil.jpg', '/etc/evil.jpg', '..\\evil.jpg', 'a\\..\\..\\evil.jpg', 'C:/evil.jpg', 'C:\\evil.jpg', 'a\0.jpg'];
     for (const name of names) {
       const archive = rawZip([{ name: 'ok.jpg', data: await jpeg(1) }, { name, data: await jpeg(2) }]);
-      const file = await write(dir, 'slip.zip', archive);
+      const file = await write(tmp.dir, 'slip.zip', archive);
       let pagesBeforeError = 0;
       try {
         for await (const _ of readPages(file, limits())) pagesBeforeError++;
@@ -106,70 +99,70 @@ describe('ZIP', () => {
   });
 
   it('zip bombs are refused from the headers: ratio, entry size, total size', async () => {
-    const bomb = await write(dir, 'bomb.zip', await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'zeros.jpg', data: Buffer.alloc(30 * 1024 * 1024), compress: true }]));
+    const bomb = await write(tmp.dir, 'bomb.zip', await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'zeros.jpg', data: Buffer.alloc(30 * 1024 * 1024), compress: true }]));
     const e = await rejection(bomb, 'zip_bomb');
     expect(e.message).to.include('zeros.jpg');
     const [a, b] = [await jpeg(1), await jpeg(2)];
-    const two = await write(dir, 'two.zip', await zip([{ name: 'a.jpg', data: a }, { name: 'b.jpg', data: b }]));
+    const two = await write(tmp.dir, 'two.zip', await zip([{ name: 'a.jpg', data: a }, { name: 'b.jpg', data: b }]));
     await rejection(two, 'zip_bomb', limits({ maxEntryBytes: Math.max(a.length, b.length) - 1 }));
     await rejection(two, 'zip_bomb', limits({ maxTotalUncompressedBytes: a.length + b.length - 1 }));
     expect(await readAll(two, limits({ maxEntryBytes: Math.max(a.length, b.length), maxTotalUncompressedBytes: a.length + b.length }))).to.have.length(2);
     // Below 1 MiB a high ratio is harmless: a small text file of spaces is not a bomb.
-    const spaces = await write(dir, 'spaces.zip', await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'notes.txt', data: Buffer.alloc(500_000, 0x20), compress: true }]));
+    const spaces = await write(tmp.dir, 'spaces.zip', await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'notes.txt', data: Buffer.alloc(500_000, 0x20), compress: true }]));
     expect(await readAll(spaces)).to.have.length(1);
   });
 
   it('counts the real inflated bytes: an entry that inflates past its declared size is zip_bomb', async () => {
     const lying = rawZip([{ name: 'a.jpg', data: zlib.deflateRawSync(Buffer.alloc(4 * 1024 * 1024)), method: 8 }]);
-    await rejection(await write(dir, 'lying.zip', lying), 'zip_bomb');
+    await rejection(await write(tmp.dir, 'lying.zip', lying), 'zip_bomb');
   });
 
   it('a damaged archive is corrupt_archive: truncated, CRC mismatch (stored and deflated), not a zip', async () => {
     const archive = await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'b.jpg', data: await jpeg(2), compress: true }]);
-    await rejection(await write(dir, 'cut.zip', archive.subarray(0, archive.length - 40)), 'corrupt_archive');
+    await rejection(await write(tmp.dir, 'cut.zip', archive.subarray(0, archive.length - 40)), 'corrupt_archive');
     const stored = Buffer.from(archive);
     stored[2000] = stored[2000]! ^ 0xff; // inside a.jpg's stored data
-    const e = await rejection(await write(dir, 'crc.zip', stored), 'corrupt_archive');
+    const e = await rejection(await write(tmp.dir, 'crc.zip', stored), 'corrupt_archive');
     expect(e.message).to.include('a.jpg');
     const deflated = Buffer.from(archive);
     const second = deflated.indexOf(Buffer.from('b.jpg')) + 5;
     for (let i = second + 100; i < second + 400; i += 7) deflated[i] = deflated[i]! ^ 0x55;
-    await rejection(await write(dir, 'inflate.zip', deflated), 'corrupt_archive');
-    await rejection(await write(dir, 'fake.zip', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(500, 1)])), 'corrupt_archive');
+    await rejection(await write(tmp.dir, 'inflate.zip', deflated), 'corrupt_archive');
+    await rejection(await write(tmp.dir, 'fake.zip', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(500, 1)])), 'corrupt_archive');
   });
 
   it('encrypted entries and unknown compression methods are unsupported_format', async () => {
     const encrypted = rawZip([{ name: 'secret.jpg', data: Buffer.alloc(100, 7), flags: 1 }]);
-    const e = await rejection(await write(dir, 'encrypted.zip', encrypted), 'unsupported_format');
+    const e = await rejection(await write(tmp.dir, 'encrypted.zip', encrypted), 'unsupported_format');
     expect(e.message).to.include('secret.jpg');
     const bzip2 = rawZip([{ name: 'scan.jpg', data: Buffer.alloc(100, 7), method: 12 }]);
-    await rejection(await write(dir, 'bzip2.zip', bzip2), 'unsupported_format');
+    await rejection(await write(tmp.dir, 'bzip2.zip', bzip2), 'unsupported_format');
   });
 
   it('an archive without pages is empty_dossier: empty, only junk, only text', async () => {
-    await rejection(await write(dir, 'empty.zip', rawZip([])), 'empty_dossier');
-    await rejection(await write(dir, 'junk.zip', await zip([{ name: '__MACOSX/x', data: Buffer.from('x') }, { name: 'notes.txt', data: Buffer.from('hello') }])), 'empty_dossier');
+    await rejection(await write(tmp.dir, 'empty.zip', rawZip([])), 'empty_dossier');
+    await rejection(await write(tmp.dir, 'junk.zip', await zip([{ name: '__MACOSX/x', data: Buffer.from('x') }, { name: 'notes.txt', data: Buffer.from('hello') }])), 'empty_dossier');
   });
 
   it('an entry named like a page whose content is not one is refused, not silently skipped', async () => {
-    await rejection(await write(dir, 'fake-jpg.zip', await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'b.jpg', data: Buffer.from('not an image') }])), 'corrupt_image');
-    await rejection(await write(dir, 'fake-pdf.zip', await zip([{ name: 'a.pdf', data: Buffer.alloc(0) }])), 'corrupt_pdf');
+    await rejection(await write(tmp.dir, 'fake-jpg.zip', await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'b.jpg', data: Buffer.from('not an image') }])), 'corrupt_image');
+    await rejection(await write(tmp.dir, 'fake-pdf.zip', await zip([{ name: 'a.pdf', data: Buffer.alloc(0) }])), 'corrupt_pdf');
   });
 
   it('nesting deeper than maxDepth is refused: archives (zip_bomb) and folders (unsafe_path)', async () => {
     let nested = await zip([{ name: 'page.jpg', data: await jpeg(1) }]);
     for (let i = 0; i < 3; i++) nested = await zip([{ name: `level${i}.zip`, data: nested }]);
-    const file = await write(dir, 'deep.zip', nested); // 4 archive levels
+    const file = await write(tmp.dir, 'deep.zip', nested); // 4 archive levels
     expect(await readAll(file, limits({ maxDepth: 4 }))).to.have.length(1);
     await rejection(file, 'zip_bomb', limits({ maxDepth: 3 }));
-    const folders = await write(dir, 'folders.zip', await zip([{ name: 'a/b/c/page.jpg', data: await jpeg(1) }]));
+    const folders = await write(tmp.dir, 'folders.zip', await zip([{ name: 'a/b/c/page.jpg', data: await jpeg(1) }]));
     expect(await readAll(folders, limits({ maxDepth: 4 }))).to.have.length(1);
     await rejection(folders, 'unsafe_path', limits({ maxDepth: 3 }));
   });
 
   it('more page files than allowed: too_many_pages before any page is read', async () => {
     const archive = await zip(await Promise.all([1, 2, 3].map(async (i) => ({ name: `${i}.jpg`, data: await jpeg(i) }))));
-    const file = await write(dir, 'three.zip', archive);
+    const file = await write(tmp.dir, 'three.zip', archive);
     let pages = 0;
     try {
       for await (const _ of readPages(file, limits({ maxPages: 2 }))) pages++;
