@@ -62,7 +62,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
-    keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet(issuerKeys.publicJwks() as never),
+    keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
   const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;

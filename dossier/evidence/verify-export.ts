@@ -154,10 +154,9 @@ async function pinnedExportKey(source: ExportSource, thumbprint: string, problem
     keys = [];
   }
   for (const k of keys) {
-    const bare = { kty: k.kty, crv: k.crv, x: k.x } as const;
-    if (k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string' && (await calculateJwkThumbprint(bare as never)) === thumbprint) {
-      return { keys: [{ ...bare, kid: thumbprint, alg: 'EdDSA', use: 'sig' }] };
-    }
+    if (k.kty !== 'OKP' || k.crv !== 'Ed25519' || typeof k.x !== 'string') continue;
+    const bare = { kty: 'OKP', crv: 'Ed25519', x: k.x };
+    if ((await calculateJwkThumbprint(bare)) === thumbprint) return { keys: [{ ...bare, kid: thumbprint, alg: 'EdDSA', use: 'sig' }] };
   }
   problems.push({ code: 'untrusted_key', message: `the export's ${JWKS_FILE} has no key with thumbprint ${thumbprint}` });
   return null;
