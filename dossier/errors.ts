@@ -28,6 +28,11 @@ export const ERROR_CODES = [
   'payload_too_large',
   'invalid_metadata',
   'upload_incomplete',
+  // signed links: 401 for a token that is not ours or not intact, 410 for one that is over
+  'invalid_link',
+  'link_expired',
+  'link_revoked',
+  'link_used',
   // ingest rejections (a dossier ends `rejected` with one of these)
   ...REJECTIONS,
   // internal

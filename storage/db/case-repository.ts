@@ -2,6 +2,7 @@ import type { CaseRecord } from '../../dossier/model.js';
 import type { CaseRepository, NewCase } from '../../dossier/ports/repositories.js';
 import { DossierError } from '../../dossier/errors.js';
 import type { Database } from './database.js';
+import { caseVisibleSql } from './visibility.js';
 
 interface CaseRow {
   id: string;
@@ -21,8 +22,7 @@ const toCase = (r: CaseRow): CaseRecord => ({
   createdAt: new Date(r.created_at),
 });
 
-/** Visibility of case `c` to agency `$1`: the owner. Transfers (a later migration) widen it here. */
-const VISIBLE_TO_P1 = `c.agency_id = $1`;
+const VISIBLE_TO_P1 = caseVisibleSql('c', '$1');
 
 export class SqlCaseRepository implements CaseRepository {
   constructor(private readonly db: Database) {}

@@ -2,6 +2,7 @@ import type { DossierRecord, DossierStatus, PageRecord } from '../../dossier/mod
 import type { PageMediaType } from '../../dossier/pages/types.js';
 import type { DossierRepository, NewDossier, SealRecord } from '../../dossier/ports/repositories.js';
 import type { Database, Queryable } from './database.js';
+import { caseVisibleSql } from './visibility.js';
 
 interface DossierRow {
   id: string;
@@ -102,7 +103,7 @@ export class SqlDossierRepository implements DossierRepository {
   async findVisible(id: string, agency: string): Promise<DossierRecord | null> {
     // Visible exactly when its case is: one rule, kept in the case repository's terms.
     const rows = await this.db.query<DossierRow>(
-      `SELECT d.* FROM dossiers d JOIN cases c ON c.id = d.case_id WHERE d.id = $2 AND c.agency_id = $1`,
+      `SELECT d.* FROM dossiers d JOIN cases c ON c.id = d.case_id WHERE d.id = $2 AND ${caseVisibleSql('c', '$1')}`,
       [agency, id],
     );
     return rows[0] ? toDossier(rows[0]) : null;
