@@ -33,6 +33,12 @@ export const ERROR_CODES = [
   'link_expired',
   'link_revoked',
   'link_used',
+  // custody: a transfer to an agency that is not registered; a dossier already in flight
+  'unknown_agency',
+  'transfer_pending',
+  // a page's text: OCR not finished yet; OCR ended failed (the message carries the reason)
+  'ocr_pending',
+  'ocr_failed',
   // ingest rejections (a dossier ends `rejected` with one of these)
   ...REJECTIONS,
   // internal

@@ -19,6 +19,9 @@ import { openPglite } from '../storage/db/pglite-database.js';
 import { openPostgres } from '../storage/db/postgres-database.js';
 import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
+import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
+import { SqlPageSearch } from '../storage/db/page-search-repository.js';
+import { SqlLinkRepository } from '../storage/db/link-repository.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
@@ -48,8 +51,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const blobs = await FsBlobStore.open(config.blobs.dir);
   const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
+  // Download links sign with a ring of their own: rotated apart from the evidence keys.
+  const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true });
+  const links = new SqlLinkRepository(db);
   const cases = new SqlCaseRepository(db);
   const dossiers = new SqlDossierRepository(db);
+  const pageTexts = new SqlPageTextRepository(db);
+  const search = new SqlPageSearch(db);
   const queue = new PgJobQueue(db);
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
@@ -71,7 +79,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     checks.database = await db.query('SELECT 1').then(() => 'ok', (err: Error) => err.message);
     return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
   };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health });
+  const linkDeps = { links, linkKeys, linkMaxTtlSeconds: config.links.maxTtlSeconds, publicUrl: config.links.publicUrl };
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, ...linkDeps, pageTexts, search });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -95,8 +104,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     blobs,
     keys,
     issuerKeys,
+    linkKeys,
+    links,
     cases,
     dossiers,
+    pageTexts,
     queue,
     store,
     app,

@@ -5,6 +5,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../dossier/duration.js';
+import { installedLanguages } from '../ocr/traineddata.js';
 
 const GIB = 1024 ** 3;
 
@@ -14,15 +16,8 @@ const GIB = 1024 ** 3;
 // an operator's own UV_THREADPOOL_SIZE wins.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-const durationPattern = /^(\d+)\s*(s|m|h|d)$/;
-/** Parses `90s`, `15m`, `8h`, `7d` into seconds. */
-export function parseDuration(text: string): number | null {
-  const m = durationPattern.exec(text.trim());
-  if (!m) return null;
-  const n = Number(m[1]);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return n * unit;
-}
+// The one duration syntax, shared with the link API (dossier/duration.ts).
+export { parseDuration };
 
 const duration = z.string().transform((s, ctx) => {
   const v = parseDuration(s);
@@ -57,10 +52,26 @@ const envSchema = z.object({
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   MAX_UPLOAD_BYTES: byteCount.default(50 * GIB),
   LINK_MAX_TTL: duration.default(7 * 86400),
+  /** Where links point: the gateway as the outside world reaches it (else the request's host). */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPLOAD_EXPIRY: duration.default(7 * 86400),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** OCR languages joined by `+` (e.g. chi_sim+eng); each needs its @tesseract.js-data package. */
+  OCR_LANGS: z
+    .string()
+    .default('eng')
+    .transform((s, ctx) => {
+      const langs = s.split('+').map((l) => l.trim());
+      const installed = installedLanguages();
+      const missing = langs.filter((l) => !installed.includes(l));
+      if (missing.length) ctx.addIssue({ code: 'custom', message: `no traineddata for ${missing.join(', ')}; installed: ${installed.join(', ')}` });
+      return langs;
+    }),
+  OCR_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+  OCR_ENGINE: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js'),
+  OCR_PAGE_TIMEOUT: duration.default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,12 +83,18 @@ export interface Config {
   readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number };
   readonly keysDir: string;
   readonly workers: { readonly mode: 'in-process' | 'none'; readonly ingestConcurrency: number };
-  readonly links: { readonly maxTtlSeconds: number };
+  readonly links: { readonly maxTtlSeconds: number; readonly publicUrl: string | null };
   readonly auth: {
     /** The gateway's own issuer (tokens from `dossier token issue`) unless jwksUrl is set. */
     readonly issuer: string;
     readonly audience: string;
     readonly jwksUrl: string | null;
+  };
+  readonly ocr: {
+    readonly langs: readonly string[];
+    readonly workers: number;
+    readonly engine: 'tesseract.js' | 'tesseract';
+    readonly pageTimeoutMs: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly cores: number;
@@ -111,11 +128,17 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY },
     keysDir: path.join(dataDir, 'keys'),
     workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY },
-    links: { maxTtlSeconds: e.LINK_MAX_TTL },
+    links: { maxTtlSeconds: e.LINK_MAX_TTL, publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null },
     auth: {
       issuer: e.AUTH_ISSUER ?? LOCAL_ISSUER,
       audience: e.AUTH_AUDIENCE ?? DEFAULT_AUDIENCE,
       jwksUrl: e.AUTH_JWKS_URL ?? null,
+    },
+    ocr: {
+      langs: e.OCR_LANGS,
+      workers: e.OCR_WORKERS ?? os.availableParallelism(),
+      engine: e.OCR_ENGINE,
+      pageTimeoutMs: e.OCR_PAGE_TIMEOUT * 1000,
     },
     logLevel: e.LOG_LEVEL,
     cores: os.availableParallelism(),

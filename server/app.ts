@@ -11,8 +11,11 @@ import { openApiDocument } from './openapi.js';
 import { requestLog } from './request-log.js';
 import { casesRouter } from './routes/cases.js';
 import { dossiersRouter, type DossierRouteDeps } from './routes/dossiers.js';
+import { downloadLinksRouter, type DownloadLinkDeps } from './routes/download-links.js';
+import { linksRouter } from './routes/links.js';
+import { searchRouter, type SearchRouteDeps } from './routes/search.js';
 
-export interface AppDeps extends DossierRouteDeps {
+export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps {
   readonly log: Logger;
   readonly verify: TokenVerifier;
   readonly keys: KeyRing;
@@ -46,7 +49,11 @@ export function createApp(deps: AppDeps): Express {
   api.use(auth, express.json({ limit: '1mb' }));
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
+  api.use(searchRouter(deps));
+  api.use(linksRouter(deps));
   app.use('/api', api);
+  // Signed download links carry their own credential: no bearer token.
+  app.use('/d', downloadLinksRouter(deps));
 
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));

@@ -42,7 +42,7 @@ export const openApiDocument = {
           merkleRoot: { type: ['string', 'null'] },
           kid: { type: ['string', 'null'] },
           sealedAt: { type: ['string', 'null'], format: 'date-time' },
-          progress: { type: 'object', properties: { pages: { type: 'integer' }, thumbnails: { type: 'integer' }, ocr: { type: ['integer', 'null'] } } },
+          progress: { type: 'object', properties: { pages: { type: 'integer' }, thumbnails: { type: 'integer' }, ocr: { type: ['object', 'null'], description: 'OCR counts of a sealed dossier', properties: { done: { type: 'integer' }, failed: { type: 'integer' }, total: { type: 'integer' } } } } },
           error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
         },
       },
@@ -52,6 +52,11 @@ export const openApiDocument = {
           index: { type: 'integer' }, sha256: { type: 'string' }, size: { type: 'integer' }, mediaType: { type: 'string' },
           width: { type: ['integer', 'null'] }, height: { type: ['integer', 'null'] }, source: { type: 'string' },
           signature: { type: 'string', description: 'JWS compact (EdDSA) over the page statement' }, thumbnail: { type: 'boolean' },
+          ocr: {
+            type: ['object', 'null'],
+            description: 'null before the seal',
+            properties: { status: { enum: ['queued', 'done', 'failed'] }, confidence: { type: ['number', 'null'], description: 'mean word confidence 0–100; 100 for a text layer' }, source: { enum: ['ocr', 'text-layer'] }, reason: { type: ['string', 'null'], description: 'why it failed' } },
+          },
         },
       },
       Proof: {
@@ -78,6 +83,49 @@ export const openApiDocument = {
     '/api/dossiers/{id}/pages': { get: { security: bearer, parameters: [idParam, { name: 'offset', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }], responses: { 200: { description: 'pages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Page' } } } } }, ...errors } } },
     '/api/dossiers/{id}/pages/{n}': { get: { summary: 'the page’s stored bytes (Range supported)', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'bytes' }, 206: { description: 'range' }, 409: error, ...errors } } },
     '/api/dossiers/{id}/pages/{n}/thumbnail': { get: { security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'JPEG' }, ...errors } } },
+    '/api/dossiers/{id}/pages/{n}/text': { get: { summary: 'the page’s text (OCR or the PDF’s text layer), text/plain UTF-8', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'text', content: { 'text/plain': { schema: { type: 'string' } } } }, 409: { ...error, description: 'ocr_pending: OCR not finished yet; ocr_failed: OCR ended failed (the message says why); conflict: dossier not sealed' }, ...errors } } },
+    '/api/search': {
+      get: {
+        summary: 'full text over the pages of the cases visible to the caller (Latin and CJK), best first',
+        security: bearer,
+        parameters: [
+          { name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'words are ANDed; a hyphenated word or a CJK run is a phrase' },
+          { name: 'caseId', in: 'query', schema: { type: 'string', format: 'uuid' } },
+          { name: 'dossierId', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        ],
+        responses: {
+          200: {
+            description: 'hits',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    hits: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          dossierId: { type: 'string' },
+                          caseId: { type: 'string' },
+                          page: { type: 'integer', description: '1-based page number' },
+                          snippet: { type: 'string', description: 'HTML-escaped excerpt, matches in <mark>…</mark>' },
+                          score: { type: 'number' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: error,
+          401: error,
+          403: error,
+        },
+      },
+    },
     '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
     '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
   },

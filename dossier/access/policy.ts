@@ -7,6 +7,15 @@ export const PERMISSIONS = {
   'case:read': ['clerk', 'prosecutor', 'judge', 'auditor', 'admin'],
   'dossier:upload': ['clerk'],
   'dossier:read': ['clerk', 'prosecutor', 'judge', 'admin'],
+  // Custody: clerks send, prosecutors and judges answer; admins register agencies and stages.
+  'transfer:send': ['clerk'],
+  'transfer:answer': ['prosecutor', 'judge'],
+  'transfer:read': ['clerk', 'prosecutor', 'judge', 'admin'],
+  'agency:manage': ['admin'],
+  'stage:manage': ['admin'],
+  // Signed download links: made and revoked by those who read dossiers in the agency's work.
+  'link:create': ['clerk', 'prosecutor', 'judge'],
+  'link:revoke': ['clerk', 'prosecutor', 'judge'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,13 +1,29 @@
-/** Work that follows the seal and never delays it: thumbnails now, OCR later. */
+/** Work that follows the seal and never delays it: thumbnails and OCR. */
 import type { JobQueue } from '../ports/job-queue.js';
 
 export const THUMBNAIL_JOB = 'thumbnails';
 /** Pages per thumbnail job: few enough queue round trips, small enough to retry cheaply. */
 export const THUMBNAIL_BATCH = 100;
 
+export const OCR_JOB = 'ocr';
+/**
+ * Pages per OCR job. A page takes one to a few seconds of a core, so ten pages are ~10–30 s of
+ * work: the queue's round trips vanish beside it, a 100-page dossier still spreads over ten
+ * workers (on several machines), and the last job holds up "fully searchable" for seconds, not
+ * minutes. A re-run skips the pages already done, so a killed worker repeats at most one page.
+ */
+export const OCR_BATCH = 10;
+/** A page's OCR is tried this often (engine failure or timeout) before it ends `failed`. */
+export const OCR_PAGE_ATTEMPTS = 3;
+
 export async function enqueueDerivatives(queue: JobQueue, dossierId: string, pageCount: number): Promise<void> {
   for (let from = 1; from <= pageCount; from += THUMBNAIL_BATCH) {
     const to = Math.min(pageCount, from + THUMBNAIL_BATCH - 1);
     await queue.enqueue({ kind: THUMBNAIL_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to } });
+  }
+  for (let from = 1; from <= pageCount; from += OCR_BATCH) {
+    const to = Math.min(pageCount, from + OCR_BATCH - 1);
+    // Attempts of the job itself (a worker stopped or killed mid-batch), not of a page.
+    await queue.enqueue({ kind: OCR_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to }, maxAttempts: 10 });
   }
 }

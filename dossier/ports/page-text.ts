@@ -36,3 +36,69 @@ export interface WordsDocument {
   readonly height: number;
   readonly words: readonly { readonly text: string; readonly confidence: number; readonly box: readonly [number, number, number, number] }[];
 }
+
+/** What one finished page stores: its blobs are written before this is recorded. */
+export interface PageTextDone {
+  readonly dossierId: string;
+  readonly index: number;
+  readonly source: 'ocr' | 'text-layer';
+  readonly confidence: number;
+  readonly textSha256: string;
+  readonly wordsSha256: string;
+  readonly engine: string;
+  /** The page's plain text: kept beside the index for ranking and snippets. */
+  readonly text: string;
+  /** The index terms as a tsvector literal (ocr/index-terms.ts). */
+  readonly terms: string;
+}
+
+/** OCR counts of a dossier; pages without a record yet are neither done nor failed. */
+export interface OcrProgress {
+  readonly done: number;
+  readonly failed: number;
+}
+
+export interface PageTextRepository {
+  get(dossierId: string, index: number): Promise<PageTextRecord | null>;
+  /** Records of pages from..to (inclusive) that have one, in page order. */
+  list(dossierId: string, from: number, to: number): Promise<PageTextRecord[]>;
+  /** Records the page done and indexes it, in one transaction; false if it was already done. */
+  markDone(page: PageTextDone): Promise<boolean>;
+  /**
+   * Counts a failed attempt and keeps its reason: the page stays `queued` and `retry` runs in the
+   * same transaction (enqueueing the next attempt, so a crash cannot keep one without the other),
+   * or, at `maxAttempts`, the page ends `failed`. Nothing changes for a page already done or failed.
+   */
+  recordFailure(
+    dossierId: string,
+    index: number,
+    reason: string,
+    options: { readonly maxAttempts: number; readonly retry: (attempts: number, within: unknown) => Promise<void> },
+  ): Promise<{ attempts: number; status: OcrStatus }>;
+  /** Ends every page from..to that is not done `failed` (a job that gave up for good). */
+  failRemaining(dossierId: string, from: number, to: number, reason: string): Promise<void>;
+  progress(dossierId: string): Promise<OcrProgress>;
+}
+
+export interface SearchRequest {
+  /** The caller's agency: only pages of cases visible to it are searched. */
+  readonly agency: string;
+  /** tsquery literal (ocr/index-terms.ts tsqueryLiteral). */
+  readonly tsquery: string;
+  readonly caseId?: string;
+  readonly dossierId?: string;
+  readonly limit: number;
+}
+
+export interface SearchRow {
+  readonly dossierId: string;
+  readonly caseId: string;
+  readonly index: number;
+  readonly score: number;
+  readonly text: string;
+}
+
+export interface PageSearch {
+  /** Best first (rank, then dossier and page). */
+  search(request: SearchRequest): Promise<SearchRow[]>;
+}

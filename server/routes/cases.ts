@@ -25,7 +25,7 @@ const caseView = (c: CaseRecord, dossiers?: DossierRecord[]) => ({
   title: c.title,
   agency: c.agency,
   createdAt: c.createdAt.toISOString(),
-  ...(dossiers ? { dossiers: dossiers.map(dossierView) } : {}),
+  ...(dossiers ? { dossiers: dossiers.map((d) => dossierView(d)) } : {}),
 });
 
 export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository }): Router {

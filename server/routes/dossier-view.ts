@@ -1,7 +1,9 @@
 import type { DossierRecord, PageRecord } from '../../dossier/model.js';
+import type { PageTextRecord } from '../../dossier/ports/page-text.js';
 
 /** The JSON of CONTRACT.md for a dossier; `received` is the tus offset while receiving. */
-export function dossierView(d: DossierRecord, received?: number | null) {
+/** `ocr`: counts of a sealed dossier's pages (null before the seal, or where not looked up). */
+export function dossierView(d: DossierRecord, received?: number | null, ocr?: { done: number; failed: number; total: number } | null) {
   return {
     id: d.id,
     caseId: d.caseId,
@@ -16,13 +18,13 @@ export function dossierView(d: DossierRecord, received?: number | null) {
     kid: d.kid,
     sealedAt: d.sealedAt?.toISOString() ?? null,
     createdAt: d.createdAt.toISOString(),
-    // OCR arrives with the OCR workers; until then there is no OCR progress to report.
-    progress: { pages: d.pagesDone, thumbnails: d.thumbnailsDone, ocr: null },
+    progress: { pages: d.pagesDone, thumbnails: d.thumbnailsDone, ocr: ocr ?? null },
     ...(d.errorCode ? { error: { code: d.errorCode, message: d.errorMessage ?? '' } } : {}),
   };
 }
 
-export function pageView(p: PageRecord) {
+/** `ocr`: the page's OCR record, 'queued' when a sealed dossier's page has none yet, null before the seal. */
+export function pageView(p: PageRecord, ocr: PageTextRecord | 'queued' | null = null) {
   return {
     index: p.index,
     sha256: p.sha256,
@@ -33,6 +35,16 @@ export function pageView(p: PageRecord) {
     source: p.sourceName,
     signature: p.signature,
     thumbnail: p.thumbnailSha256 !== null,
-    ocr: null,
+    ocr:
+      ocr === null
+        ? null
+        : ocr === 'queued'
+          ? { status: 'queued' as const, confidence: null }
+          : {
+              status: ocr.status,
+              confidence: ocr.confidence,
+              ...(ocr.status === 'done' ? { source: ocr.source } : {}),
+              ...(ocr.status === 'failed' ? { reason: ocr.reason } : {}),
+            },
   };
 }

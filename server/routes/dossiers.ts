@@ -6,6 +6,8 @@ import { MerkleTree, leafHash, toProofJson } from '../../dossier/merkle.js';
 import type { DossierRecord, Principal } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import type { AuditLog } from '../../dossier/ports/audit-log.js';
+import type { PageTextRepository } from '../../dossier/ports/page-text.js';
 import type { KeyRing } from '../../dossier/signing/signer.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
@@ -20,6 +22,9 @@ export interface DossierRouteDeps {
   readonly keys: KeyRing;
   /** Bytes received so far of an upload in progress. */
   readonly uploadOffset: (id: string) => Promise<number | null>;
+  /** OCR status and text of pages. */
+  readonly pageTexts: PageTextRepository;
+  readonly audit: AuditLog;
 }
 
 const pageQuery = z.object({
@@ -51,13 +56,31 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
 
   r.get('/dossiers/:id', async (req, res) => {
     const d = await visible(principalOf(req), req.params.id);
-    res.json(dossierView(d, d.status === 'receiving' ? await deps.uploadOffset(d.id) : null));
+    const ocr = d.status === 'sealed' ? { ...(await deps.pageTexts.progress(d.id)), total: d.pageCount ?? 0 } : null;
+    res.json(dossierView(d, d.status === 'receiving' ? await deps.uploadOffset(d.id) : null, ocr));
   });
 
   r.get('/dossiers/:id/pages', async (req, res) => {
     const d = await visible(principalOf(req), req.params.id);
     const q = parseQuery(pageQuery, req.query);
-    res.json((await deps.dossiers.listPages(d.id, q)).map(pageView));
+    const pages = await deps.dossiers.listPages(d.id, q);
+    const texts = pages.length > 0 && d.status === 'sealed' ? await deps.pageTexts.list(d.id, pages[0]!.index, pages[pages.length - 1]!.index) : [];
+    const byIndex = new Map(texts.map((t) => [t.index, t]));
+    res.json(pages.map((p) => pageView(p, d.status === 'sealed' ? (byIndex.get(p.index) ?? 'queued') : null)));
+  });
+
+  // The page's text (OCR or the PDF's text layer). Pending → 409 ocr_pending (try again later);
+  // failed → 409 ocr_failed with the reason (there is no text, and the page itself exists).
+  r.get('/dossiers/:id/pages/:n/text', async (req, res) => {
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    const p = await page(d, req.params.n);
+    const t = await deps.pageTexts.get(d.id, p.index);
+    if (t?.status === 'failed') throw new DossierError('ocr_failed', `OCR of page ${p.index} failed: ${t.reason ?? 'unknown reason'}`);
+    if (t?.status !== 'done' || !t.textSha256) throw new DossierError('ocr_pending', `the text of page ${p.index} is not ready yet: OCR is pending`);
+    const size = (await deps.blobs.size(t.textSha256)) ?? 0;
+    await deps.audit.record({ actor: principal.subject, agency: principal.agency, action: 'page.text.read', target: { type: 'page', id: `${d.id}/${p.index}` }, caseId: d.caseId });
+    await sendBlob(req, res, deps.blobs, { sha256: t.textSha256, size, mediaType: 'text/plain; charset=utf-8', immutable: true });
   });
 
   r.get('/dossiers/:id/pages/:n', async (req, res) => {

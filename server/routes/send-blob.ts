@@ -7,14 +7,14 @@ export async function sendBlob(
   req: Request,
   res: Response,
   blobs: BlobStore,
-  blob: { sha256: string; size: number; mediaType: string; immutable?: boolean; filename?: string },
+  blob: { sha256: string; size: number; mediaType: string; immutable?: boolean; filename?: string; cacheControl?: string },
 ): Promise<void> {
   const etag = `"${blob.sha256}"`;
   res.setHeader('ETag', etag);
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Content-Type', blob.mediaType);
   res.setHeader('X-Content-SHA256', blob.sha256);
-  res.setHeader('Cache-Control', blob.immutable ? 'private, max-age=31536000, immutable' : 'private, no-cache');
+  res.setHeader('Cache-Control', blob.cacheControl ?? (blob.immutable ? 'private, max-age=31536000, immutable' : 'private, no-cache'));
   if (blob.filename) res.attachment(blob.filename);
   if (req.headers['if-none-match'] === etag) {
     res.status(304).end();

@@ -28,13 +28,23 @@ export class SqlCaseRepository implements CaseRepository {
   constructor(private readonly db: Database) {}
 
   async create(c: NewCase): Promise<CaseRecord> {
-    const rows = await this.db.query<CaseRow>(
-      `INSERT INTO cases (id, number, title, agency_id, created_by) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (agency_id, number) DO NOTHING RETURNING *`,
-      [c.id, c.number, c.title, c.agency, c.createdBy],
-    );
-    if (rows.length === 0) throw new DossierError('conflict', `case number ${c.number} already exists in agency ${c.agency}`);
-    return toCase(rows[0]!);
+    const taken = () => new DossierError('conflict', `case number ${c.number} already exists in agency ${c.agency}`);
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<CaseRow>(
+        `INSERT INTO cases (id, number, title, agency_id, created_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (agency_id, number) DO NOTHING RETURNING *`,
+        [c.id, c.number, c.title, c.agency, c.createdBy],
+      );
+      if (rows.length === 0) throw taken();
+      // The owner's number is one of the case's numbers too: unique among every number the agency
+      // uses, its own cases' and those it gave to cases it received.
+      const numbered = await tx.query(
+        `INSERT INTO case_numbers (case_id, agency_id, number) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING number`,
+        [c.id, c.agency, c.number],
+      );
+      if (numbered.length === 0) throw taken();
+      return toCase(rows[0]!);
+    });
   }
 
   async findVisible(id: string, agency: string): Promise<CaseRecord | null> {
@@ -45,7 +55,8 @@ export class SqlCaseRepository implements CaseRepository {
 
   async listVisible(agency: string, o: { limit: number; offset: number; number?: string }): Promise<CaseRecord[]> {
     const rows = await this.db.query<CaseRow>(
-      `SELECT c.* FROM cases c WHERE ${VISIBLE_TO_P1} AND ($4::text IS NULL OR c.number = $4)
+      `SELECT c.* FROM cases c WHERE ${VISIBLE_TO_P1}
+          AND ($4::text IS NULL OR c.number = $4 OR EXISTS (SELECT 1 FROM case_numbers n WHERE n.case_id = c.id AND n.number = $4))
         ORDER BY c.created_at DESC, c.id LIMIT $2 OFFSET $3`,
       [agency, o.limit, o.offset, o.number ?? null],
     );

@@ -1,6 +1,14 @@
 import foundation from './001-foundation.js';
+import custody from './002-custody.js';
+import links from './003-links.js';
+import audit from './004-audit.js';
+import ocrSearch from './005-ocr-search.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'foundation', sql: foundation },
+  { version: 2, name: 'custody', sql: custody },
+  { version: 3, name: 'links', sql: links },
+  { version: 4, name: 'audit', sql: audit },
+  { version: 5, name: 'ocr-search', sql: ocrSearch },
 ];

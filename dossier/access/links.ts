@@ -1,0 +1,194 @@
+/**
+ * Signed download links: a short EdDSA JWT in the URL stands in for a bearer token, bound to one
+ * dossier, one audience agency and one scope, with an expiry and a jti naming its stored row
+ * (revocation, single use, use count). The token proves what the gateway issued; the row says
+ * whether it still holds. Link keys are their own ring, rotated apart from the evidence keys.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../duration.js';
+import { DossierError } from '../errors.js';
+import type { DossierRecord, Principal } from '../model.js';
+import type { LinkRecord, LinkRepository, LinkScope } from '../ports/link-repository.js';
+import { LINK_SCOPES } from '../ports/link-repository.js';
+import type { DossierRepository } from '../ports/repositories.js';
+import type { Ed25519KeyPair } from '../signing/ed25519.js';
+import type { PublicJwks } from '../signing/signer.js';
+
+/** The token's `typ`: a link token is never mistaken for a bearer token or a statement. */
+export const LINK_TYP = 'dossier-link+jwt';
+/** The token's `iss`: this gateway, as the issuer of links (not the bearer tokens' issuer). */
+export const LINK_ISSUER = 'urn:dossier-gateway:links';
+export const LINK_ALG = 'EdDSA';
+/** A link without a ttl lives a day, or less when LINK_MAX_TTL is shorter. */
+export const DEFAULT_LINK_TTL_SECONDS = 86_400;
+/** Longer than any token we issue: anything longer is junk, refused before parsing. */
+const MAX_TOKEN_LENGTH = 2048;
+
+export interface LinkSigningKeys {
+  currentPair(): Ed25519KeyPair;
+  publicJwks(): PublicJwks;
+}
+
+/** What a verified token says. */
+export interface LinkClaims {
+  readonly id: string;
+  readonly dossierId: string;
+  readonly audience: string;
+  readonly scope: LinkScope;
+  readonly expiresAt: Date;
+}
+
+/**
+ * The lifetime asked for: seconds (a number or digits) or a duration like `2d`; absent, the
+ * default. Longer than `maxSeconds` (LINK_MAX_TTL) is refused, not shortened: the caller asked for
+ * a promise we will not keep.
+ */
+export function linkTtlSeconds(requested: number | string | undefined, maxSeconds: number): number {
+  if (requested === undefined) return Math.min(DEFAULT_LINK_TTL_SECONDS, maxSeconds);
+  const seconds = typeof requested === 'number' ? requested : /^\s*\d+\s*$/.test(requested) ? Number(requested) : parseDuration(requested);
+  if (seconds === null || !Number.isSafeInteger(seconds) || seconds < 1) {
+    throw new DossierError('bad_request', 'ttl: expected whole seconds or a duration like 90s, 15m, 8h or 2d');
+  }
+  if (seconds > maxSeconds) {
+    throw new DossierError('bad_request', `ttl: ${formatDuration(seconds)} is longer than links may live (LINK_MAX_TTL = ${formatDuration(maxSeconds)})`);
+  }
+  return seconds;
+}
+
+/** Signs the token for a link row. exp and iat are whole seconds, as the row's times are. */
+export async function signLinkToken(keys: LinkSigningKeys, link: Pick<LinkRecord, 'id' | 'dossierId' | 'audience' | 'scope' | 'createdAt' | 'expiresAt'>): Promise<string> {
+  const pair = keys.currentPair();
+  return new SignJWT({ scope: link.scope })
+    .setProtectedHeader({ alg: LINK_ALG, typ: LINK_TYP, kid: pair.kid })
+    .setIssuer(LINK_ISSUER)
+    .setAudience(link.audience)
+    .setSubject(link.dossierId)
+    .setJti(link.id)
+    .setIssuedAt(toSeconds(link.createdAt))
+    .setExpirationTime(toSeconds(link.expiresAt))
+    .sign(pair.privateKey);
+}
+
+const claimsSchema = z.object({
+  jti: z.string().min(1).max(100),
+  sub: z.string().min(1).max(200),
+  aud: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  scope: z.enum(LINK_SCOPES),
+  exp: z.number().int(),
+});
+
+/**
+ * Verifies a token: EdDSA only (never `none`, never HMAC), our typ, our issuer, a key of the link
+ * ring (current or retired), exp. The signature is checked before expiry, so only a token we
+ * issued can be told it is expired (410); anything else is 401.
+ */
+export async function verifyLinkToken(token: string, keys: LinkSigningKeys, now: Date): Promise<LinkClaims> {
+  if (token.length > MAX_TOKEN_LENGTH) throw invalidLink();
+  // The ring is read on every use so that a rotation is seen at once.
+  const getKey: JWTVerifyGetKey = (header, input) => createLocalJWKSet({ keys: [...keys.publicJwks().keys] })(header, input);
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, getKey, {
+      algorithms: [LINK_ALG],
+      typ: LINK_TYP,
+      issuer: LINK_ISSUER,
+      requiredClaims: ['jti', 'sub', 'aud', 'exp', 'iat'],
+      currentDate: now,
+    }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw new DossierError('link_expired', 'this link has expired');
+    throw invalidLink();
+  }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) throw invalidLink();
+  const c = claims.data;
+  return { id: c.jti, dossierId: c.sub, audience: c.aud, scope: c.scope, expiresAt: new Date(c.exp * 1000) };
+}
+
+/** The row must say what the token says: a validly signed token for another row is not a link. */
+export function matchLinkRow(claims: LinkClaims, row: LinkRecord | null): LinkRecord {
+  if (
+    !row ||
+    row.dossierId !== claims.dossierId ||
+    row.audience !== claims.audience ||
+    row.scope !== claims.scope ||
+    toSeconds(row.expiresAt) !== toSeconds(claims.expiresAt)
+  ) {
+    throw invalidLink();
+  }
+  return row;
+}
+
+/** Why a link row refuses a use at `now` (revoked before expired before used), or null. */
+export function linkRefusal(row: LinkRecord, now: Date): DossierError | null {
+  if (row.revokedAt) return new DossierError('link_revoked', 'this link has been revoked');
+  if (row.expiresAt.getTime() <= now.getTime()) return new DossierError('link_expired', 'this link has expired');
+  if (row.singleUse && row.usedAt) return new DossierError('link_used', 'this single-use link has already been used');
+  return null;
+}
+
+export interface LinkDeps {
+  readonly links: LinkRepository;
+  readonly linkKeys: LinkSigningKeys;
+  readonly dossiers: Pick<DossierRepository, 'findVisible'>;
+}
+
+/**
+ * A new link for the caller's own agency to a sealed dossier it sees (the caller checked both).
+ * The row is stored before the token exists, so no token ever names a missing row.
+ */
+export async function createLink(
+  deps: Pick<LinkDeps, 'links' | 'linkKeys'>,
+  input: { principal: Principal; dossier: DossierRecord; ttlSeconds: number; singleUse: boolean },
+  now: Date,
+): Promise<{ link: LinkRecord; token: string }> {
+  if (input.dossier.status !== 'sealed') throw new DossierError('conflict', `dossier is ${input.dossier.status}, not sealed: only a sealed dossier can be linked`);
+  const createdAt = new Date(toSeconds(now) * 1000);
+  const link = await deps.links.create({
+    id: randomUUID(),
+    dossierId: input.dossier.id,
+    caseId: input.dossier.caseId,
+    audience: input.principal.agency,
+    scope: 'export',
+    createdBy: input.principal.subject,
+    createdAgency: input.principal.agency,
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + input.ttlSeconds * 1000),
+    singleUse: input.singleUse,
+  });
+  return { link, token: await signLinkToken(deps.linkKeys, link) };
+}
+
+/**
+ * Everything a use checks short of counting it: the token, its row, that the row still holds, and
+ * that the audience agency still sees the (sealed) dossier. An agency that no longer sees the case
+ * gets 404, the answer for any case it does not see. The caller checks what the use asks for (a
+ * page that exists) and then calls consumeLink, so that a bad request never spends a single use.
+ */
+export async function admitLink(deps: LinkDeps, token: string, now: Date): Promise<{ link: LinkRecord; dossier: DossierRecord }> {
+  const claims = await verifyLinkToken(token, deps.linkKeys, now);
+  const link = matchLinkRow(claims, await deps.links.get(claims.id));
+  const refusal = linkRefusal(link, now);
+  if (refusal) throw refusal;
+  const dossier = await deps.dossiers.findVisible(link.dossierId, link.audience);
+  if (!dossier || dossier.status !== 'sealed') throw new DossierError('not_found', 'dossier not found');
+  return { link, dossier };
+}
+
+/** Counts the use atomically; a concurrent use that got there first makes this one refused. */
+export async function consumeLink(links: LinkRepository, link: LinkRecord, now: Date): Promise<LinkRecord> {
+  const used = await links.consume(link.id, now);
+  if (used) return used;
+  const current = await links.get(link.id);
+  throw (current && linkRefusal(current, now)) ?? invalidLink();
+}
+
+function invalidLink(): DossierError {
+  return new DossierError('invalid_link', 'this link is not valid');
+}
+
+function toSeconds(d: Date): number {
+  return Math.floor(d.getTime() / 1000);
+}

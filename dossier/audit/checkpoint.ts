@@ -1,0 +1,49 @@
+/**
+ * Signed checkpoints: the evidence key signs { v, seq, hash, time } of the chain's tip now and
+ * then. Rewriting the chain from some seq on (recomputing every later hash) cannot reproduce a
+ * signature, and cutting the tail below a checkpoint leaves a signed seq the chain no longer has.
+ */
+import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { canonicalBytes, signCanonical } from '../evidence/statements.js';
+import type { PublicJwks, Signer } from '../signing/signer.js';
+
+export interface AuditCheckpoint {
+  readonly seq: number;
+  readonly time: string;
+  readonly hash: string;
+  readonly jws: string;
+}
+
+interface CheckpointPayload {
+  readonly v: 1;
+  readonly kind: 'audit-checkpoint';
+  readonly seq: number;
+  readonly hash: string;
+  readonly time: string;
+}
+
+export async function signCheckpoint(signer: Signer, tip: { seq: number; hash: string }, time: Date): Promise<AuditCheckpoint> {
+  const payload: CheckpointPayload = { v: 1, kind: 'audit-checkpoint', seq: tip.seq, hash: tip.hash, time: time.toISOString() };
+  return { seq: tip.seq, hash: tip.hash, time: payload.time, jws: await signCanonical(signer, payload) };
+}
+
+/** Null when the checkpoint is genuine and its row says what was signed; else the reason. */
+export async function checkpointProblem(c: AuditCheckpoint, jwks: PublicJwks): Promise<string | null> {
+  let payload: Uint8Array;
+  try {
+    ({ payload } = await compactVerify(c.jws, createLocalJWKSet(jwks as unknown as JSONWebKeySet), { algorithms: ['EdDSA'] }));
+  } catch (err) {
+    return `checkpoint ${c.seq}: signature does not verify (${(err as Error).message})`;
+  }
+  let signed: Partial<CheckpointPayload>;
+  try {
+    signed = JSON.parse(Buffer.from(payload).toString('utf8')) as Partial<CheckpointPayload>;
+  } catch {
+    return `checkpoint ${c.seq}: signed payload is not JSON`;
+  }
+  const expected = canonicalBytes({ v: 1, kind: 'audit-checkpoint', seq: c.seq, hash: c.hash, time: c.time });
+  if (!Buffer.from(payload).equals(expected)) {
+    return `checkpoint ${c.seq}: row differs from what was signed (seq ${String(signed.seq)}, hash ${String(signed.hash)})`;
+  }
+  return null;
+}

@@ -1,0 +1,84 @@
+/**
+ * One page to searchable text: read the stored page, take the PDF's own text layer when it has
+ * one, else recognise the image (bounded by a timeout); store the text (UTF-8) and the word boxes
+ * (WordsDocument JSON) as blobs, then record the page done and index it in one transaction.
+ */
+import { buffer } from 'node:stream/consumers';
+import { sha256Hex } from '../dossier/hash.js';
+import type { PageRecord } from '../dossier/model.js';
+import type { BlobStore } from '../dossier/ports/blob-store.js';
+import type { PageTextRepository, WordsDocument } from '../dossier/ports/page-text.js';
+import type { OcrEngine } from './engine.js';
+import { tsvectorLiteral } from './index-terms.js';
+import { pageContent } from './page-content.js';
+
+export interface IndexPageDeps {
+  readonly blobs: BlobStore;
+  readonly pageTexts: PageTextRepository;
+  /** The process's engine, created on first use (text-layer pages never need one). */
+  readonly engine: () => Promise<OcrEngine>;
+  readonly pageTimeoutMs: number;
+}
+
+export class PageTimeoutError extends Error {
+  override readonly name = 'PageTimeoutError';
+}
+
+/** Resolves true when this call recorded the page, false when it was already done. */
+export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: AbortSignal): Promise<boolean> {
+  const bytes = await buffer(await deps.blobs.read(page.sha256));
+  const content = await pageContent(bytes, page.mediaType);
+  let text: string;
+  let words: WordsDocument;
+  let confidence: number;
+  let engineName: string;
+  if (content.kind === 'text') {
+    text = content.text;
+    words = content.words;
+    confidence = 100;
+    engineName = 'text-layer';
+  } else {
+    const engine = await deps.engine();
+    const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal);
+    text = result.text;
+    confidence = result.confidence;
+    engineName = `${engine.name}:${engine.languages.join('+')}`;
+    words = { v: 1, unit: 'px', width: content.width, height: content.height, words: result.words };
+  }
+  const textBytes = Buffer.from(text, 'utf8');
+  const wordsBytes = Buffer.from(JSON.stringify(words), 'utf8');
+  const textSha256 = sha256Hex(textBytes);
+  const wordsSha256 = sha256Hex(wordsBytes);
+  await Promise.all([deps.blobs.putBytes(textSha256, textBytes), deps.blobs.putBytes(wordsSha256, wordsBytes)]);
+  return deps.pageTexts.markDone({
+    dossierId: page.dossierId,
+    index: page.index,
+    source: content.kind === 'text' ? 'text-layer' : 'ocr',
+    confidence,
+    textSha256,
+    wordsSha256,
+    engine: engineName,
+    text,
+    terms: tsvectorLiteral(text),
+  });
+}
+
+/**
+ * The engine is handed an AbortSignal that fires at the page timeout (or when the worker stops);
+ * the race makes sure that even an engine that ignores it cannot hold the batch.
+ */
+async function recognizeWithin(engine: OcrEngine, image: Uint8Array, timeoutMs: number, stop: AbortSignal) {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new PageTimeoutError(`OCR took longer than ${timeoutMs} ms`)), timeoutMs);
+  const signal = AbortSignal.any([stop, timeout.signal]);
+  try {
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => {}); // settled by the race below, or never needed
+    return await Promise.race([engine.recognize(image, signal), aborted]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * OcrEngine over Debian's `tesseract` CLI (OCR_ENGINE=tesseract): one process per page (and one
+ * for orientation), at most `workers` pages at a time, each process single-threaded
+ * (OMP_THREAD_LIMIT=1) so that N processes use N cores without oversubscription. The same image
+ * preparation as the tesseract.js engine; the CLI's own data in /usr/share/tesseract-ocr.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { OcrEngine, OcrResult } from './engine.js';
+import { prepareImage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { meanConfidence, wordsFromTsv } from './tsv.js';
+
+export const NATIVE_TESSERACT = '/usr/bin/tesseract';
+/** The child's whole environment: nothing of ours leaks in, OpenMP stays on one thread. */
+export const NATIVE_ENV: Readonly<Record<string, string>> = Object.freeze({ OMP_THREAD_LIMIT: '1', LC_ALL: 'C.UTF-8' });
+
+export interface NativeTesseractOptions {
+  readonly languages: readonly string[];
+  readonly workers: number;
+  readonly binary?: string;
+}
+
+function run(binary: string, args: string[], signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, args, { env: NATIVE_ENV, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) {
+        if (signal?.aborted) reject(signal.reason);
+        else reject(new Error(`tesseract ${args.slice(2).join(' ')}: ${stderr.trim() || err.message}`));
+      } else resolve(stdout);
+    });
+  });
+}
+
+/** `--psm 0` output: "Rotate: 90" (clockwise turn to upright) and "Orientation confidence: 9.8". */
+export function parseOsd(out: string): { rotate: Rotation; confidence: number } | null {
+  const rotate = /Rotate:\s*(\d+)/.exec(out)?.[1];
+  const confidence = /Orientation confidence:\s*([\d.]+)/.exec(out)?.[1];
+  if (rotate === undefined || confidence === undefined) return null;
+  return { rotate: Number(rotate) as Rotation, confidence: Number(confidence) };
+}
+
+export class NativeTesseractEngine implements OcrEngine {
+  readonly name = 'tesseract';
+  readonly languages: readonly string[];
+  private readonly binary: string;
+  private readonly limit: LimitFunction;
+
+  constructor(options: NativeTesseractOptions) {
+    this.languages = [...options.languages];
+    this.binary = options.binary ?? NATIVE_TESSERACT;
+    this.limit = pLimit(Math.max(1, Math.floor(options.workers)));
+  }
+
+  recognize(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult> {
+    return this.limit(() => this.page(image, signal));
+  }
+
+  private async page(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult> {
+    signal?.throwIfAborted();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-ocr-'));
+    try {
+      const detect: DetectOrientation = async (png) => {
+        const file = path.join(dir, 'osd.png');
+        await fs.writeFile(file, png);
+        // Too little text makes the CLI fail; that only means "orientation unknown".
+        return run(this.binary, [file, 'stdout', '--psm', '0', '-l', 'osd'], signal).then(parseOsd, () => {
+          signal?.throwIfAborted();
+          return null;
+        });
+      };
+      const prepared = await prepareImage(image, detect);
+      const input = path.join(dir, 'page.png');
+      await fs.writeFile(input, prepared.png);
+      const base = path.join(dir, 'out');
+      await run(this.binary, [input, base, '-l', this.languages.join('+'), '--psm', '3', 'txt', 'tsv'], signal);
+      const [text, tsv] = await Promise.all([fs.readFile(`${base}.txt`, 'utf8'), fs.readFile(`${base}.tsv`, 'utf8')]);
+      const words = wordsFromTsv(tsv).map((w) => ({ ...w, box: toInputBox(w.box, prepared) }));
+      return { text: text.replace(/\f/g, '').trim(), confidence: meanConfidence(words), words, rotated: prepared.rotated };
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.limit.clearQueue();
+  }
+}

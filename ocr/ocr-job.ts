@@ -1,0 +1,82 @@
+/**
+ * The OCR job: a batch of pages of a sealed dossier (dossier/ingest/derivatives.ts enqueues them
+ * at seal). Idempotent: pages already done or failed are skipped, so a job leased again after its
+ * worker died continues where it stopped. A page that fails or exceeds the timeout never stops
+ * the batch: the failure is counted and a single-page retry job is enqueued for later (backoff),
+ * in the same transaction; after the last attempt the page ends `failed` with the reason.
+ */
+import { z } from 'zod';
+import { OCR_JOB, OCR_PAGE_ATTEMPTS } from '../dossier/ingest/derivatives.js';
+import type { JobHandler, JobQueue } from '../dossier/ports/job-queue.js';
+import type { Log } from '../dossier/ports/log.js';
+import type { DossierRepository } from '../dossier/ports/repositories.js';
+import { indexPage, type IndexPageDeps } from './index-page.js';
+
+export interface OcrJobDeps extends IndexPageDeps {
+  readonly dossiers: DossierRepository;
+  readonly queue: JobQueue;
+  readonly log: Log;
+  readonly maxPageAttempts?: number;
+  /** First retry delay; doubles with every attempt. */
+  readonly retryBaseSeconds?: number;
+}
+
+const payloadSchema = z.object({
+  dossierId: z.string().min(1),
+  from: z.number().int().min(1),
+  to: z.number().int().min(1),
+  /** A single-page retry: runs only while the page has exactly this many failed attempts. */
+  afterAttempts: z.number().int().min(1).optional(),
+});
+type OcrPayload = z.infer<typeof payloadSchema>;
+
+export function ocrHandler(deps: OcrJobDeps, concurrency: number): JobHandler {
+  return {
+    kind: OCR_JOB,
+    concurrency,
+    run: (job, signal) => ocrBatch(deps, payloadSchema.parse(job.payload), signal),
+    async onGaveUp(job, reason) {
+      // The job itself kept failing (not a page: those are caught): end its pages, say why.
+      const p = payloadSchema.parse(job.payload);
+      deps.log.error({ dossier: p.dossierId, from: p.from, to: p.to, reason }, 'OCR job gave up');
+      await deps.pageTexts.failRemaining(p.dossierId, p.from, p.to, `OCR job gave up: ${reason}`);
+    },
+  };
+}
+
+export async function ocrBatch(deps: OcrJobDeps, p: OcrPayload, signal: AbortSignal): Promise<void> {
+  const maxAttempts = deps.maxPageAttempts ?? OCR_PAGE_ATTEMPTS;
+  const base = deps.retryBaseSeconds ?? 5;
+  const pages = await deps.dossiers.listPages(p.dossierId, { offset: p.from - 1, limit: p.to - p.from + 1 });
+  const records = new Map((await deps.pageTexts.list(p.dossierId, p.from, p.to)).map((r) => [r.index, r]));
+  const log = deps.log.child({ dossier: p.dossierId });
+  for (const page of pages) {
+    const record = records.get(page.index);
+    if (record && record.status !== 'queued') continue;
+    // A page that failed before belongs to its retry chain: only the retry for exactly its
+    // current attempt count works on it, so no attempt runs twice.
+    if ((record?.attempts ?? 0) !== (p.afterAttempts ?? 0)) continue;
+    signal.throwIfAborted(); // stopping: the job is retried later, the pages done so far stay done
+    try {
+      await indexPage(deps, page, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const reason = err instanceof Error ? err.message || err.name : String(err);
+      const outcome = await deps.pageTexts.recordFailure(p.dossierId, page.index, reason, {
+        maxAttempts,
+        retry: (attempts, within) =>
+          deps.queue.enqueue(
+            {
+              kind: OCR_JOB,
+              key: `${p.dossierId}:${page.index}:retry${attempts}`,
+              payload: { dossierId: p.dossierId, from: page.index, to: page.index, afterAttempts: attempts },
+              runAt: new Date(Date.now() + base * 2 ** (attempts - 1) * 1000),
+              maxAttempts: 10,
+            },
+            within,
+          ),
+      });
+      log.warn({ page: page.index, attempts: outcome.attempts, status: outcome.status, reason }, 'OCR of a page failed');
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Cheap layout measures on a small grayscale copy of a page: which way the text lines run and
+ * how tall they are. Text lines show up as runs of inked rows in the row profile (columns, for a
+ * page turned sideways); the axis with more runs is the line axis and the median run length is
+ * the line height (ascender to descender). Costs a few milliseconds per page.
+ */
+export interface Layout {
+  /** 'rows': lines run left to right (page upright or upside down); 'columns': sideways. */
+  readonly axis: 'rows' | 'columns' | null;
+  /** Median text-line height in the analysed image's pixels; null if no lines were found. */
+  readonly lineHeight: number | null;
+  readonly lines: number;
+}
+
+/** Otsu's threshold of an 8-bit histogram. */
+function otsu(hist: Uint32Array, total: number): number {
+  let sum = 0;
+  for (let i = 0; i < 256; i++) sum += i * (hist[i] as number);
+  let sumB = 0, wB = 0, best = 0, threshold = 127;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t] as number;
+    if (wB === 0) continue;
+    const wF = total - wB;
+    if (wF === 0) break;
+    sumB += t * (hist[t] as number);
+    const mB = sumB / wB, mF = (sum - sumB) / wF;
+    const between = wB * wF * (mB - mF) ** 2;
+    if (between > best) { best = between; threshold = t; }
+  }
+  return threshold;
+}
+
+/** Inked runs of a profile: a position is inked when it holds more than `min` ink pixels. */
+function runs(profile: Uint32Array, min: number): number[] {
+  const out: number[] = [];
+  let start = -1;
+  for (let i = 0; i <= profile.length; i++) {
+    const inked = i < profile.length && (profile[i] as number) > min;
+    if (inked && start < 0) start = i;
+    else if (!inked && start >= 0) { if (i - start >= 3) out.push(i - start); start = -1; }
+  }
+  return out;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** Layout of a one-channel image (row-major bytes, 0 = black). */
+export function measureLayout(gray: Uint8Array, width: number, height: number): Layout {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < gray.length; i++) hist[gray[i] as number]! += 1;
+  const t = otsu(hist, gray.length);
+  // Scanner edges and punch holes sit in the outer margins; leave 4 % on every side out.
+  const mx = Math.floor(width * 0.04), my = Math.floor(height * 0.04);
+  const rows = new Uint32Array(height), cols = new Uint32Array(width);
+  for (let y = my; y < height - my; y++) {
+    const o = y * width;
+    for (let x = mx; x < width - mx; x++) {
+      if ((gray[o + x] as number) <= t) { rows[y]! += 1; cols[x]! += 1; }
+    }
+  }
+  // A row (column) counts as inked past 0.3 % of the page's span: skips dust and lone specks.
+  const rowRuns = runs(rows, Math.max(1, width * 0.003));
+  const colRuns = runs(cols, Math.max(1, height * 0.003));
+  const axis = rowRuns.length >= 3 || colRuns.length >= 3 ? (rowRuns.length >= colRuns.length ? 'rows' : 'columns') : null;
+  const lineRuns = axis === 'rows' ? rowRuns : axis === 'columns' ? colRuns : [];
+  return { axis, lineHeight: lineRuns.length ? median(lineRuns) : null, lines: lineRuns.length };
+}

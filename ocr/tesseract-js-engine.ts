@@ -1,0 +1,174 @@
+/**
+ * OcrEngine over tesseract.js 7: a pool of up to `workers` slots, each one recognition worker
+ * (LSTM-only core, the configured languages) and one orientation worker (legacy core + osd data;
+ * tesseract.js's `detect` needs the legacy core). Slots start on demand and stay warm; pages
+ * queue while every slot is busy. A page whose signal aborts, or whose worker thread dies, costs
+ * that slot: its threads are terminated and a fresh slot takes its place.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createWorker, OEM, type Worker } from 'tesseract.js';
+import type { Worker as ThreadWorker } from 'node:worker_threads';
+import type { OcrEngine, OcrResult } from './engine.js';
+import { prepareImage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { traineddataFile } from './traineddata.js';
+import { meanConfidence, wordsFromTsv } from './tsv.js';
+
+export interface TesseractJsOptions {
+  readonly languages: readonly string[];
+  readonly workers: number;
+}
+
+interface Slot {
+  readonly ocr: Worker;
+  readonly osd: Worker;
+  /** Rejects when either thread exits: a crashed wasm heap must not leave a page waiting forever. */
+  readonly died: Promise<never>;
+  dead: boolean;
+}
+
+/**
+ * tesseract.js reads every language from one `langPath`, but each npm package has its own folder;
+ * a private temp folder of symlinks (no copies, nothing written into the project, removed at
+ * close) presents them as one.
+ */
+function linkLanguages(langs: readonly string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dossier-tessdata-'));
+  for (const lang of langs) fs.symlinkSync(traineddataFile(lang), path.join(dir, `${lang}.traineddata.gz`));
+  return dir;
+}
+
+const threadOf = (w: Worker): ThreadWorker => (w as unknown as { worker: ThreadWorker }).worker;
+
+export class TesseractJsEngine implements OcrEngine {
+  readonly name = 'tesseract.js';
+  readonly languages: readonly string[];
+  private readonly max: number;
+  private readonly langDir: string;
+  private readonly osdDir: string;
+  private readonly idle: Slot[] = [];
+  private readonly waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
+  private starting = 0;
+  private live = 0;
+  private closed = false;
+
+  constructor(options: TesseractJsOptions) {
+    if (options.languages.length === 0) throw new Error('tesseract.js engine: no languages');
+    this.languages = [...options.languages];
+    this.max = Math.max(1, Math.floor(options.workers));
+    this.langDir = linkLanguages(this.languages);
+    this.osdDir = path.dirname(traineddataFile('osd'));
+  }
+
+  private async startSlot(): Promise<Slot> {
+    // cacheMethod 'none': read the packaged .gz, write no cache file anywhere; gzip: the files are .gz.
+    const common = { cacheMethod: 'none', gzip: true, errorHandler: () => {} } as const;
+    const [ocr, osd] = await Promise.all([
+      createWorker(this.languages.join('+'), OEM.LSTM_ONLY, { ...common, langPath: this.langDir }),
+      createWorker('osd', OEM.TESSERACT_ONLY, { ...common, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
+    ]);
+    let dead!: (code: number) => void;
+    const died = new Promise<never>((_, reject) => {
+      dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };
+    });
+    died.catch(() => {});
+    const slot: Slot = { ocr, osd, died, dead: false };
+    for (const w of [ocr, osd]) threadOf(w).once('exit', dead);
+    return slot;
+  }
+
+  private async acquire(signal?: AbortSignal): Promise<Slot> {
+    for (let s = this.idle.pop(); s; s = this.idle.pop()) {
+      if (!s.dead) return s;
+      this.live -= 1;
+    }
+    if (this.live + this.starting < this.max) {
+      this.starting += 1;
+      try {
+        const slot = await this.startSlot();
+        this.live += 1;
+        return slot;
+      } finally {
+        this.starting -= 1;
+      }
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const entry = { resolve, reject };
+      this.waiting.push(entry);
+      signal?.addEventListener('abort', () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) { this.waiting.splice(i, 1); reject(signal.reason); }
+      }, { once: true });
+    });
+  }
+
+  private release(slot: Slot): void {
+    if (this.closed || slot.dead) return this.discard(slot);
+    const next = this.waiting.shift();
+    if (next) next.resolve(slot);
+    else this.idle.push(slot);
+  }
+
+  /** Ends a slot's threads; a queued page (if any) gets a fresh slot in its place. */
+  private discard(slot: Slot): void {
+    this.live -= 1;
+    void slot.ocr.terminate();
+    void slot.osd.terminate();
+    const next = this.waiting.shift();
+    if (next && !this.closed) {
+      this.starting += 1;
+      this.startSlot()
+        .then((s) => { this.live += 1; next.resolve(s); }, next.reject)
+        .finally(() => { this.starting -= 1; });
+    }
+  }
+
+  async recognize(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult> {
+    if (this.closed) throw new Error('tesseract.js engine is closed');
+    signal?.throwIfAborted();
+    const slot = await this.acquire(signal);
+    if (signal?.aborted) {
+      this.release(slot);
+      throw signal.reason;
+    }
+    let onAbort = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    try {
+      const result = await Promise.race([this.run(slot, image), aborted, slot.died]);
+      this.release(slot);
+      return result;
+    } catch (err) {
+      // Aborted (hung page) or a dead thread: the slot's state is unknown, replace it. A page
+      // the engine rejected cleanly (unreadable image) leaves the slot healthy.
+      if (signal?.aborted) this.discard(slot);
+      else this.release(slot);
+      throw typeof err === 'string' ? new Error(`tesseract.js: ${err}`) : err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async run(slot: Slot, image: Uint8Array): Promise<OcrResult> {
+    const detect: DetectOrientation = async (png) => {
+      const { data } = await slot.osd.detect(png);
+      if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
+      return { rotate: data.orientation_degrees as Rotation, confidence: data.orientation_confidence };
+    };
+    const prepared = await prepareImage(image, detect);
+    const { data } = await slot.ocr.recognize(prepared.png, {}, { text: true, tsv: true });
+    const words = wordsFromTsv(data.tsv ?? '').map((w) => ({ ...w, box: toInputBox(w.box, prepared) }));
+    return { text: data.text.trim(), confidence: meanConfidence(words), words, rotated: prepared.rotated };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
+    await Promise.all(this.idle.splice(0).flatMap((s) => [s.ocr.terminate(), s.osd.terminate()]));
+    fs.rmSync(this.langDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * GET /d/:token (the export ZIP) and GET /d/:token/pages/:n (one page, Range supported): signed
+ * download links, used without a bearer token. The token is the credential, so nothing of these
+ * responses may be cached or leak it onward through a Referer.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { admitLink, consumeLink } from '../../dossier/access/links.js';
+import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import type { KeyRing } from '../../dossier/signing/signer.js';
+import { notFound } from '../errors.js';
+import { streamExport } from './export.js';
+import type { LinkRouteDeps } from './links.js';
+import { sendBlob } from './send-blob.js';
+
+export interface DownloadLinkDeps extends LinkRouteDeps {
+  readonly dossiers: DossierRepository;
+  readonly blobs: BlobStore;
+  /** The evidence keys, whose JWKS goes into the export. */
+  readonly keys: KeyRing;
+}
+
+const NO_STORE = 'no-store';
+const pageNumber = z.coerce.number().int().min(1).max(10_000_000);
+
+export function downloadLinksRouter(deps: DownloadLinkDeps): Router {
+  const r = Router();
+  r.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', NO_STORE);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+
+  r.get('/:token', async (req, res) => {
+    const now = new Date();
+    const { link, dossier } = await admitLink(deps, req.params.token, now);
+    await consumeLink(deps.links, link, now);
+    await deps.audit.record({
+      actor: `link:${link.id}`,
+      agency: link.audience,
+      action: 'link.use',
+      target: { type: 'dossier', id: dossier.id },
+      caseId: dossier.caseId,
+      details: { linkId: link.id, scope: link.scope, what: 'export' },
+    });
+    req.log?.info({ dossier: dossier.id, link: link.id, pages: dossier.pageCount }, 'export through a link started');
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks() }, dossier);
+  });
+
+  r.get('/:token/pages/:n', async (req, res) => {
+    const now = new Date();
+    const { link, dossier } = await admitLink(deps, req.params.token, now);
+    const n = pageNumber.safeParse(req.params.n);
+    const page = n.success ? await deps.dossiers.getPage(dossier.id, n.data) : null;
+    if (!page) throw notFound('page');
+    await consumeLink(deps.links, link, now);
+    await deps.audit.record({
+      actor: `link:${link.id}`,
+      agency: link.audience,
+      action: 'link.use',
+      target: { type: 'page', id: `${dossier.id}/${page.index}` },
+      caseId: dossier.caseId,
+      details: { linkId: link.id, scope: link.scope, what: 'page', page: page.index },
+    });
+    await sendBlob(req, res, deps.blobs, { sha256: page.sha256, size: page.size, mediaType: page.mediaType, cacheControl: NO_STORE });
+  });
+
+  return r;
+}

@@ -1,0 +1,80 @@
+/**
+ * POST /api/dossiers/:id/links and DELETE /api/links/:id: signed download links are made and
+ * revoked by a bearer-authenticated user; they are used without one (download-links.ts).
+ */
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { createLink, linkTtlSeconds, type LinkDeps } from '../../dossier/access/links.js';
+import { requirePermission } from '../../dossier/access/policy.js';
+import { requireCustodian } from '../../dossier/custody/rules.js';
+import type { AuditLog } from '../../dossier/ports/audit-log.js';
+import type { TransferRepository } from '../../dossier/ports/custody.js';
+import { principalOf } from '../auth.js';
+import { notFound } from '../errors.js';
+import { parseBody } from '../validate.js';
+
+export interface LinkRouteDeps extends LinkDeps {
+  readonly audit: AuditLog;
+  /** A dossier's transfers: who holds it now (dossier/custody/rules.ts). */
+  readonly transfers: TransferRepository;
+  /** LINK_MAX_TTL in seconds. */
+  readonly linkMaxTtlSeconds: number;
+  /** PUBLIC_URL without a trailing slash; null: links point at the host the request came to. */
+  readonly publicUrl: string | null;
+}
+
+const createBody = z.strictObject({
+  ttl: z.union([z.number(), z.string().max(32)]).optional(),
+  singleUse: z.boolean().default(false),
+});
+
+export function linksRouter(deps: LinkRouteDeps): Router {
+  const r = Router();
+
+  r.post('/dossiers/:id/links', async (req, res) => {
+    const p = principalOf(req);
+    requirePermission(p, 'link:create');
+    const body = parseBody(createBody, req.body);
+    const ttlSeconds = linkTtlSeconds(body.ttl, deps.linkMaxTtlSeconds);
+    const dossier = await deps.dossiers.findVisible(req.params.id, p.agency);
+    if (!dossier) throw notFound('dossier');
+    // Seeing is not holding: an agency that merely reads the dossier (it returned it, or has yet
+    // to accept it, or sent it on) may not hand out links to it.
+    requireCustodian(p.agency, dossier, await deps.transfers.listByDossier(dossier.id));
+    const { link, token } = await createLink(deps, { principal: p, dossier, ttlSeconds, singleUse: body.singleUse }, new Date());
+    await deps.audit.record({
+      actor: p.subject,
+      agency: p.agency,
+      action: 'link.create',
+      target: { type: 'dossier', id: dossier.id },
+      caseId: dossier.caseId,
+      details: { linkId: link.id, scope: link.scope, singleUse: link.singleUse, expiresAt: link.expiresAt.toISOString() },
+    });
+    req.log?.info({ dossier: dossier.id, link: link.id }, 'link created');
+    res.status(201).setHeader('Cache-Control', 'no-store');
+    res.json({ id: link.id, url: `${baseUrl(req, deps.publicUrl)}/d/${token}`, expiresAt: link.expiresAt.toISOString(), scope: link.scope, singleUse: link.singleUse });
+  });
+
+  r.delete('/links/:id', async (req, res) => {
+    const p = principalOf(req);
+    requirePermission(p, 'link:revoke');
+    // Only the agency that made a link may revoke it; to any other it does not exist.
+    const link = await deps.links.revoke(req.params.id, p.agency, p.subject, new Date());
+    if (!link) throw notFound('link');
+    await deps.audit.record({
+      actor: p.subject,
+      agency: p.agency,
+      action: 'link.revoke',
+      target: { type: 'dossier', id: link.dossierId },
+      caseId: link.caseId,
+      details: { linkId: link.id },
+    });
+    res.status(204).end();
+  });
+
+  return r;
+}
+
+function baseUrl(req: Request, publicUrl: string | null): string {
+  return publicUrl ?? `${req.protocol}://${req.get('host')}`;
+}

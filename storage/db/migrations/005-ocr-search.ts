@@ -1,0 +1,33 @@
+/**
+ * OCR results per page and the full-text index. Index terms are computed in TypeScript
+ * (ocr/index-terms.ts: CJK bigrams, lower-cased words, NFKC) and stored as a tsvector literal,
+ * so PGlite and PostgreSQL hold the same lexemes whatever their locale; a GIN index serves `@@`.
+ */
+export default /* sql */ `
+CREATE TABLE page_text (
+  dossier_id   text NOT NULL,
+  index        integer NOT NULL,
+  status       text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'done', 'failed')),
+  source       text CHECK (source IN ('ocr', 'text-layer')),
+  confidence   real,
+  text_sha256  text,
+  words_sha256 text,
+  engine       text,
+  reason       text,
+  attempts     integer NOT NULL DEFAULT 0,
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (dossier_id, index),
+  FOREIGN KEY (dossier_id, index) REFERENCES pages (dossier_id, index) ON DELETE CASCADE
+);
+
+-- One row per done page: its text (for ranking and snippets) and its terms.
+CREATE TABLE page_search (
+  dossier_id text NOT NULL,
+  index      integer NOT NULL,
+  body       text NOT NULL,
+  terms      tsvector NOT NULL,
+  PRIMARY KEY (dossier_id, index),
+  FOREIGN KEY (dossier_id, index) REFERENCES page_text (dossier_id, index) ON DELETE CASCADE
+);
+CREATE INDEX page_search_terms_idx ON page_search USING gin (terms);
+`;
