@@ -3,10 +3,12 @@
  * at seal). Idempotent: pages already done or failed are skipped, so a job leased again after its
  * worker died continues where it stopped. A page that fails or exceeds the timeout never stops
  * the batch: the failure is counted and a single-page retry job is enqueued for later (backoff),
- * in the same transaction; after the last attempt the page ends `failed` with the reason.
+ * in the same transaction; after the last attempt the page ends `failed` with the reason. Bytes
+ * the image decoder rejects (corrupt_image) fail at once: no retry can decode them.
  */
 import { z } from 'zod';
 import { OCR_JOB, OCR_PAGE_ATTEMPTS } from '../dossier/ingest/derivatives.js';
+import { REJECTION_CODES, isDossierError } from '../dossier/errors.js';
 import type { JobHandler, JobQueue } from '../dossier/ports/job-queue.js';
 import type { Log } from '../dossier/ports/log.js';
 import type { DossierRepository } from '../dossier/ports/repositories.js';
@@ -62,8 +64,10 @@ export async function ocrBatch(deps: OcrJobDeps, p: OcrPayload, signal: AbortSig
     } catch (err) {
       if (signal.aborted) throw err;
       const reason = err instanceof Error ? err.message || err.name : String(err);
+      // Bytes that cannot be decoded stay so: trying again only spends the backoff.
+      const permanent = isDossierError(err) && REJECTION_CODES.has(err.code);
       const outcome = await deps.pageTexts.recordFailure(p.dossierId, page.index, reason, {
-        maxAttempts,
+        maxAttempts: permanent ? 1 : maxAttempts,
         retry: (attempts, within) =>
           deps.queue.enqueue(
             {

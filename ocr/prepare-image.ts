@@ -87,9 +87,18 @@ async function decodeGray(bytes: Uint8Array): Promise<{ data: Buffer; width: num
   }
 }
 
-const rawGray = (data: Buffer, width: number, height: number) => sharp(data, { raw: { width, height, channels: 1 } });
+// toColourspace('b-w'): without it sharp widens one-channel raw input to three channels.
+const rawGray = (data: Buffer, width: number, height: number) => sharp(data, { raw: { width, height, channels: 1 } }).toColourspace('b-w');
 // Fast PNG: the bytes only travel to the worker thread and are decoded at once.
-const toPng = (img: Sharp) => img.png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer({ resolveWithObject: true });
+const toPng = (img: Sharp, dpi: number) =>
+  img.png({ compressionLevel: 1, adaptiveFiltering: false }).withDensity(dpi).toBuffer({ resolveWithObject: true });
+
+/**
+ * The resolution the prepared page amounts to, told to tesseract (which otherwise guesses from a
+ * missing or bogus density and warns): body text is ~11 pt, and a line spans about one em.
+ */
+const impliedDpi = (lineHeight: number | null): number =>
+  lineHeight === null ? 300 : Math.max(70, Math.min(1200, Math.round((lineHeight * 72) / 11)));
 
 export async function prepareImage(bytes: Uint8Array, detect: DetectOrientation): Promise<PreparedImage> {
   const page = await decodeGray(bytes);
@@ -102,9 +111,10 @@ export async function prepareImage(bytes: Uint8Array, detect: DetectOrientation)
   const scale = chooseScale(lineHeight, page.width, page.height);
   const width = Math.max(1, Math.round(page.width * scale)), height = Math.max(1, Math.round(page.height * scale));
   const scaled = scale === 1 ? rawGray(page.data, page.width, page.height) : rawGray(page.data, page.width, page.height).resize(width, height);
-  const upright = await toPng(scaled);
+  const dpi = impliedDpi(lineHeight === null ? null : lineHeight * scale);
+  const upright = await toPng(scaled, dpi);
   const rotated = layout.axis === null ? 0 : decideRotation(await detect(upright.data), layout.axis);
-  const out = rotated === 0 ? upright : await toPng(sharp(upright.data).rotate(rotated));
+  const out = rotated === 0 ? upright : await toPng(sharp(upright.data).rotate(rotated).toColourspace('b-w'), dpi);
   return {
     png: out.data,
     width: out.info.width,

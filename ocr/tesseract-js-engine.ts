@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createWorker, OEM, type Worker } from 'tesseract.js';
+import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
 import { prepareImage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
@@ -68,6 +68,9 @@ export class TesseractJsEngine implements OcrEngine {
       createWorker(this.languages.join('+'), OEM.LSTM_ONLY, { ...common, langPath: this.langDir }),
       createWorker('osd', OEM.TESSERACT_ONLY, { ...common, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
     ]);
+    // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
+    // automatic layout (psm 3) keeps multi-column pages in reading order.
+    await ocr.setParameters({ tessedit_pageseg_mode: PSM.AUTO });
     let dead!: (code: number) => void;
     const died = new Promise<never>((_, reject) => {
       dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };

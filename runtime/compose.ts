@@ -21,7 +21,17 @@ import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
 import { SqlPageSearch } from '../storage/db/page-search-repository.js';
+import { createOcrEngine } from '../ocr/create-engine.js';
+import type { OcrEngine } from '../ocr/engine.js';
+import { ocrHandler } from '../ocr/ocr-job.js';
 import { SqlLinkRepository } from '../storage/db/link-repository.js';
+import { SqlAgencyRepository } from '../storage/db/agency-repository.js';
+import { SqlCaseNumberRepository } from '../storage/db/case-number-repository.js';
+import { SqlStageRepository } from '../storage/db/stage-repository.js';
+import { SqlTransferRepository } from '../storage/db/transfer-repository.js';
+import { CustodyService } from '../dossier/custody/custody-service.js';
+import { registerConfiguredAgencies } from './agencies-file.js';
+import { SqlAuditLog } from '../storage/db/audit-log.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
@@ -54,6 +64,12 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   // Download links sign with a ring of their own: rotated apart from the evidence keys.
   const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true });
   const links = new SqlLinkRepository(db);
+  // The audit chain's checkpoints are signed with the evidence keys: verifiable with the same JWKS.
+  const audit = new SqlAuditLog(db, keys, { checkpointEvery: config.audit.checkpointEvery });
+  let stopCheckpoints: (() => Promise<void>) | null = null;
+  const startCheckpoints = () => {
+    stopCheckpoints ??= audit.checkpointEveryInterval(config.audit.checkpointIntervalMs, (err) => log.error({ err }, 'audit checkpoint failed'));
+  };
   const cases = new SqlCaseRepository(db);
   const dossiers = new SqlDossierRepository(db);
   const pageTexts = new SqlPageTextRepository(db);
@@ -63,8 +79,18 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
-  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log };
-  const makeRunner = () => new JobRunner(queue, [ingestHandler(ingestDeps, config.workers.ingestConcurrency), thumbnailHandler(ingestDeps, Math.max(1, config.cores))], log);
+  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log, audit };
+  // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
+  // starts no tesseract worker) and closed on stop.
+  let ocrEngine: OcrEngine | null = null;
+  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
+  const makeRunner = () =>
+    new JobRunner(queue, [
+      ingestHandler(ingestDeps, config.workers.ingestConcurrency),
+      thumbnailHandler(ingestDeps, Math.max(1, config.cores)),
+      // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
+      ocrHandler(ocrDeps, config.ocr.workers),
+    ], log);
   let runner: JobRunner | null = null;
 
   const verify = createTokenVerifier({
@@ -72,7 +98,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     audience: config.auth.audience,
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
-  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log });
+  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   const health = async () => {
     const checks: Record<string, string> = {};
@@ -80,7 +106,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
   };
   const linkDeps = { links, linkKeys, linkMaxTtlSeconds: config.links.maxTtlSeconds, publicUrl: config.links.publicUrl };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, ...linkDeps, pageTexts, search });
+  const agencies = new SqlAgencyRepository(db);
+  if (config.agenciesFile) log.info({ agencies: await registerConfiguredAgencies(config.agenciesFile, agencies), file: config.agenciesFile }, 'agencies registered from AGENCIES_FILE');
+  const stages = new SqlStageRepository(db);
+  const transfers = new SqlTransferRepository(db);
+  const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit });
+  const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, ...linkDeps, pageTexts, search, ...custodyDeps });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -88,6 +120,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       const upload = await store.getUpload(id).catch(() => null);
       if (upload?.size !== undefined && upload.offset === upload.size) {
         await dossiers.markReceived(id, upload.size, null);
+        const d = await dossiers.get(id);
+        await audit.record({ actor: 'system', agency: d?.agency ?? 'unknown', action: 'dossier.upload', target: { type: 'dossier', id }, caseId: d?.caseId ?? null, details: { bytes: upload.size, recovered: true } });
         log.info({ dossier: id }, 'recovered a finished upload');
       }
     }
@@ -106,9 +140,12 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     issuerKeys,
     linkKeys,
     links,
+    audit,
     cases,
     dossiers,
     pageTexts,
+    agencies,
+    transfers,
     queue,
     store,
     app,
@@ -116,6 +153,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     /** Recovers, starts the workers and listens; resolves with the bound address. */
     async start(): Promise<AddressInfo> {
       await recover();
+      startCheckpoints();
       if (config.workers.mode === 'in-process') {
         runner = makeRunner();
         runner.start();
@@ -133,6 +171,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     },
     /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
     async startWorker(): Promise<string> {
+      startCheckpoints();
       runner = makeRunner();
       runner.start();
       return runner.workerId;
@@ -146,6 +185,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         });
       }
       await runner?.stop();
+      await ocrEngine?.close();
+      await stopCheckpoints?.();
       await db.close();
     },
   };

@@ -73,6 +73,12 @@ const envSchema = z.object({
   OCR_ENGINE: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js'),
   OCR_PAGE_TIMEOUT: duration.default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A signed audit checkpoint every this many events… */
+  AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(10_000_000).default(1000),
+  /** …and after this long when events arrived since the last one. */
+  AUDIT_CHECKPOINT_INTERVAL: duration.default(600),
+  /** A JSON list of agencies [{ id, name, kind }] registered (or updated) at start. */
+  AGENCIES_FILE: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -97,6 +103,9 @@ export interface Config {
     readonly pageTimeoutMs: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly audit: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
+  /** AGENCIES_FILE, resolved; null when agencies are registered through the API only. */
+  readonly agenciesFile: string | null;
   readonly cores: number;
 }
 
@@ -141,6 +150,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
       pageTimeoutMs: e.OCR_PAGE_TIMEOUT * 1000,
     },
     logLevel: e.LOG_LEVEL,
+    audit: { checkpointEvery: e.AUDIT_CHECKPOINT_EVERY, checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL * 1000 },
+    agenciesFile: e.AGENCIES_FILE ? path.resolve(e.AGENCIES_FILE) : null,
     cores: os.availableParallelism(),
   });
 }

@@ -12,6 +12,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerVerify } from './commands/verify.js';
 import { registerUpload } from './commands/upload.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerAudit } from './commands/audit.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -26,6 +27,7 @@ registerWorker(program);
 registerVerify(program);
 registerUpload(program);
 registerMigrate(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,6 +5,8 @@ import type { Server as TusServer } from '@tus/server';
 import type { TokenVerifier } from '../dossier/access/tokens.js';
 import type { KeyRing } from '../dossier/signing/signer.js';
 import type { CaseRepository } from '../dossier/ports/repositories.js';
+import type { AuditLog } from '../dossier/ports/audit-log.js';
+import type { AuditTrail } from '../dossier/ports/audit-trail.js';
 import { authenticate } from './auth.js';
 import { errorBody, errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -13,13 +15,20 @@ import { casesRouter } from './routes/cases.js';
 import { dossiersRouter, type DossierRouteDeps } from './routes/dossiers.js';
 import { downloadLinksRouter, type DownloadLinkDeps } from './routes/download-links.js';
 import { linksRouter } from './routes/links.js';
+import { auditRouter } from './routes/audit.js';
 import { searchRouter, type SearchRouteDeps } from './routes/search.js';
+import { agenciesRouter, type AgencyRouteDeps } from './routes/agencies.js';
+import { stagesRouter, type StageRouteDeps } from './routes/stages.js';
+import { transfersRouter, type TransferRouteDeps } from './routes/transfers.js';
+import type { CaseNumberRepository } from '../dossier/ports/custody.js';
 
-export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps {
+export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps {
   readonly log: Logger;
   readonly verify: TokenVerifier;
   readonly keys: KeyRing;
   readonly cases: CaseRepository;
+  readonly caseNumbers: CaseNumberRepository;
+  readonly audit: AuditLog & AuditTrail;
   readonly tus: TusServer;
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
 }
@@ -49,8 +58,12 @@ export function createApp(deps: AppDeps): Express {
   api.use(auth, express.json({ limit: '1mb' }));
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
+  api.use(agenciesRouter(deps));
+  api.use(stagesRouter(deps));
+  api.use(transfersRouter(deps));
   api.use(searchRouter(deps));
   api.use(linksRouter(deps));
+  api.use(auditRouter(deps));
   app.use('/api', api);
   // Signed download links carry their own credential: no bearer token.
   app.use('/d', downloadLinksRouter(deps));

@@ -54,7 +54,8 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
 
 export function sendError(res: Response, err: unknown): void {
   const { status, body } = toHttpError(err);
-  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  // A bearer challenge only where a bearer token is what is missing (not for a bad download link).
+  if (body.error.code === 'unauthenticated') res.setHeader('WWW-Authenticate', 'Bearer');
   res.status(status).json(body);
 }
 

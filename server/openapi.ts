@@ -4,6 +4,9 @@ const bearer = [{ bearer: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const pageParam = { name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
 const errors = { 401: error, 403: error, 404: error };
+const linkToken = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
+/** A link is refused: 401 invalid_link (not ours or not intact), 404 (its agency no longer sees the case), 410 link_expired | link_revoked | link_used. */
+const linkResponses = (ok: Record<number, unknown>) => ({ ...ok, 401: error, 404: error, 410: error });
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -128,5 +131,38 @@ export const openApiDocument = {
     },
     '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
     '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/export.pdf': {
+      get: {
+        summary: 'the sealed dossier as one searchable PDF (page images, OCR text as an invisible layer; PDF pages copied), streamed; pages whose OCR is not done yet have no text layer',
+        security: bearer,
+        parameters: [idParam],
+        responses: { 200: { description: 'application/pdf; X-Ocr-Pages: done/total when the export started', headers: { 'X-Ocr-Pages': { schema: { type: 'string', example: '5253/5253' } } } }, 409: error, ...errors },
+      },
+    },
+    '/api/dossiers/{id}/links': {
+      post: {
+        summary: 'a signed download link (EdDSA JWT, scope export: the ZIP and single pages) for the caller’s agency; sealed dossiers its agency holds; no bearer token needed to use it',
+        security: bearer,
+        parameters: [idParam],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { ttl: { type: ['integer', 'string'], description: 'seconds, or a duration like 90s, 15m, 8h, 2d; at most LINK_MAX_TTL (default 7d); default 1d' }, singleUse: { type: 'boolean', default: false } } } } } },
+        responses: { 201: { description: 'created', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string', description: 'the token’s jti' }, url: { type: 'string', format: 'uri' }, expiresAt: { type: 'string', format: 'date-time' }, scope: { const: 'export' }, singleUse: { type: 'boolean' } } } } } }, 400: error, 409: error, ...errors },
+      },
+    },
+    '/api/audit': {
+      get: {
+        summary: 'audit events, seq order: of the cases the caller’s agency sees, and the agency’s own events without a case (auditor, admin); a caseId the agency does not see is 404',
+        security: bearer,
+        parameters: [
+          { name: 'caseId', in: 'query', schema: { type: 'string', format: 'uuid' } },
+          { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 }, description: 'the previous page’s next' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { 200: { description: '{ events: [{ seq, time, actor, agency, action, target: { type, id }, caseId, details, prevHash, hash }], next: seq or null }' }, 400: error, ...errors },
+      },
+    },
+    '/api/audit/verify': { get: { summary: 'recomputes the whole audit chain against its signed checkpoints (auditor, supervisor, admin)', security: bearer, responses: { 200: { description: '{ ok, checked, firstBadSeq?, reason? }' }, ...errors } } },
+    '/api/links/{id}': { delete: { summary: 'revoke a link the caller’s agency made (404 for any other)', security: bearer, parameters: [idParam], responses: { 204: { description: 'revoked (again: still 204)' }, ...errors } } },
+    '/d/{token}': { get: { summary: 'the export ZIP through a signed link; no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
+    '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },
   },
 } as const;

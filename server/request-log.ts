@@ -24,8 +24,13 @@ export function requestLog(log: Logger) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // PATCH chunks of an upload are many and uninteresting one by one.
       const level = res.statusCode >= 500 ? 'error' : req.method === 'PATCH' || req.method === 'HEAD' ? 'debug' : 'info';
-      req.log?.[level]({ method: req.method, url: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms) }, 'request');
+      req.log?.[level]({ method: req.method, url: loggedUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms) }, 'request');
     });
     next();
   };
+}
+
+/** The path without its query, and without a download link's token: the token is a credential. */
+function loggedUrl(url: string): string {
+  return url.split('?')[0]!.replace(/^\/d\/[^/]+/, '/d/[token]');
 }

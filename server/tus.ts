@@ -14,6 +14,7 @@ import { requirePermission } from '../dossier/access/policy.js';
 import type { CaseRepository, DossierRepository } from '../dossier/ports/repositories.js';
 import type { JobQueue } from '../dossier/ports/job-queue.js';
 import type { Log } from '../dossier/ports/log.js';
+import type { AuditLog } from '../dossier/ports/audit-log.js';
 import { INGEST_JOB } from '../dossier/ingest/ingest-job.js';
 import type { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { errorBody, STATUS_BY_CODE } from './errors.js';
@@ -27,6 +28,7 @@ export interface TusDeps {
   readonly queue: JobQueue;
   readonly maxBytes: number;
   readonly log: Log;
+  readonly audit: AuditLog;
 }
 
 type TusRequest = Parameters<NonNullable<ServerOptions['onUploadCreate']>>[0];
@@ -104,6 +106,8 @@ export function createTusServer(deps: TusDeps): Server {
         }
         const theCase = await deps.cases.findVisible(caseId, principal.agency);
         if (!theCase) throw new DossierError('not_found', `case ${caseId} not found`);
+        // Receivers see a transferred case read-only; only its owner adds dossiers (supplements).
+        if (theCase.agency !== principal.agency) throw new DossierError('forbidden', 'only the agency that owns the case may add dossiers to it');
         await deps.dossiers.create({
           id: upload.id,
           caseId: theCase.id,
@@ -119,8 +123,18 @@ export function createTusServer(deps: TusDeps): Server {
         throw err;
       }
     },
-    async onUploadFinish(_req, upload) {
+    async onUploadFinish(req, upload) {
       await finish(deps, upload);
+      const principal = principalOf(nodeRequest(req));
+      const d = await deps.dossiers.get(upload.id);
+      await deps.audit.record({
+        actor: principal.subject,
+        agency: principal.agency,
+        action: 'dossier.upload',
+        target: { type: 'dossier', id: upload.id },
+        caseId: d?.caseId ?? null,
+        details: { bytes: d?.bytes ?? upload.size ?? upload.offset, sha256: d?.sha256 ?? null, filename: d?.filename ?? null },
+      });
       return {};
     },
     onResponseError(_req, err) {

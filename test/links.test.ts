@@ -10,12 +10,14 @@ import { expect } from 'chai';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { LINK_ISSUER, LINK_TYP } from '../dossier/access/links.js';
 import { verifyExport } from '../dossier/evidence/verify-export.js';
+import { ConfigError, configFromEnv } from '../runtime/config.js';
 import { openExport } from '../scripts/support/export-source.js';
 import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { SqlLinkRepository } from '../storage/db/link-repository.js';
 import { migrate } from '../storage/db/migrate.js';
+import { dossierCli } from './support/cli.js';
 import { forEachEngine } from './support/databases.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
@@ -23,6 +25,14 @@ import { startGateway, type TestGateway } from './support/gateway.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** A new case with one dossier uploaded over tus, once it is sealed. */
+async function sealedUpload(g: TestGateway, clerk: string, caseNumber: string, filename: string, data: Buffer) {
+  const caseId = (await g.api('POST', '/api/cases', clerk, { number: caseNumber })).json.id as string;
+  const id = idFromUrl(await tusUpload(g.url, data, { token: clerk, metadata: { filename, caseId } }).done);
+  await eventually(async () => ((await g.api('GET', `/api/dossiers/${id}`, clerk)).json.status === 'sealed' ? true : undefined), 60_000, `${filename} sealed`);
+  return { caseId, id };
+}
 
 describe('signed download links', function () {
   this.timeout(120_000);
@@ -32,15 +42,11 @@ describe('signed download links', function () {
   let judge: string;
   /** Dossier A: three pages; dossier B: one page, in a case of its own. */
   let dossierA: string;
+  let caseA: string;
   let dossierB: string;
   let caseB: string;
 
-  const upload = async (caseNumber: string, filename: string, data: Buffer) => {
-    const caseId = (await gw.api('POST', '/api/cases', clerk, { number: caseNumber })).json.id as string;
-    const id = idFromUrl(await tusUpload(gw.url, data, { token: clerk, metadata: { filename, caseId } }).done);
-    await eventually(async () => ((await gw.api('GET', `/api/dossiers/${id}`, clerk)).json.status === 'sealed' ? true : undefined), 60_000, `${filename} sealed`);
-    return { caseId, id };
-  };
+  const upload = (caseNumber: string, filename: string, data: Buffer) => sealedUpload(gw, clerk, caseNumber, filename, data);
   const createLink = async (dossier: string, body: Record<string, unknown> = {}, token = judge) => gw.api('POST', `/api/dossiers/${dossier}/links`, token, body);
   const newLink = async (dossier = dossierA, body: Record<string, unknown> = {}) => {
     const res = await createLink(dossier, body);
@@ -75,7 +81,7 @@ describe('signed download links', function () {
     clerk = await gw.token('police-1', 'clerk');
     judge = await gw.token('police-1', 'judge', { user: 'judge-4' });
     const zip = await zipOf(path.join(dir, 'scan.zip'), await Promise.all([1, 2, 3].map(async (n) => ({ name: `${n}.jpg`, data: await jpegPage(n + 70) }))));
-    dossierA = (await upload('LNK-A', 'scan.zip', await fs.readFile(zip))).id;
+    ({ id: dossierA, caseId: caseA } = await upload('LNK-A', 'scan.zip', await fs.readFile(zip)));
     ({ id: dossierB, caseId: caseB } = await upload('LNK-B', 'cover.jpg', await jpegPage(99)));
   });
   after(async () => {
@@ -95,7 +101,7 @@ describe('signed download links', function () {
     expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
     const file = path.join(dir, 'via-link.zip');
     await fs.writeFile(file, res.body);
-    const jwks = await (await fetch(`${gw.url}/.well-known/jwks.json`)).json();
+    const jwks = (await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as Parameters<typeof verifyExport>[1]['jwks'];
     const src = await openExport(file);
     try {
       const report = await verifyExport(src, { jwks });
@@ -146,12 +152,34 @@ describe('signed download links', function () {
     expect((await get(`${after.url}/pages/1`)).status).to.equal(200);
   });
 
+  it('audits the making, every use (with the link id) and the revocation; a refused use is no use', async () => {
+    const link = await newLink(dossierA, { ttl: '1h' });
+    expect((await get(link.url)).status).to.equal(200);
+    expect((await get(`${link.url}/pages/3`, { range: 'bytes=0-9' })).status).to.equal(206);
+    expect((await gw.api('DELETE', `/api/links/${link.id}`, judge)).status).to.equal(204);
+    expect((await get(link.url)).status).to.equal(410);
+    const auditor = await gw.token('police-1', 'auditor');
+    const res = await gw.api('GET', `/api/audit?caseId=${caseA}&limit=1000`, auditor);
+    expect(res.status).to.equal(200);
+    const mine = (res.json.events as any[]).filter((e) => e.details?.linkId === link.id);
+    expect(mine.map((e) => [e.action, e.actor, e.agency, e.target.type, e.target.id])).to.deep.equal([
+      ['link.create', 'judge-4', 'police-1', 'dossier', dossierA],
+      ['link.use', `link:${link.id}`, 'police-1', 'dossier', dossierA],
+      ['link.use', `link:${link.id}`, 'police-1', 'page', `${dossierA}/3`],
+      ['link.revoke', 'judge-4', 'police-1', 'dossier', dossierA],
+    ]);
+    expect(mine.every((e) => e.caseId === caseA)).to.equal(true);
+    expect((await gw.api('GET', '/api/audit/verify', auditor)).json).to.include({ ok: true });
+  });
+
   describe('refuses', () => {
     it('garbage and malformed tokens: 401 invalid_link', async () => {
       await refused(at('garbage'), 401, 'invalid_link');
       await refused(at('a.b.c'), 401, 'invalid_link');
       await refused(at(`${'x'.repeat(3000)}`), 401, 'invalid_link');
       await refused(at('garbage', '/pages/1'), 401, 'invalid_link');
+      // Not a bearer challenge: no bearer token would help.
+      expect((await get(at('garbage'))).headers.get('www-authenticate')).to.equal(null);
     });
 
     it('an unsigned token (alg none): 401', async () => {
@@ -257,6 +285,36 @@ describe('signed download links', function () {
     });
   });
 
+  describe('custody: only the agency that holds the dossier makes links to it', () => {
+    it('a pending or returned receiver: 403 (it only reads); once it accepts: its links work, and the sender’s turn is over', async () => {
+      const admin = await gw.token('police-1', 'admin');
+      expect((await gw.api('POST', '/api/agencies', admin, { id: 'proc-1', name: 'District procuratorate', kind: 'procuratorate' })).status).to.equal(201);
+      const { id } = await upload('LNK-D', 'statement.jpg', await jpegPage(55));
+      const prosecutor = await gw.token('proc-1', 'prosecutor');
+      const send = async () => {
+        const res = await gw.api('POST', `/api/dossiers/${id}/transfers`, clerk, { toAgency: 'proc-1', stage: 'prosecution' });
+        expect(res.status, JSON.stringify(res.json)).to.equal(201);
+        return res.json.id as string;
+      };
+      const first = await send();
+      expect((await createLink(id, {}, prosecutor)).status, 'pending: sees it, does not hold it').to.equal(403);
+      expect((await gw.api('POST', `/api/transfers/${first}/return`, prosecutor, { reason: 'page 2 missing' })).status).to.equal(200);
+      const returned = await createLink(id, {}, prosecutor);
+      expect(returned.status, 'returned: read-only').to.equal(403);
+      expect(returned.json.error.code).to.equal('forbidden');
+      const policeLink = await newLink(id);
+      const second = await send();
+      expect((await gw.api('POST', `/api/transfers/${second}/accept`, prosecutor, {})).status).to.equal(200);
+      const theirs = await createLink(id, { singleUse: true }, prosecutor);
+      expect(theirs.status).to.equal(201);
+      expect(decodeJwt(tokenOf(theirs.json.url)).aud).to.equal('proc-1');
+      expect((await get(theirs.json.url)).status).to.equal(200);
+      expect((await gw.api('DELETE', `/api/links/${theirs.json.id}`, judge)).status, 'police cannot revoke proc-1’s link').to.equal(404);
+      expect((await createLink(id)).status, 'police sent it on: no longer its to hand out').to.equal(403);
+      expect((await get(`${policeLink.url}/pages/1`)).status, 'a link made while police held it still works: police still sees the case').to.equal(200);
+    });
+  });
+
   describe('creating and revoking', () => {
     it('a ttl over LINK_MAX_TTL, or not a duration: 400 with a clear message', async () => {
       const over = await createLink(dossierA, { ttl: '8d' });
@@ -308,6 +366,52 @@ describe('signed download links', function () {
       expect(created.status).to.equal(409);
       expect(created.json.error.code).to.equal('conflict');
     });
+  });
+});
+
+describe('signed download links: PUBLIC_URL, LINK_MAX_TTL, the key ring', function () {
+  this.timeout(120_000);
+
+  it('a link points at PUBLIC_URL, whatever host was asked; the ttl is bounded by LINK_MAX_TTL', async () => {
+    const gw = await startGateway({ PUBLIC_URL: 'https://dossiers.example.org/gw/', LINK_MAX_TTL: '2h' });
+    try {
+      const clerk = await gw.token('police-1', 'clerk');
+      const { id } = await sealedUpload(gw, clerk, 'PUB-1', 'p.jpg', await jpegPage(12));
+      const res = await gw.api('POST', `/api/dossiers/${id}/links`, clerk, {});
+      expect(res.status).to.equal(201);
+      expect(res.json.url).to.match(/^https:\/\/dossiers\.example\.org\/gw\/d\/[\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(Date.parse(res.json.expiresAt) - Date.now(), 'the default day, cut to LINK_MAX_TTL').to.be.within(7200_000 - 60_000, 7200_000 + 1000);
+      const token = new URL(res.json.url).pathname.split('/').pop();
+      expect((await fetch(`${gw.url}/d/${token}/pages/1`)).status).to.equal(200);
+      const over = await gw.api('POST', `/api/dossiers/${id}/links`, clerk, { ttl: '3h' });
+      expect(over.status).to.equal(400);
+      expect(over.json.error.message).to.contain('LINK_MAX_TTL = 2h');
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('PUBLIC_URL must be an http(s) URL', () => {
+    expect(configFromEnv({ PUBLIC_URL: 'https://a.example/x/' }).links.publicUrl).to.equal('https://a.example/x');
+    expect(configFromEnv({}).links.publicUrl).to.equal(null);
+    expect(() => configFromEnv({ PUBLIC_URL: 'ftp://a.example' })).to.throw(ConfigError, 'PUBLIC_URL');
+    expect(() => configFromEnv({ PUBLIC_URL: 'not a url' })).to.throw(ConfigError, 'PUBLIC_URL');
+  });
+
+  it('`dossier keys rotate --ring links` rotates the links ring and leaves the evidence keys alone', async () => {
+    const dataDir = await tempDir('link-keys-');
+    try {
+      const env = { DATA_DIR: dataDir };
+      expect((await dossierCli(['keys', 'generate', '--ring', 'links'], env).done).code).to.equal(0);
+      const rotated = await dossierCli(['keys', 'rotate', '--ring', 'links', '--json'], env).done;
+      expect(rotated.code, rotated.err).to.equal(0);
+      const keys = JSON.parse(rotated.out) as { current: boolean; retiredAt: string | null }[];
+      expect(keys.map((k) => [k.current, k.retiredAt === null])).to.deep.equal([[false, false], [true, true]]);
+      expect(await fs.readdir(path.join(dataDir, 'keys'))).to.deep.equal(['links']);
+      expect((await dossierCli(['keys', 'list', '--ring', 'bogus'], env).done).code).to.equal(2);
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

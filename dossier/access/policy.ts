@@ -16,6 +16,10 @@ export const PERMISSIONS = {
   // Signed download links: made and revoked by those who read dossiers in the agency's work.
   'link:create': ['clerk', 'prosecutor', 'judge'],
   'link:revoke': ['clerk', 'prosecutor', 'judge'],
+  // The audit chain: auditors (and admins) read their agency's events; checking the chain's
+  // integrity reveals no content (a count and a seq), so the supervising committee may run it too.
+  'audit:read': ['auditor', 'admin'],
+  'audit:verify': ['auditor', 'supervisor', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -54,7 +54,8 @@ export function chainEvent(entry: AuditEntry, prev: { seq: number; hash: string 
     agency: entry.agency,
     action: entry.action,
     target: { type: entry.target.type, id: entry.target.id },
-    caseId: entry.caseId ?? null,
+    // uuid text as the database gives it back
+    caseId: entry.caseId ? entry.caseId.toLowerCase() : null,
     details,
     prevHash: prev.hash,
   };

@@ -1,6 +1,6 @@
 /**
  * The layout of a dossier export (CONTRACT.md): what the gateway writes and what `dossier verify`
- * reads. manifest.jws, jwks.json, pages/0001.<ext> …, original/<filename>.
+ * reads. manifest.jws, jwks.json, pages/0001.<ext> …, original/<filename>, receipts/0001-<transfer id>.jws ….
  */
 import type { PageMediaType } from '../pages/types.js';
 
@@ -8,6 +8,7 @@ export const MANIFEST_FILE = 'manifest.jws';
 export const JWKS_FILE = 'jwks.json';
 export const PAGES_DIR = 'pages';
 export const ORIGINAL_DIR = 'original';
+export const RECEIPTS_DIR = 'receipts';
 
 const EXTENSIONS: Record<PageMediaType, string> = {
   'image/jpeg': 'jpg',
@@ -27,4 +28,15 @@ export function pagePath(index: number, mediaType: PageMediaType): string {
 export function originalPath(filename: string): string {
   const base = filename.split(/[\\/]/).pop() || 'original';
   return `${ORIGINAL_DIR}/${base.replace(/^\.+/, '_')}`;
+}
+
+/** `receipts/0001-<transfer id>.jws`: the custody receipts, numbered in the order they were answered. */
+export function receiptPath(seq: number, transferId: string): string {
+  return `${RECEIPTS_DIR}/${String(seq).padStart(4, '0')}-${transferId}.jws`;
+}
+
+/** The transfer id a receipt file is named after, or null when the name is not a receipt's. */
+export function receiptTransferId(path: string): string | null {
+  const m = new RegExp(`^${RECEIPTS_DIR}/\\d{4,}-([0-9a-f-]{36})\\.jws$`).exec(path);
+  return m ? m[1]! : null;
 }

@@ -58,7 +58,7 @@ export async function* searchablePdf(pages: AsyncIterable<PdfPageInput>, options
   }
 
   // Last, since characters outside the BMP get their CIDs as the pages are written.
-  yield file.stream(font.toUnicode, '', Buffer.from(cids.toUnicodeCMap(), 'latin1'));
+  yield* file.stream(font.toUnicode, '', Buffer.from(cids.toUnicodeCMap(), 'latin1'));
 
   yield file.object(tree, `<</Type /Pages /Count ${kids.length} /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}]>>`);
   yield file.finish({ root: catalog, info, id: options.id ? options.id.subarray(0, 16) : null });
@@ -84,7 +84,7 @@ async function* imagePage(
     `<</Type /Page /Parent ${tree} 0 R /MediaBox [0 0 ${num(width)} ${num(height)}] /Resources <</XObject <</Im0 ${imageNum} 0 R>>${fonts}>> /Contents ${contentsNum} 0 R>>`,
   );
   const draw = `q ${num(width)} 0 0 ${num(height)} 0 0 cm /Im0 Do Q\n${text}`;
-  yield file.stream(contentsNum, ' /Filter /FlateDecode', zlib.deflateSync(Buffer.from(draw, 'latin1')));
+  yield* file.stream(contentsNum, ' /Filter /FlateDecode', zlib.deflateSync(Buffer.from(draw, 'latin1')));
   yield* imageObject(file, imageNum, image, bytes);
   return pageNum;
 }

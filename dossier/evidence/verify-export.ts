@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DossierError } from '../errors.js';
 import { pageMerkleRoot } from '../ingest/seal-dossier.js';
 import { JWKS_FILE, MANIFEST_FILE, PAGES_DIR, originalPath, pagePath } from './export-layout.js';
+import { checkReceipts, type ReceiptSummary } from './verify-receipts.js';
 
 export interface ExportSource {
   /** Every file path in the export, `/`-separated. */
@@ -29,7 +30,10 @@ export type ProblemCode =
   | 'page_unexpected'
   | 'root_mismatch'
   | 'original_missing'
-  | 'original_mismatch';
+  | 'original_mismatch'
+  | 'receipt_invalid'
+  | 'receipt_malformed'
+  | 'receipt_mismatch';
 
 export interface Problem {
   readonly code: ProblemCode;
@@ -48,6 +52,8 @@ export interface VerifyReport {
   readonly pageCount: number;
   readonly pagesVerified: number;
   readonly merkleRoot: string | null;
+  /** The custody receipts found under receipts/, each checked against the trusted keys and this dossier. */
+  readonly receipts: readonly ReceiptSummary[];
   readonly problems: readonly Problem[];
 }
 
@@ -87,7 +93,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   const problems: Problem[] = [];
   const report = (extra: Partial<VerifyReport> = {}): VerifyReport => ({
     ok: problems.length === 0, keySource, kid: null, dossier: null, case: null, sealedAt: null,
-    pageCount: 0, pagesVerified: 0, merkleRoot: null, problems, ...extra,
+    pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], problems, ...extra,
   });
 
   const jws = (await source.read(MANIFEST_FILE))?.toString('ascii').trim();
@@ -138,8 +144,9 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   else if (original.sha256 !== manifest.original.sha256 || original.size !== manifest.original.size) {
     problems.push({ code: 'original_mismatch', message: `the original upload (${originalFile}) differs from the sealed one`, path: originalFile });
   }
+  const receipts = await checkReceipts(source, keys, manifest, problems);
   return report({
-    kid, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
+    receipts, kid, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
     pageCount: manifest.pages.length, pagesVerified, merkleRoot: manifest.merkleRoot,
   });
 }

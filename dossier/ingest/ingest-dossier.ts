@@ -9,6 +9,7 @@
 import { DossierError, REJECTION_CODES, isDossierError } from '../errors.js';
 import { hashFile } from '../hash.js';
 import type { PageRecord } from '../model.js';
+import type { AuditLog } from '../ports/audit-log.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Log } from '../ports/log.js';
@@ -31,6 +32,8 @@ export interface IngestDeps {
   readonly staging: StagingArea;
   readonly queue: JobQueue;
   readonly log: Log;
+  /** The workers record seals and rejections as `system`. */
+  readonly audit: AuditLog;
   /** Page rows written per database round trip; progress advances by this step. */
   readonly batchSize?: number;
   /** Blob writes in flight at once (each one fsyncs). */
@@ -75,6 +78,14 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
       pages: pages.records,
     });
     phase('seal');
+    await deps.audit.record({
+      actor: 'system',
+      agency: d.agency,
+      action: 'dossier.sealed',
+      target: { type: 'dossier', id: d.id },
+      caseId: d.caseId,
+      details: { pages: pages.records.length, bytes: original.size, sha256: original.sha256, merkleRoot: sealed.merkleRoot },
+    });
     await enqueueDerivatives(deps.queue, d.id, pages.records.length);
     log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, phases: phase.done(), root: sealed.merkleRoot }, 'dossier sealed');
     return 'sealed';
@@ -82,11 +93,16 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     if (isDossierError(err) && REJECTION_CODES.has(err.code)) {
       log.warn({ code: err.code, reason: err.message }, 'dossier rejected');
       await deps.dossiers.reject(d.id, err.code, err.message);
+      await recordRejection(deps.audit, d, err.code);
       await deps.staging.quarantine(dossierId);
       return 'rejected';
     }
     throw err;
   }
+}
+
+export function recordRejection(audit: AuditLog, d: { id: string; agency: string; caseId: string }, code: string): Promise<void> {
+  return audit.record({ actor: 'system', agency: d.agency, action: 'dossier.rejected', target: { type: 'dossier', id: d.id }, caseId: d.caseId, details: { code } });
 }
 
 /** The staged upload, or after a crash that happened past the move, the stored original. */

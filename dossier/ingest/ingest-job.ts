@@ -1,7 +1,7 @@
 /** Job definitions of the ingest pipeline: typed payloads plus their handlers. */
 import { z } from 'zod';
 import type { JobHandler } from '../ports/job-queue.js';
-import { ingestDossier, type IngestDeps } from './ingest-dossier.js';
+import { ingestDossier, recordRejection, type IngestDeps } from './ingest-dossier.js';
 import { THUMBNAIL_JOB } from './derivatives.js';
 import { makeThumbnails } from './make-thumbnails.js';
 
@@ -22,6 +22,8 @@ export function ingestHandler(deps: IngestDeps, concurrency: number): JobHandler
       const { dossierId } = ingestPayload.parse(job.payload);
       deps.log.error({ dossier: dossierId, reason }, 'ingest gave up');
       await deps.dossiers.reject(dossierId, 'internal', `ingest failed: ${reason}`);
+      const d = await deps.dossiers.get(dossierId);
+      if (d?.status === 'rejected') await recordRejection(deps.audit, d, 'internal');
     },
   };
 }

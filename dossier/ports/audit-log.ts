@@ -12,6 +12,8 @@ export const AUDIT_ACTIONS = [
   'dossier.rejected',
   'dossier.read',
   'page.read',
+  'thumbnail.read',
+  'proof.read',
   'page.text.read',
   'manifest.read',
   'dossier.export',

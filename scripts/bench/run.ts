@@ -4,7 +4,10 @@
  * timed from upload start to sealed and to every thumbnail, beside `cp` and `sha256sum` of the
  * same bytes; then a 1 GB upload of random bytes against `cp`. Prints markdown tables.
  *
- *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload] [--keep]
+ *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload|search] [--ocr-pages N] [--keep]
+ *
+ * `--only search`: search latency over an index of N pages and sealed → searchable for an
+ * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -14,14 +17,17 @@ import { ensureSyntheticDossier } from './fixtures/generate.js';
 import { api, fmt, mb, pollUntil, timeCommand, upload } from './measure.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 import { randomFileOnce } from './random-file.js';
+import { exportPdfRuns, printExportPdf } from './export-pdf.js';
 import { makeSampleArchive } from './fixtures/sample-archive.js';
 import { execFile } from 'node:child_process';
+import { searchBench } from './search.js';
 
 const { values: args } = parseArgs({
   options: {
     pages: { type: 'string', default: '5253' },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'ocr-pages': { type: 'string', default: '100' },
   },
 });
 const pages = Number(args.pages);
@@ -168,6 +174,10 @@ async function main() {
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(`| sample archive | ${m.cases} | ${m.sealed}/${m.dossiers} | ${m.pages} | ${fmt(mb(m.bytes))} | ${fmt(m.seconds)} | ${fmt(m.cases / (m.seconds / 60))} | ${fmt(mb(m.bytes) / m.seconds)} |\n`);
   }
+  if (!only || only === 'search') {
+    await searchBench({ indexPages: pages, ocrPages: Number(args['ocr-pages']), cacheDir, runDir });
+  }
+  if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
     const r = await rawUploadRun();
     console.log('| 1 GiB random bytes | seconds | MB/s | server peak RSS MB |');

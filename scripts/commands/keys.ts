@@ -1,12 +1,16 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../../runtime/config.js';
 import { FileKeyRing } from '../../storage/keys/file-keyring.js';
 
-/** Evidence signing keys in DATA_DIR/keys/evidence. A running gateway picks up a rotation on restart. */
+/**
+ * Signing keys: the evidence ring (DATA_DIR/keys/evidence) or, with `--ring links`, the download
+ * links' own ring (DATA_DIR/keys/links). A running gateway picks up a rotation on restart.
+ */
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('signing keys (Ed25519) of the evidence: generate, rotate, list');
-  const ringDir = () => path.join(loadConfig().keysDir, 'evidence');
+  const keys = program.command('keys').description('signing keys (Ed25519) of the evidence, or of the download links with --ring links: generate, rotate, list');
+  const ringDir = (o: { ring?: string }) => path.join(loadConfig().keysDir, o.ring ?? 'evidence');
+  const ringOption = () => new Option('--ring <name>', 'which key ring: the evidence or the signed download links').choices(['evidence', 'links']).default('evidence');
   const print = (json: boolean, rows: { kid: string; createdAt: string; retiredAt: string | null; current: boolean }[]) => {
     if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else for (const k of rows) process.stdout.write(`${k.current ? '*' : ' '} ${k.kid}  created ${k.createdAt}${k.retiredAt ? `  retired ${k.retiredAt}` : ''}\n`);
@@ -15,13 +19,15 @@ export function registerKeys(program: Command): void {
     .command('generate')
     .description('create the first key when none exists (the gateway also does this on first start)')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => print(!!o.json, (await FileKeyRing.open(ringDir(), { create: true })).list()));
+    .addOption(ringOption())
+    .action(async (o: { json?: boolean; ring?: string }) => print(!!o.json, (await FileKeyRing.open(ringDir(o), { create: true })).list()));
   keys
     .command('rotate')
     .description('make a new current key; the old one is retired and stays published in the JWKS')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
-      const ring = await FileKeyRing.open(ringDir(), { create: true });
+    .addOption(ringOption())
+    .action(async (o: { json?: boolean; ring?: string }) => {
+      const ring = await FileKeyRing.open(ringDir(o), { create: true });
       await ring.rotate();
       print(!!o.json, ring.list());
     });
@@ -29,5 +35,6 @@ export function registerKeys(program: Command): void {
     .command('list')
     .description('current (*) and retired keys')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => print(!!o.json, (await FileKeyRing.open(ringDir(), { create: false })).list()));
+    .addOption(ringOption())
+    .action(async (o: { json?: boolean; ring?: string }) => print(!!o.json, (await FileKeyRing.open(ringDir(o), { create: false })).list()));
 }

@@ -9,7 +9,7 @@ export const EXIT_VERIFICATION_FAILED = 3;
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('verify a dossier export offline: manifest signature, every page, the Merkle root, the original')
+    .description('verify a dossier export offline: manifest signature, every page, the Merkle root, the original, the custody receipts')
     .argument('<export>', 'the export ZIP, or a directory it was unpacked into')
     .option('--jwks <file|url>', "the gateway's public keys, trusted out of band (a saved /.well-known/jwks.json, or its URL)")
     .option('--key <thumbprint>', "trust the export's own jwks.json only for the key with this RFC 7638 thumbprint")
@@ -43,6 +43,8 @@ function summary(r: VerifyReport): string {
     `${r.ok ? 'VERIFIED' : 'NOT VERIFIED'}: dossier ${r.dossier ?? '?'} of case ${r.case ?? '?'}`,
     `  sealed ${r.sealedAt ?? '?'} with key ${r.kid ?? '?'} (${r.keySource})`,
     `  pages ${r.pagesVerified}/${r.pageCount} match, Merkle root ${r.merkleRoot ?? '?'}`,
+    `  custody receipts ${r.receipts.filter((x) => x.ok).length}/${r.receipts.length} verified`,
+    ...r.receipts.filter((x) => x.ok).map((x) => `    ${x.time} ${x.from} → ${x.to} (${x.stage}): ${x.decision}${x.reason ? ` (${x.reason})` : ''}`),
     ...r.problems.slice(0, 50).map((p) => `  ✗ ${p.code}: ${p.message}`),
   ];
   if (r.problems.length > 50) lines.push(`  … and ${r.problems.length - 50} more`);

@@ -1,21 +1,12 @@
 /** Registered agencies: an admin registers one; any authenticated caller lists them (to address a transfer). */
 import { Router } from 'express';
-import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
-import { AGENCY_KINDS } from '../../dossier/custody/model.js';
+import { agencySchema } from '../../dossier/custody/agency-schema.js';
 import { DossierError } from '../../dossier/errors.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
 import type { AgencyRepository } from '../../dossier/ports/custody.js';
 import { principalOf } from '../auth.js';
 import { parseBody } from '../validate.js';
-
-/** The same shape as a token's `agency` claim: an agency id must be usable in tokens. */
-export const agencyId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected an agency id (letters, digits, . _ -)');
-export const agencySchema = z.object({
-  id: agencyId,
-  name: z.string().trim().min(1).max(200),
-  kind: z.enum(AGENCY_KINDS),
-});
 
 export interface AgencyRouteDeps {
   readonly agencies: AgencyRepository;

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import type { CaseRecord, DossierRecord } from '../../dossier/model.js';
 import type { CaseRepository, DossierRepository } from '../../dossier/ports/repositories.js';
+import type { CaseNumber } from '../../dossier/custody/model.js';
+import type { CaseNumberRepository } from '../../dossier/ports/custody.js';
+import type { AuditLog } from '../../dossier/ports/audit-log.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
@@ -19,22 +22,25 @@ const listQuery = z.object({
   number: z.string().trim().min(1).max(100).optional(),
 });
 
-const caseView = (c: CaseRecord, dossiers?: DossierRecord[]) => ({
+/** `number` is the owner's; `numbers` every agency's own number for the case (owner first). */
+const caseView = (c: CaseRecord, dossiers?: DossierRecord[], numbers: readonly CaseNumber[] = [{ agency: c.agency, number: c.number }]) => ({
   id: c.id,
   number: c.number,
+  numbers,
   title: c.title,
   agency: c.agency,
   createdAt: c.createdAt.toISOString(),
   ...(dossiers ? { dossiers: dossiers.map((d) => dossierView(d)) } : {}),
 });
 
-export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository }): Router {
+export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository; caseNumbers: CaseNumberRepository; audit: AuditLog }): Router {
   const r = Router();
   r.post('/cases', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'case:create');
     const body = parseBody(createCase, req.body);
     const created = await deps.cases.create({ id: randomUUID(), number: body.number, title: body.title, agency: p.agency, createdBy: p.subject });
+    await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'case.create', target: { type: 'case', id: created.id }, caseId: created.id, details: { number: created.number } });
     req.log?.info({ case: created.id }, 'case created');
     res.status(201).location(`/api/cases/${created.id}`).json(caseView(created));
   });
@@ -43,7 +49,8 @@ export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepo
     requirePermission(p, 'case:read');
     const q = parseQuery(listQuery, req.query);
     const list = await deps.cases.listVisible(p.agency, q);
-    const withDossiers = await Promise.all(list.map(async (c) => caseView(c, await deps.dossiers.listByCase(c.id))));
+    const numbers = await deps.caseNumbers.numbersOf(list.map((c) => c.id));
+    const withDossiers = await Promise.all(list.map(async (c) => caseView(c, await deps.dossiers.listByCase(c.id), numbers.get(c.id))));
     res.json({ cases: withDossiers });
   });
   r.get('/cases/:id', async (req, res) => {
@@ -51,7 +58,7 @@ export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepo
     requirePermission(p, 'case:read');
     const c = await deps.cases.findVisible(req.params.id, p.agency);
     if (!c) throw notFound('case');
-    res.json(caseView(c, await deps.dossiers.listByCase(c.id)));
+    res.json(caseView(c, await deps.dossiers.listByCase(c.id), (await deps.caseNumbers.numbersOf([c.id])).get(c.id)));
   });
   return r;
 }

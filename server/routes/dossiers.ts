@@ -6,6 +6,7 @@ import { MerkleTree, leafHash, toProofJson } from '../../dossier/merkle.js';
 import type { DossierRecord, Principal } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import type { TransferRepository } from '../../dossier/ports/custody.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
 import type { PageTextRepository } from '../../dossier/ports/page-text.js';
 import type { KeyRing } from '../../dossier/signing/signer.js';
@@ -14,12 +15,16 @@ import { notFound } from '../errors.js';
 import { parseQuery } from '../validate.js';
 import { dossierView, pageView } from './dossier-view.js';
 import { sendBlob } from './send-blob.js';
+import { recordEvidenceRead } from './evidence-read.js';
 import { streamExport } from './export.js';
+import { streamSearchablePdf } from './export-pdf.js';
 
 export interface DossierRouteDeps {
   readonly dossiers: DossierRepository;
   readonly blobs: BlobStore;
   readonly keys: KeyRing;
+  /** Custody transfers: their receipts go into the export. */
+  readonly transfers: TransferRepository;
   /** Bytes received so far of an upload in progress. */
   readonly uploadOffset: (id: string) => Promise<number | null>;
   /** OCR status and text of pages. */
@@ -84,22 +89,29 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   });
 
   r.get('/dossiers/:id/pages/:n', async (req, res) => {
-    const d = await sealed(principalOf(req), req.params.id);
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
     const p = await page(d, req.params.n);
+    await recordEvidenceRead(deps.audit, principal, 'page.read', d, p.index);
     await sendBlob(req, res, deps.blobs, { sha256: p.sha256, size: p.size, mediaType: p.mediaType, immutable: true });
   });
 
   r.get('/dossiers/:id/pages/:n/thumbnail', async (req, res) => {
-    const d = await sealed(principalOf(req), req.params.id);
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
     const p = await page(d, req.params.n);
     if (!p.thumbnailSha256) throw notFound('thumbnail');
+    // A thumbnail shows the page's content too: audited like the page.
+    await recordEvidenceRead(deps.audit, principal, 'thumbnail.read', d, p.index);
     const size = (await deps.blobs.size(p.thumbnailSha256)) ?? 0;
     await sendBlob(req, res, deps.blobs, { sha256: p.thumbnailSha256, size, mediaType: 'image/jpeg', immutable: true });
   });
 
   r.get('/dossiers/:id/pages/:n/proof', async (req, res) => {
-    const d = await sealed(principalOf(req), req.params.id);
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
     const p = await page(d, req.params.n);
+    await recordEvidenceRead(deps.audit, principal, 'proof.read', d, p.index);
     const leaves = (await deps.dossiers.pageHashes(d.id)).map((h) => leafHash(Buffer.from(h, 'hex')));
     const tree = new MerkleTree(leaves);
     if (tree.root.toString('hex') !== d.merkleRoot) throw new DossierError('internal', 'stored pages do not match the sealed root');
@@ -107,14 +119,27 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   });
 
   r.get('/dossiers/:id/manifest', async (req, res) => {
-    const d = await sealed(principalOf(req), req.params.id);
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    await recordEvidenceRead(deps.audit, principal, 'manifest.read', d);
     sendJws(res, d.manifestJws!);
   });
 
   r.get('/dossiers/:id/export', async (req, res) => {
-    const d = await sealed(principalOf(req), req.params.id);
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    await recordEvidenceRead(deps.audit, principal, 'dossier.export', d, undefined, { format: 'zip' });
     req.log?.info({ dossier: d.id, pages: d.pageCount }, 'export started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks() }, d);
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers }, d);
+  });
+
+  // The searchable PDF: page images with the OCR text as an invisible layer (export-pdf.ts).
+  r.get('/dossiers/:id/export.pdf', async (req, res) => {
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    await deps.audit.record({ actor: principal.subject, agency: principal.agency, action: 'dossier.export', target: { type: 'dossier', id: d.id }, caseId: d.caseId, details: { format: 'pdf' } });
+    req.log?.info({ dossier: d.id, pages: d.pageCount }, 'searchable PDF export started');
+    await streamSearchablePdf(req, res, deps, d);
   });
 
   return r;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { admitLink, consumeLink } from '../../dossier/access/links.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import type { TransferRepository } from '../../dossier/ports/custody.js';
 import type { KeyRing } from '../../dossier/signing/signer.js';
 import { notFound } from '../errors.js';
 import { streamExport } from './export.js';
@@ -19,6 +20,8 @@ export interface DownloadLinkDeps extends LinkRouteDeps {
   readonly blobs: BlobStore;
   /** The evidence keys, whose JWKS goes into the export. */
   readonly keys: KeyRing;
+  /** Custody transfers: their receipts go into the export. */
+  readonly transfers: TransferRepository;
 }
 
 const NO_STORE = 'no-store';
@@ -45,7 +48,7 @@ export function downloadLinksRouter(deps: DownloadLinkDeps): Router {
       details: { linkId: link.id, scope: link.scope, what: 'export' },
     });
     req.log?.info({ dossier: dossier.id, link: link.id, pages: dossier.pageCount }, 'export through a link started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks() }, dossier);
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers }, dossier);
   });
 
   r.get('/:token/pages/:n', async (req, res) => {

@@ -7,10 +7,11 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import yazl from 'yazl';
-import { JWKS_FILE, MANIFEST_FILE, originalPath, pagePath } from '../../dossier/evidence/export-layout.js';
+import { JWKS_FILE, MANIFEST_FILE, originalPath, pagePath, receiptPath } from '../../dossier/evidence/export-layout.js';
 import type { DossierRecord } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
+import type { TransferRepository } from '../../dossier/ports/custody.js';
 import type { PublicJwks } from '../../dossier/signing/signer.js';
 
 /** Page rows fetched per query while the archive is written. */
@@ -20,7 +21,7 @@ const FIXED_TIME = new Date('2000-01-01T00:00:00Z');
 export async function streamExport(
   req: Request,
   res: Response,
-  deps: { dossiers: DossierRepository; blobs: BlobStore; jwks: PublicJwks },
+  deps: { dossiers: DossierRepository; blobs: BlobStore; jwks: PublicJwks; receipts: Pick<TransferRepository, 'receipts'> },
   d: DossierRecord,
 ): Promise<void> {
   const zip = new yazl.ZipFile();
@@ -32,6 +33,8 @@ export async function streamExport(
 
   zip.addBuffer(Buffer.from(d.manifestJws!), MANIFEST_FILE, stored);
   zip.addBuffer(Buffer.from(JSON.stringify(deps.jwks, null, 2)), JWKS_FILE, stored);
+  // The custody receipts: the receiver can show whom it got exactly this dossier from.
+  (await deps.receipts.receipts(d.id)).forEach((r, i) => zip.addBuffer(Buffer.from(r.receipt), receiptPath(i + 1, r.transferId), stored));
   const lazyBlob = (sha256: string) => (cb: (err: unknown, stream: NodeJS.ReadableStream) => void) => {
     deps.blobs.read(sha256).then((s) => cb(null, s), (err: unknown) => cb(err, undefined as never));
   };

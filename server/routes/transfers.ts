@@ -14,7 +14,7 @@ import type { DossierRepository } from '../../dossier/ports/repositories.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
-import { agencyId } from './agencies.js';
+import { agencyIdSchema as agencyId } from '../../dossier/custody/agency-schema.js';
 
 const sendBody = z.object({
   toAgency: agencyId,

@@ -74,7 +74,7 @@ export async function* copiedPage(
   }
 
   for (const ref of order) yield file.rawObject(renumbered.get(ref)!, serialise(doc.context.lookup(ref)!));
-  for (const [i, e] of extra.entries()) yield file.stream(e.num, i === 0 ? '' : ' /Filter /FlateDecode', e.data);
+  for (const [i, e] of extra.entries()) yield* file.stream(e.num, i === 0 ? '' : ' /Filter /FlateDecode', e.data);
   return renumbered.get(page.ref)!;
 }
 

@@ -1,12 +1,15 @@
 /**
  * A page image as a PDF image XObject. JPEG goes in as it is (DCTDecode: the stored bytes, no
- * re-encode, no loss, no time); every other raster (PNG, TIFF, WebP, JPEG 2000) is decoded by
- * sharp to 8-bit pixels and deflated on the way out (FlateDecode: lossless, streamed by zlib).
+ * re-encode, no loss, no time), and so does JPEG 2000 (JPXDecode); every other raster (PNG,
+ * TIFF, WebP, 12-bit or arithmetic-coded JPEG) is decoded by sharp to 8-bit pixels and deflated
+ * on the way out (FlateDecode: lossless, streamed by zlib).
  */
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import sharp, { type Metadata } from 'sharp';
 import { DossierError } from '../../errors.js';
+import { headerSize } from '../../pages/image-header.js';
+import { readJpegHeader } from './jpeg-header.js';
 import type { PdfFile } from './pdf-file.js';
 
 /**
@@ -26,38 +29,60 @@ export interface PageImage {
   /** The page size in points. */
   readonly width: number;
   readonly height: number;
-  /** JPEG kept as is, or pixels to deflate. */
-  readonly embed: { kind: 'dct'; colorSpace: string; decode: string } | { kind: 'flate'; gray: boolean; alpha: boolean };
+  /** JPEG or JPEG 2000 kept as is, or pixels to deflate. */
+  readonly embed: { kind: 'dct'; colorSpace: string; decode: string } | { kind: 'jpx' } | { kind: 'flate'; gray: boolean; alpha: boolean };
 }
 
 export async function describeImage(bytes: Buffer, mediaType: string): Promise<PageImage> {
-  let meta: Metadata;
+  if (mediaType === 'image/jpeg') {
+    const jpeg = readJpegHeader(bytes);
+    if (jpeg?.embeddable) {
+      // No resolution in a JFIF segment: sharp also reads EXIF's (slower, and rare for scans).
+      const dpi = jpeg.dpi ?? (await metadataOf(bytes, mediaType)).density ?? null;
+      const colorSpace = jpeg.components === 1 ? '/DeviceGray' : jpeg.components === 3 ? '/DeviceRGB' : '/DeviceCMYK';
+      // Adobe's CMYK (and YCCK) JPEGs store inverted ink values and say so with an APP14 "Adobe"
+      // segment; the Decode array turns them back, as img2pdf and Ghostscript do.
+      const decode = jpeg.components === 4 && jpeg.adobe ? ' /Decode [1 0 1 0 1 0 1 0]' : '';
+      return { ...pageSize(jpeg.width, jpeg.height, dpi), embed: { kind: 'dct', colorSpace, decode } };
+    }
+  }
+  if (mediaType === 'image/jp2') {
+    // The bundled libvips cannot decode JPEG 2000, but PDF readers can (JPXDecode, PDF 1.5):
+    // the stored file goes in as it is, its colour space read from it by the reader.
+    const size = headerSize('jp2', bytes);
+    if (!size) throw new DossierError('corrupt_image', 'a stored JPEG 2000 page has no readable size');
+    return { ...pageSize(size.width, size.height, null), embed: { kind: 'jpx' } };
+  }
+  const meta = await metadataOf(bytes, mediaType);
+  const { width, height } = meta;
+  if (!width || !height) throw new DossierError('corrupt_image', `a stored ${mediaType} page has no pixel size`);
+  const gray = meta.channels === 1 || (meta.channels === 2 && meta.hasAlpha === true) || meta.space === 'b-w';
+  return { ...pageSize(width, height, meta.density ?? null), embed: { kind: 'flate', gray, alpha: meta.hasAlpha === true } };
+}
+
+async function metadataOf(bytes: Buffer, mediaType: string): Promise<Metadata> {
   try {
-    meta = await sharp(bytes).metadata();
+    return await sharp(bytes).metadata();
   } catch (err) {
     throw new DossierError('corrupt_image', `a stored ${mediaType} page cannot be read: ${(err as Error).message}`);
   }
-  const { width, height } = meta;
-  if (!width || !height) throw new DossierError('corrupt_image', `a stored ${mediaType} page has no pixel size`);
-  const declared = meta.density && meta.density >= MIN_PLAUSIBLE_DPI ? meta.density : DEFAULT_DPI;
-  const dpi = Math.max(declared, (Math.max(width, height) * 72) / MAX_PAGE_POINTS);
-  const size = { pixelWidth: width, pixelHeight: height, width: (width * 72) / dpi, height: (height * 72) / dpi };
-  if (meta.format === 'jpeg' && meta.channels !== undefined && [1, 3, 4].includes(meta.channels)) {
-    const colorSpace = meta.channels === 1 ? '/DeviceGray' : meta.channels === 3 ? '/DeviceRGB' : '/DeviceCMYK';
-    // Adobe's CMYK (and YCCK) JPEGs store inverted ink values and say so with an APP14 "Adobe"
-    // segment; the Decode array turns them back, as img2pdf and Ghostscript do.
-    const decode = meta.channels === 4 && hasAdobeMarker(bytes) ? ' /Decode [1 0 1 0 1 0 1 0]' : '';
-    return { ...size, embed: { kind: 'dct', colorSpace, decode } };
-  }
-  const gray = meta.channels === 1 || (meta.channels === 2 && meta.hasAlpha === true) || meta.space === 'b-w';
-  return { ...size, embed: { kind: 'flate', gray, alpha: meta.hasAlpha === true } };
+}
+
+function pageSize(pixelWidth: number, pixelHeight: number, declaredDpi: number | null) {
+  const declared = declaredDpi !== null && declaredDpi >= MIN_PLAUSIBLE_DPI ? declaredDpi : DEFAULT_DPI;
+  const dpi = Math.max(declared, (Math.max(pixelWidth, pixelHeight) * 72) / MAX_PAGE_POINTS);
+  return { pixelWidth, pixelHeight, width: (pixelWidth * 72) / dpi, height: (pixelHeight * 72) / dpi };
 }
 
 /** Writes the image XObject `num` (and, for deflated pixels, an object with its length after it). */
 export async function* imageObject(file: PdfFile, num: number, image: PageImage, bytes: Buffer): AsyncGenerator<Buffer> {
   const common = `/Type /XObject /Subtype /Image /Width ${image.pixelWidth} /Height ${image.pixelHeight} /BitsPerComponent 8`;
   if (image.embed.kind === 'dct') {
-    yield file.stream(num, `${common} /ColorSpace ${image.embed.colorSpace}${image.embed.decode} /Filter /DCTDecode`, bytes);
+    yield* file.stream(num, `${common} /ColorSpace ${image.embed.colorSpace}${image.embed.decode} /Filter /DCTDecode`, bytes);
+    return;
+  }
+  if (image.embed.kind === 'jpx') {
+    yield* file.stream(num, `/Type /XObject /Subtype /Image /Width ${image.pixelWidth} /Height ${image.pixelHeight} /Filter /JPXDecode`, bytes);
     return;
   }
   const { gray, alpha } = image.embed;
@@ -80,17 +105,4 @@ export async function* imageObject(file: PdfFile, num: number, image: PageImage,
   }
   yield file.streamEnd();
   yield file.object(lengthNum, String(length));
-}
-
-/** An APP14 segment naming Adobe among the JPEG's header segments (before the scan data). */
-function hasAdobeMarker(jpeg: Buffer): boolean {
-  let at = 2;
-  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
-    const marker = jpeg[at + 1]!;
-    if (marker === 0xda) return false; // start of scan: no more header segments
-    const length = jpeg.readUInt16BE(at + 2);
-    if (marker === 0xee && jpeg.toString('latin1', at + 4, at + 9) === 'Adobe') return true;
-    at += 2 + length;
-  }
-  return false;
 }

@@ -43,10 +43,15 @@ export class PdfFile {
     return this.emit(latin1(`${num} 0 obj\n${body}\nendobj\n`));
   }
 
-  /** A stream object with its data at hand; `dict` is the dictionary's inside, without Length. */
-  stream(num: number, dict: string, data: Buffer): Buffer {
+  /**
+   * A stream object with its data at hand; `dict` is the dictionary's inside, without Length.
+   * Three pieces, so that a page image leaves as the very Buffer it came in (no copy).
+   */
+  *stream(num: number, dict: string, data: Buffer): Generator<Buffer> {
     this.offsets[num] = this.written;
-    return this.emit(Buffer.concat([latin1(`${num} 0 obj\n<<${dict} /Length ${data.length}>>\nstream\n`), data, latin1('\nendstream\nendobj\n')]));
+    yield this.emit(latin1(`${num} 0 obj\n<<${dict} /Length ${data.length}>>\nstream\n`));
+    yield this.emit(data);
+    yield this.emit(latin1('\nendstream\nendobj\n'));
   }
 
   /** Starts a stream object whose length is not known yet: /Length points at `lengthNum`. */

@@ -29,5 +29,8 @@ CREATE TABLE page_search (
   PRIMARY KEY (dossier_id, index),
   FOREIGN KEY (dossier_id, index) REFERENCES page_text (dossier_id, index) ON DELETE CASCADE
 );
+-- Terms inline (compressed) rather than out of line: ranking reads every matching page's terms,
+-- and a TOAST fetch per page tripled the time of a query that matches half of 5,253 pages.
+ALTER TABLE page_search ALTER COLUMN terms SET STORAGE MAIN;
 CREATE INDEX page_search_terms_idx ON page_search USING gin (terms);
 `;

@@ -1,0 +1,159 @@
+/**
+ * The audit chain in the database. Appends lock the one-row `audit_head` FOR UPDATE inside their
+ * transaction: seq and prevHash come from the locked head, so concurrent appends, from this
+ * process or any other sharing a PostgreSQL, form one unbroken chain (on PGlite the single
+ * connection serialises them anyway). A checkpoint is signed in the same transaction as every
+ * `checkpointEvery`-th event, and on demand (the interval timer) when events arrived since the last.
+ *
+ * On PGlite, a caller inside its own transaction must pass it as `within`: the embedded engine has
+ * one connection, and an append outside the open transaction would wait for it forever.
+ */
+import { chainEvent, type AuditEvent } from '../../dossier/audit/event.js';
+import { signCheckpoint, type AuditCheckpoint } from '../../dossier/audit/checkpoint.js';
+import { verifyChain, type ChainReport } from '../../dossier/audit/verify-chain.js';
+import type { AuditEntry, AuditLog } from '../../dossier/ports/audit-log.js';
+import type { AuditListQuery, AuditTrail } from '../../dossier/ports/audit-trail.js';
+import type { KeyRing } from '../../dossier/signing/signer.js';
+import type { Database, Queryable } from './database.js';
+import { caseVisibleSql } from './visibility.js';
+
+interface EventRow {
+  seq: number;
+  time: Date;
+  actor: string;
+  agency: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  case_id: string | null;
+  details: Record<string, unknown> | string;
+  prev_hash: string;
+  hash: string;
+}
+
+const toEvent = (r: EventRow): AuditEvent => ({
+  seq: Number(r.seq),
+  time: new Date(r.time).toISOString(),
+  actor: r.actor,
+  agency: r.agency,
+  action: r.action,
+  target: { type: r.target_type, id: r.target_id },
+  caseId: r.case_id,
+  details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+export interface SqlAuditLogOptions {
+  /** A checkpoint is signed with every this-many-th event. */
+  readonly checkpointEvery: number;
+}
+
+const VISIBLE_TO_P1 = caseVisibleSql('c', '$1');
+
+export class SqlAuditLog implements AuditLog, AuditTrail {
+  constructor(
+    private readonly db: Database,
+    private readonly keys: KeyRing,
+    private readonly options: SqlAuditLogOptions = { checkpointEvery: 1000 },
+  ) {}
+
+  async record(entry: AuditEntry, within?: unknown): Promise<void> {
+    if (within !== undefined && within !== null) {
+      if (!isQueryable(within)) throw new TypeError('audit: `within` is not a transaction of this database');
+      await this.append(entry, within);
+      return;
+    }
+    await this.db.transaction((tx) => this.append(entry, tx));
+  }
+
+  private async append(entry: AuditEntry, tx: Queryable): Promise<AuditEvent> {
+    const [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
+    if (!head) throw new Error('audit: the chain head is missing (migration 4 not applied?)');
+    // The time is taken under the lock, so that time order follows seq order within one clock.
+    const e = chainEvent(entry, { seq: Number(head.seq), hash: head.hash }, new Date());
+    await tx.query(
+      `INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
+      [e.seq, e.time, e.actor, e.agency, e.action, e.target.type, e.target.id, e.caseId, JSON.stringify(e.details), e.prevHash, e.hash],
+    );
+    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [e.seq, e.hash]);
+    if (e.seq % this.options.checkpointEvery === 0) await this.insertCheckpoint(tx, e);
+    return e;
+  }
+
+  private async insertCheckpoint(tx: Queryable, tip: { seq: number; hash: string }): Promise<AuditCheckpoint> {
+    const c = await signCheckpoint(this.keys.current(), tip, new Date());
+    await tx.query('INSERT INTO audit_checkpoints (seq, time, hash, jws) VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING', [c.seq, c.time, c.hash, c.jws]);
+    return c;
+  }
+
+  /** Signs a checkpoint of the current tip unless there is nothing new since the last one. */
+  async checkpoint(): Promise<AuditCheckpoint | null> {
+    return this.db.transaction(async (tx) => {
+      const [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
+      if (!head || Number(head.seq) === 0) return null;
+      const done = await tx.query('SELECT 1 FROM audit_checkpoints WHERE seq = $1', [head.seq]);
+      if (done.length > 0) return null;
+      return this.insertCheckpoint(tx, { seq: Number(head.seq), hash: head.hash });
+    });
+  }
+
+  /** One page of the events the agency may read, in seq order. */
+  async list(q: AuditListQuery): Promise<AuditEvent[]> {
+    const rows = await this.db.query<EventRow>(
+      `SELECT e.* FROM audit_events e LEFT JOIN cases c ON c.id = e.case_id
+        WHERE e.seq > $2
+          AND ($4::uuid IS NULL OR e.case_id = $4::uuid)
+          AND ((e.case_id IS NULL AND e.agency = $1) OR (e.case_id IS NOT NULL AND ${VISIBLE_TO_P1}))
+        ORDER BY e.seq LIMIT $3`,
+      [q.agency, q.after, q.limit, q.caseId ?? null],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** Every event in seq order, `batch` rows per query (keyset paging: bounded memory). */
+  async *stream(batch = 2000): AsyncGenerator<AuditEvent> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db.query<EventRow>('SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, batch]);
+      for (const r of rows) yield toEvent(r);
+      if (rows.length < batch) return;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    const rows = await this.db.query<{ seq: number; time: Date; hash: string; jws: string }>('SELECT * FROM audit_checkpoints ORDER BY seq');
+    return rows.map((r) => ({ seq: Number(r.seq), time: new Date(r.time).toISOString(), hash: r.hash, jws: r.jws }));
+  }
+
+  /** Recomputes the whole chain against the checkpoints and the recorded head. */
+  async verify(): Promise<ChainReport> {
+    // Checkpoints and head first: appends made while the events stream cannot then look like a cut.
+    const checkpoints = await this.checkpoints();
+    const [head] = await this.db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
+    return verifyChain(this.stream(), {
+      checkpoints,
+      jwks: this.keys.publicJwks(),
+      head: head ? { seq: Number(head.seq), hash: head.hash } : undefined,
+    });
+  }
+
+  /** Signs a checkpoint every `ms` when events arrived since; the returned stop awaits one in flight. */
+  checkpointEveryInterval(ms: number, onError: (err: unknown) => void): () => Promise<void> {
+    let running: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      running = running.then(() => this.checkpoint()).catch(onError);
+    }, ms);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  }
+}
+
+function isQueryable(x: unknown): x is Queryable {
+  return typeof x === 'object' && x !== null && typeof (x as Queryable).query === 'function';
+}

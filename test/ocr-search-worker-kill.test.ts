@@ -1,0 +1,128 @@
+/**
+ * The scale-out wiring: a gateway on PostgreSQL that runs no jobs (WORKERS=none) and `dossier
+ * worker` processes beside it. One worker is SIGKILLed in the middle of OCR; another takes over,
+ * and every page ends done exactly once: no page lost, none recorded twice, no failure counted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import pg from 'pg';
+import { engines, type EngineHandle } from './support/databases.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { eventually } from './support/eventually.js';
+import { tempDir } from './support/fixtures.js';
+import { headerScan, uniqueToken, zipDossier, type DossierJson } from './support/ocr-fixtures.js';
+import { idFromUrl, tusUpload } from './support/tus.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PAGES = 12;
+
+interface Worker {
+  child: ChildProcess;
+  output: () => string;
+  kill(): Promise<void>;
+}
+
+function startWorker(env: Record<string, string>): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), 'worker'], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return {
+    child,
+    output: () => out,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', function () {
+  this.timeout(400_000);
+  let db: EngineHandle;
+  let gw: TestGateway;
+  let dir: string;
+  const workers: Worker[] = [];
+
+  before(async function () {
+    const engine = engines.find((e) => e.name === 'postgres')!;
+    const why = await engine.unavailable();
+    if (why) {
+      console.warn(`    ⚠ skipped: ${why}`);
+      this.skip();
+    }
+    db = await engine.open();
+    dir = await tempDir('ocr-kill-');
+    gw = await startGateway({ DATABASE_URL: db.url!, WORKERS: 'none' });
+  });
+  after(async () => {
+    for (const w of workers) await w.kill();
+    await gw?.stop();
+    await db?.dispose();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('SIGKILL during a batch, a second worker finishes it: every page done once', async () => {
+    const clerk = await gw.token('police-1', 'clerk');
+    const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'OCR-KILL' })).json.id;
+    const files = await Promise.all(Array.from({ length: PAGES }, async (_, i) => ({ name: `${i + 1}.jpg`, data: await headerScan(i + 1, PAGES) })));
+    const zip = await zipDossier(dir, 'kill.zip', files);
+    const id = idFromUrl(await tusUpload(gw.url, zip, { token: clerk, metadata: { filename: 'kill.zip', caseId } }).done);
+    // The worker shares the gateway's database and data directory (blobs, staged uploads, keys).
+    const env = { DATABASE_URL: db.url!, DATA_DIR: gw.dataDir, OCR_WORKERS: '1', OCR_LANGS: 'eng' };
+    const get = async () => (await gw.api('GET', `/api/dossiers/${id}`, clerk)).json as DossierJson;
+
+    const first = startWorker(env);
+    workers.push(first);
+    await eventually(async () => {
+      if (first.child.exitCode !== null) throw new Error(`worker exited: ${first.output()}`);
+      const o = (await get()).progress.ocr;
+      return o && o.done >= 1 ? o : undefined;
+    }, 240_000, 'the first page OCRed');
+    await first.kill();
+    const atKill = (await get()).progress.ocr!;
+    expect(atKill.done, 'killed before the end').to.be.lessThan(PAGES);
+
+    // Nothing runs now: a page not yet done says so.
+    const pending = (await gw.api('GET', `/api/dossiers/${id}/pages`, clerk)).json as { index: number; ocr: { status: string } }[];
+    const waiting = pending.find((p) => p.ocr.status === 'queued')!;
+    const text = await gw.api('GET', `/api/dossiers/${id}/pages/${waiting.index}/text`, clerk);
+    expect(text.status).to.equal(409);
+    expect(text.json.error.code).to.equal('ocr_pending');
+
+    // The killed worker's lease lapses (60 s) and the second worker takes its batch over.
+    const second = startWorker(env);
+    workers.push(second);
+    const d = await eventually(async () => {
+      if (second.child.exitCode !== null) throw new Error(`worker exited: ${second.output()}`);
+      const now = await get();
+      return now.progress.ocr!.done + now.progress.ocr!.failed === PAGES ? now : undefined;
+    }, 300_000, 'every page OCRed');
+    expect(d.progress.ocr).to.deep.equal({ done: PAGES, failed: 0, total: PAGES });
+
+    const client = new pg.Client({ connectionString: db.url! });
+    await client.connect();
+    try {
+      const rows = (await client.query(`SELECT index, status, attempts FROM page_text WHERE dossier_id = $1 ORDER BY index`, [id])).rows;
+      expect(rows.map((r) => [r.index, r.status, r.attempts])).to.deep.equal(Array.from({ length: PAGES }, (_, i) => [i + 1, 'done', 0]));
+      const indexed = (await client.query(`SELECT count(*)::int AS n FROM page_search WHERE dossier_id = $1`, [id])).rows[0].n;
+      expect(indexed).to.equal(PAGES);
+    } finally {
+      await client.end();
+    }
+    // Each page is found by its own token, once.
+    for (const n of [1, Math.ceil(PAGES / 2), PAGES]) {
+      const hits = (await gw.api('GET', `/api/search?q=${encodeURIComponent(uniqueToken(n))}`, clerk)).json.hits as { page: number }[];
+      expect(hits.map((h) => h.page), uniqueToken(n)).to.deep.equal([n]);
+    }
+  });
+});

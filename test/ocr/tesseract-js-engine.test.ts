@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { PDFDocument } from 'pdf-lib';
+import sharp from 'sharp';
+import { cer } from '../../ocr/cer.js';
+import type { OcrResult } from '../../ocr/engine.js';
+import { pageContent } from '../../ocr/page-content.js';
+import type { Rotation } from '../../ocr/prepare-image.js';
+import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
+import { isDossierError } from '../../dossier/errors.js';
+import { pageText, renderPage } from '../../scripts/bench/fixtures/synthetic-pages.js';
+import { chinesePage, englishPage, iou, turnBox, turned, type KnownPage } from './known-text.js';
+
+/** Stated accuracy: measured 0–0.5 % on these pages; 2 % leaves room for engine updates, not for a broken pipeline. */
+const MAX_CER_ENGLISH = 0.02;
+/** Measured ~1 % with chi_sim+eng on the rendered Chinese page. */
+const MAX_CER_CHINESE = 0.05;
+
+function wordBox(result: OcrResult, word: string) {
+  const found = result.words.find((w) => w.text === word);
+  expect(found, `"${word}" among the recognised words`).to.not.equal(undefined);
+  return found!.box;
+}
+
+describe('OCR: tesseract.js engine (eng)', function () {
+  this.timeout(180_000);
+  let engine: TesseractJsEngine;
+  let page: KnownPage;
+
+  before(async () => {
+    engine = new TesseractJsEngine({ languages: ['eng'], workers: 2 });
+    page = await englishPage();
+  });
+  after(() => engine.close());
+
+  for (const r of [0, 90, 180, 270] as const) {
+    it(`reads a page scanned at ${r}° upright, CER ≤ ${MAX_CER_ENGLISH * 100} %, word boxes in the input's pixels`, async () => {
+      const input = await turned(page, r);
+      const result = await engine.recognize(input);
+      expect(result.rotated).to.equal(((360 - r) % 360) as Rotation);
+      expect(cer(result.text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
+      expect(result.confidence).to.be.within(70, 100);
+      const expected = turnBox(page.wordBox, r, page.width, page.height);
+      expect(iou(wordBox(result, page.word), expected), `box of "${page.word}" vs where it was drawn ${expected}`).to.be.at.least(0.5);
+      const { width, height } = await sharp(input).metadata();
+      for (const w of result.words) {
+        expect(w.box[0] + w.box[2]).to.be.at.most(width!);
+        expect(w.box[1] + w.box[3]).to.be.at.most(height!);
+      }
+    });
+  }
+
+  it(`reads a synthetic A4 scan (150 dpi, noisy JPEG), CER ≤ ${MAX_CER_ENGLISH * 100} %`, async () => {
+    const result = await engine.recognize(await renderPage(2));
+    expect(result.rotated).to.equal(0);
+    expect(cer(result.text, pageText(2).join('\n'))).to.be.at.most(MAX_CER_ENGLISH);
+  });
+
+  it('reads the scan inside a stored PDF page (pageContent → engine)', async () => {
+    const jpeg = await turned(page, 0);
+    const doc = await PDFDocument.create();
+    const img = await doc.embedJpg(jpeg);
+    doc.addPage([595, 362]).drawImage(img, { x: 0, y: 0, width: 595, height: 362 });
+    const content = await pageContent(await doc.save(), 'application/pdf');
+    if (content.kind !== 'image') throw new Error(`expected an image page, got ${content.kind}`);
+    expect(Buffer.from(content.image).equals(jpeg)).to.equal(true);
+    const result = await engine.recognize(content.image);
+    expect(cer(result.text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
+  });
+
+  it('queues pages beyond the pool, and a page whose signal aborts frees its worker for the next', async () => {
+    const input = await turned(page, 0);
+    const hung = new AbortController();
+    const reason = new Error('page timed out');
+    const pages = [engine.recognize(input, hung.signal), engine.recognize(input), engine.recognize(input)];
+    setTimeout(() => hung.abort(reason), 300);
+    const [first, ...rest] = await Promise.allSettled(pages);
+    expect(first.status === 'rejected' && first.reason).to.equal(reason);
+    for (const r of rest) {
+      expect(r.status).to.equal('fulfilled');
+      if (r.status === 'fulfilled') expect(cer(r.value.text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
+    }
+  });
+
+  it('refuses bytes that are no image with corrupt_image, and keeps working', async () => {
+    const err = await engine.recognize(Buffer.from('not an image at all')).catch((e: unknown) => e);
+    expect(isDossierError(err) && err.code).to.equal('corrupt_image');
+    const aborted = AbortSignal.abort(new Error('gone'));
+    expect(await engine.recognize(await turned(page, 0), aborted).catch((e: Error) => e.message)).to.equal('gone');
+  });
+});
+
+describe('OCR: tesseract.js engine (chi_sim+eng)', function () {
+  this.timeout(180_000);
+  let engine: TesseractJsEngine;
+  before(() => { engine = new TesseractJsEngine({ languages: ['chi_sim', 'eng'], workers: 1 }); });
+  after(() => engine.close());
+
+  it(`reads a Simplified Chinese page, CER ≤ ${MAX_CER_CHINESE * 100} % (whitespace ignored)`, async () => {
+    const page = await chinesePage();
+    const result = await engine.recognize(page.image);
+    expect(result.rotated).to.equal(0);
+    expect(cer(result.text, page.text)).to.be.at.most(MAX_CER_CHINESE);
+  });
+
+  it('reads the Chinese page scanned upside down', async () => {
+    const page = await chinesePage();
+    const result = await engine.recognize(await turned(page, 180));
+    expect(result.rotated).to.equal(180);
+    expect(cer(result.text, page.text)).to.be.at.most(MAX_CER_CHINESE);
+  });
+});
