@@ -5,7 +5,8 @@
  * - text is NFKC-normalised (full-width Latin and digits become ASCII, compatibility ideographs
  *   their unified form) and lower-cased;
  * - a run of Latin letters/digits (any non-CJK script) is one term;
- * - a run of CJK characters (Han, kana, Hangul) becomes its overlapping character bigrams,
+ * - a run of CJK characters (Han, kana, Hangul; whitespace inside a run is dropped, as OCR
+ *   puts spaces between Han characters) becomes its overlapping character bigrams,
  *   followed by the run's last character alone (so a run of one is that character).
  *   The trailing single character lets a one-character query, and a query whose CJK run ends
  *   where the text's run ends, match exactly.
@@ -60,10 +61,25 @@ function cjkTerms(run: string): string[] {
   return terms;
 }
 
+/**
+ * Tokens with CJK runs joined across whitespace: tesseract's chi_sim output puts spaces between
+ * Han characters ("北京 市 朝阳 区"), and Chinese text carries no meaning in such spaces.
+ */
+function joinCjkRuns(normalized: string): Token[] {
+  const out: Token[] = [];
+  for (const t of tokenize(normalized)) {
+    const prev = out[out.length - 1];
+    if (prev?.cjk && t.cjk && /^\s*$/.test(normalized.slice(prev.end, t.start))) {
+      out[out.length - 1] = { text: prev.text + t.text, start: prev.start, end: t.end, cjk: true };
+    } else out.push(t);
+  }
+  return out;
+}
+
 /** The page's terms in reading order (position i + 1 each). */
 export function indexTerms(text: string): string[] {
   const terms: string[] = [];
-  for (const t of tokenize(normalize(text))) {
+  for (const t of joinCjkRuns(normalize(text))) {
     if (t.cjk) terms.push(...cjkTerms(t.text));
     else terms.push(clip(t.text));
   }

@@ -1,8 +1,8 @@
 /**
  * Cheap layout measures on a small grayscale copy of a page: which way the text lines run and
  * how tall they are. Text lines show up as runs of inked rows in the row profile (columns, for a
- * page turned sideways); the axis with more runs is the line axis and the median run length is
- * the line height (ascender to descender). Costs a few milliseconds per page.
+ * page turned sideways) separated by blank gaps; the profile with the larger blank share is the
+ * line axis and its median run length the line height (ascender to descender). A few ms a page.
  */
 export interface Layout {
   /** 'rows': lines run left to right (page upright or upside down); 'columns': sideways. */
@@ -30,16 +30,24 @@ function otsu(hist: Uint32Array, total: number): number {
   return threshold;
 }
 
+interface Profile {
+  readonly runs: number[];
+  /** Share of blank positions between the first and the last inked one. */
+  readonly blank: number;
+}
+
 /** Inked runs of a profile: a position is inked when it holds more than `min` ink pixels. */
-function runs(profile: Uint32Array, min: number): number[] {
-  const out: number[] = [];
-  let start = -1;
-  for (let i = 0; i <= profile.length; i++) {
-    const inked = i < profile.length && (profile[i] as number) > min;
+function profile(counts: Uint32Array, min: number): Profile {
+  const runs: number[] = [];
+  let start = -1, first = -1, last = -1, inkedTotal = 0;
+  for (let i = 0; i <= counts.length; i++) {
+    const inked = i < counts.length && (counts[i] as number) > min;
+    if (inked) { inkedTotal += 1; last = i; if (first < 0) first = i; }
     if (inked && start < 0) start = i;
-    else if (!inked && start >= 0) { if (i - start >= 3) out.push(i - start); start = -1; }
+    else if (!inked && start >= 0) { if (i - start >= 3) runs.push(i - start); start = -1; }
   }
-  return out;
+  const span = last - first + 1;
+  return { runs, blank: span > 0 ? 1 - inkedTotal / span : 0 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -59,9 +67,14 @@ export function measureLayout(gray: Uint8Array, width: number, height: number): 
     }
   }
   // A row (column) counts as inked past 0.3 % of the page's span: skips dust and lone specks.
-  const rowRuns = runs(rows, Math.max(1, width * 0.003));
-  const colRuns = runs(cols, Math.max(1, height * 0.003));
-  const axis = rowRuns.length >= 3 || colRuns.length >= 3 ? (rowRuns.length >= colRuns.length ? 'rows' : 'columns') : null;
-  const lineRuns = axis === 'rows' ? rowRuns : axis === 'columns' ? colRuns : [];
+  const byRow = profile(rows, Math.max(1, width * 0.003));
+  const byCol = profile(cols, Math.max(1, height * 0.003));
+  // Across the lines the gaps between lines are blank (~40 % of the span); along them only
+  // word and letter gaps are, which few columns hit on every line (CJK's character grid does,
+  // hence the blank share rather than the run count decides).
+  const rowsWin = byRow.blank >= byCol.blank;
+  const lines = rowsWin ? byRow : byCol;
+  const axis = lines.runs.length >= 3 ? (rowsWin ? 'rows' : 'columns') : null;
+  const lineRuns = axis ? lines.runs : [];
   return { axis, lineHeight: lineRuns.length ? median(lineRuns) : null, lines: lineRuns.length };
 }

@@ -30,7 +30,7 @@ export const openApiDocument = {
     schemas: {
       Case: {
         type: 'object',
-        properties: { id: { type: 'string', format: 'uuid' }, number: { type: 'string' }, title: { type: 'string' }, agency: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, dossiers: { type: 'array', items: { $ref: '#/components/schemas/Dossier' } } },
+        properties: { id: { type: 'string', format: 'uuid' }, number: { type: 'string', description: 'the owner’s number' }, numbers: { type: 'array', description: 'every agency’s own number for the case, owner first', items: { type: 'object', properties: { agency: { type: 'string' }, number: { type: 'string' } } } }, title: { type: 'string' }, agency: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, dossiers: { type: 'array', items: { $ref: '#/components/schemas/Dossier' } } },
       },
       Dossier: {
         type: 'object',
@@ -79,7 +79,7 @@ export const openApiDocument = {
     },
     '/api/cases': {
       post: { summary: 'create a case owned by the caller’s agency', security: bearer, responses: { 201: { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } } }, 400: error, 409: error, ...errors } },
-      get: { summary: 'cases visible to the caller, with their dossiers', security: bearer, responses: { 200: { description: 'cases' }, ...errors } },
+      get: { summary: 'cases visible to the caller (owned, or with a dossier transferred to it), with their dossiers', security: bearer, parameters: [{ name: 'number', in: 'query', schema: { type: 'string' }, description: 'any agency’s number for the case' }], responses: { 200: { description: 'cases' }, ...errors } },
     },
     '/api/cases/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'case' }, ...errors } } },
     '/api/dossiers/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'dossier', content: { 'application/json': { schema: { $ref: '#/components/schemas/Dossier' } } } }, ...errors } } },
@@ -161,6 +161,37 @@ export const openApiDocument = {
       },
     },
     '/api/audit/verify': { get: { summary: 'recomputes the whole audit chain against its signed checkpoints (auditor, supervisor, admin)', security: bearer, responses: { 200: { description: '{ ok, checked, firstBadSeq?, reason? }' }, ...errors } } },
+    '/api/agencies': {
+      get: { summary: 'registered agencies { agencies: [{ id, name, kind }] } (anyone authenticated)', security: bearer, responses: { 200: { description: 'agencies' }, 401: error } },
+      post: { summary: 'register an agency { id, name, kind: police|procuratorate|court|other } (admin)', security: bearer, responses: { 201: { description: 'registered' }, 400: error, 409: error, 401: error, 403: error } },
+    },
+    '/api/stages': { get: { summary: 'stages of proceedings { stages: [{ name, label: { en, zh-CN }, deadline (ISO 8601 duration), order }] }', security: bearer, responses: { 200: { description: 'stages' }, 401: error } } },
+    '/api/stages/{name}': { put: { summary: 'create (201) or replace (200) a stage { label: { en, zh-CN }, deadline, order? } (admin)', security: bearer, parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'replaced' }, 201: { description: 'created' }, 400: error, 401: error, 403: error } } },
+    '/api/dossiers/{id}/transfers': {
+      post: {
+        summary: 'send a sealed dossier the caller’s agency holds { toAgency, stage, note? } (clerk); Idempotency-Key: a repeated key answers the first transfer',
+        security: bearer,
+        parameters: [idParam, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }],
+        responses: { 201: { description: '{ id, status: "pending" }' }, 400: error, 409: error, 422: error, ...errors },
+      },
+      get: { summary: 'the custody history of a visible dossier { transfers: [Transfer] }', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfers' }, ...errors } },
+    },
+    '/api/transfers': {
+      get: {
+        summary: 'the agency’s inbox (direction=in) or outbox (out) { direction, transfers: [{ id, dossierId, caseId, fromAgency, toAgency, stage, note, status, sentBy, sentAt, answeredBy, answeredAt, reason, receipt }] }',
+        security: bearer,
+        parameters: [
+          { name: 'direction', in: 'query', schema: { enum: ['in', 'out'], default: 'in' } },
+          { name: 'status', in: 'query', schema: { enum: ['pending', 'accepted', 'returned'] } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer' } },
+        ],
+        responses: { 200: { description: 'transfers' }, 401: error, 403: error },
+      },
+    },
+    '/api/transfers/{id}': { get: { summary: 'one transfer (its sender and receiver only)', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, ...errors } } },
+    '/api/transfers/{id}/accept': { post: { summary: 'accept (prosecutor, judge of the receiving agency) { caseNumber? }: the receiver’s own number; answers the transfer with its signed receipt', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, 409: error, ...errors } } },
+    '/api/transfers/{id}/return': { post: { summary: 'return with a reason { reason } (prosecutor, judge of the receiving agency); the receipt is signed too', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, 400: error, 409: error, ...errors } } },
     '/api/links/{id}': { delete: { summary: 'revoke a link the caller’s agency made (404 for any other)', security: bearer, parameters: [idParam], responses: { 204: { description: 'revoked (again: still 204)' }, ...errors } } },
     '/d/{token}': { get: { summary: 'the export ZIP through a signed link; no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
     '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },

@@ -72,6 +72,14 @@ describe('audit over HTTP and the CLI', function () {
     expect(list[2]!.details).to.include({ pages: 1 });
   });
 
+  it('records a rejection by the workers', async () => {
+    const id = idFromUrl(await tusUpload(gw.url, Buffer.from('plain text is not a dossier\n'.repeat(20)), { token: clerk1, metadata: { filename: 'x.txt', caseId: caseA } }).done);
+    await eventually(async () => ((await gw.api('GET', `/api/dossiers/${id}`, clerk1)).json.status === 'rejected' ? true : undefined), 60_000, 'rejected');
+    const list = (await events(auditor1, `?caseId=${caseA}&limit=1000`)).events.filter((e) => e.target.id === id);
+    expect(list.map((e) => e.action)).to.deep.equal(['dossier.upload', 'dossier.rejected']);
+    expect(list[1]).to.deep.include({ actor: 'system', agency: 'police-1', details: { code: 'unsupported_format' } });
+  });
+
   it('records every read of evidence: page, proof, manifest, export', async () => {
     const before = (await events(auditor1, `?caseId=${caseA}&limit=1000`)).events.length;
     expect((await gw.api('GET', `/api/dossiers/${dossier}/pages/1`, clerk1)).status).to.equal(200);

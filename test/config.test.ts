@@ -47,6 +47,17 @@ describe('configuration', () => {
     expect(() => configFromEnv({ AUTH_JWKS_URL: 'https://idp.example/jwks' })).to.throw(/AUTH_ISSUER/);
   });
 
+  it('configures OCR: languages from the installed data packages, workers, engine, page timeout', () => {
+    const d = configFromEnv({});
+    expect(d.ocr).to.deep.equal({ langs: ['eng'], workers: d.cores, engine: 'tesseract.js', pageTimeoutMs: 120_000 });
+    const c = configFromEnv({ OCR_LANGS: 'chi_sim+eng', OCR_WORKERS: '3', OCR_ENGINE: 'tesseract', OCR_PAGE_TIMEOUT: '90s' });
+    expect(c.ocr).to.deep.equal({ langs: ['chi_sim', 'eng'], workers: 3, engine: 'tesseract', pageTimeoutMs: 90_000 });
+    expect(() => configFromEnv({ OCR_LANGS: 'eng+klingon' })).to.throw(ConfigError, /OCR_LANGS.*klingon/);
+    for (const [name, value] of [['OCR_WORKERS', '0'], ['OCR_ENGINE', 'abbyy'], ['OCR_PAGE_TIMEOUT', 'forever']]) {
+      expect(() => configFromEnv({ [name as string]: value }), name).to.throw(ConfigError, name);
+    }
+  });
+
   it('parses durations', () => {
     expect([parseDuration('90s'), parseDuration('15m'), parseDuration('8h'), parseDuration('7d'), parseDuration('soon')]).to.deep.equal([90, 900, 28800, 604800, null]);
   });

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { isDossierError } from '../dossier/errors.js';
 import type { Job } from '../dossier/ports/job-queue.js';
 import { migrate } from '../storage/db/migrate.js';
+import { MIGRATIONS } from '../storage/db/migrations/index.js';
 import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
@@ -16,7 +17,7 @@ const silent = pino({ level: 'silent' });
 
 forEachEngine('database', (get) => {
   before(async () => {
-    expect(await migrate(get().db)).to.deep.equal([1]);
+    expect(await migrate(get().db)).to.deep.equal(MIGRATIONS.map((m) => m.version));
   });
 
   it('applies migrations once', async () => {

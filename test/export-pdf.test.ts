@@ -8,13 +8,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
-import { PDFDocument, PDFName, PDFRawStream, type PDFDict } from 'pdf-lib';
+import { degrees, PDFDocument, PDFName, PDFRawStream, type PDFDict } from 'pdf-lib';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { pino } from 'pino';
 import sharp from 'sharp';
 import { searchablePdf, type PdfPageInput } from '../dossier/evidence/searchable-pdf.js';
 import type { WordsDocument } from '../dossier/ports/page-text.js';
 import { jpegPage, pdfDossier, pngPage } from '../scripts/bench/fixtures/small-dossiers.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
 import { headerScan, ocrFinished, textPdf, uniqueToken, uploadSealed, zipDossier } from './support/ocr-fixtures.js';
 
@@ -61,6 +63,28 @@ async function pdfOf(pages: PdfPageInput[] | AsyncIterable<PdfPageInput>, id?: B
 }
 async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
   yield* items;
+}
+
+/**
+ * Every cross-reference entry points at its object (pdf.js and pdf-lib both recover silently
+ * from a broken xref, so they cannot tell). Classic table or xref stream; returns the object count.
+ */
+function checkXref(pdf: Buffer): number {
+  const tail = pdf.subarray(pdf.length - 40).toString('latin1');
+  const start = Number(/startxref\n(\d+)\n%%EOF\n$/.exec(tail)![1]);
+  const offsets: number[] = [];
+  if (pdf.toString('latin1', start, start + 5) === 'xref\n') {
+    const text = pdf.toString('latin1', start, pdf.length);
+    for (const m of text.matchAll(/^(\d{10}) (\d{5}) ([nf])\r\n/gm)) if (m[3] === 'n') offsets.push(Number(m[1]));
+  } else {
+    const head = pdf.toString('latin1', start, start + 300);
+    const length = Number(/\/Length (\d+)/.exec(head)![1]);
+    const dataAt = start + head.indexOf('stream\n') + 7;
+    const rows = zlib.inflateSync(pdf.subarray(dataAt, dataAt + length));
+    for (let at = 7; at < rows.length; at += 7) if (rows[at] === 1) offsets.push(rows.readUIntBE(at + 1, 5));
+  }
+  offsets.forEach((offset, i) => expect(pdf.toString('latin1', offset, offset + 12).startsWith(`${i + 1} 0 obj\n`), `object ${i + 1} at ${offset}`).to.equal(true));
+  return offsets.length;
 }
 
 interface TextItem { str: string; transform: number[]; width: number }
@@ -140,6 +164,22 @@ describe('searchable PDF writer', function () {
     }
   });
 
+  it('lays words over a turned PDF page (/Rotate 90) where they were seen on the page as shown', async () => {
+    const src = await PDFDocument.create();
+    src.addPage([595, 842]).setRotation(degrees(90));
+    const shown = { v: 1 as const, unit: 'pt' as const, width: 842, height: 595, words: [{ text: 'Sideways', confidence: 90, box: [100, 50, 200, 20] as Box }] };
+    const doc = await openPdf(await pdfOf([{ bytes: Buffer.from(await src.save()), mediaType: 'application/pdf', words: shown }]));
+    const page = await doc.getPage(1);
+    const viewport = page.getViewport({ scale: 1 });
+    expect([viewport.width, viewport.height]).to.deep.equal([842, 595]);
+    const [item] = (await page.getTextContent()).items as TextItem[];
+    const [x, y] = viewport.convertToViewportPoint(item!.transform[4]!, item!.transform[5]!) as number[];
+    expect(item!.str).to.equal('Sideways');
+    expect(x).to.be.closeTo(100, 0.01);
+    expect(y).to.be.closeTo(70, 0.01); // the baseline, at the bottom of the box, top-left origin
+    await doc.destroy();
+  });
+
   it('is a PDF pdf-lib reads, with the stored JPEG bytes embedded unchanged', async () => {
     const doc = await PDFDocument.load(mixedPdf, { updateMetadata: false });
     expect(doc.getPageCount()).to.equal(6);
@@ -178,6 +218,17 @@ describe('searchable PDF writer', function () {
     const image = doc.context.enumerateIndirectObjects().map(([, o]) => o).find((o): o is PDFRawStream => o instanceof PDFRawStream && o.dict.get(PDFName.of('Filter')) === PDFName.of('JPXDecode'))!;
     expect(Buffer.from(image.getContents()).equals(file)).to.equal(true);
     expect((await pageTexts(pdf))[0]!.text).to.equal('jpx');
+  });
+
+  it('writes a cross-reference stream where classic xref offsets would run out (10 GB), readable alike', async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of searchablePdf(toAsync(mixed), { xrefStreamFrom: 0 })) chunks.push(c);
+    const pdf = Buffer.concat(chunks);
+    expect(pdf.includes(Buffer.from('/Type /XRef'))).to.equal(true);
+    expect(pdf.includes(Buffer.from('\nxref\n'))).to.equal(false);
+    expect(checkXref(pdf)).to.equal(checkXref(mixedPdf) + 1); // the stream is an object itself
+    expect((await pageTexts(pdf)).map((p) => p.text)).to.deep.equal((await pageTexts(mixedPdf)).map((p) => p.text));
+    expect((await PDFDocument.load(pdf)).getPageCount()).to.equal(6);
   });
 
   it('gives the same bytes for the same pages, and takes its /ID from the caller', async () => {
@@ -228,12 +279,14 @@ describe('GET /api/dossiers/:id/export.pdf', function () {
   let dir: string;
   let clerk: string;
   let id: string;
+  let caseId: string;
+  const logLines: string[] = [];
 
   before(async () => {
     dir = await tempDir('export-pdf-');
-    gw = await startGateway({ OCR_WORKERS: '1', OCR_LANGS: 'eng' });
+    gw = await startGateway({ OCR_WORKERS: '1', OCR_LANGS: 'eng' }, { logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) });
     clerk = await gw.token('police-1', 'clerk');
-    const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'PDF-1', title: 'searchable' })).json.id;
+    caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'PDF-1', title: 'searchable' })).json.id;
     const files = [
       { name: '1.jpg', data: await headerScan(1, 3) },
       { name: '2.jpg', data: await headerScan(2, 3) },
@@ -285,13 +338,23 @@ describe('GET /api/dossiers/:id/export.pdf', function () {
   });
 
   it('stops cleanly when the client goes away mid-stream', async () => {
+    // 30 pages of 1.5 MB noise: far more than socket buffers hold, so the writer is still at work.
+    const noise = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => ({
+        name: `${i + 1}.jpg`,
+        data: await sharp({ create: { width: 1240, height: 1754, channels: 3, background: '#fff', noise: { type: 'gaussian', mean: 128 + i, sigma: 60 } } }).jpeg({ quality: 95 }).toBuffer(),
+      })),
+    );
+    const big = await uploadSealed(gw, clerk, caseId, 'noise.zip', await zipDossier(dir, 'noise.zip', noise));
     const abort = new AbortController();
-    const res = await fetch(`${gw.url}/api/dossiers/${id}/export.pdf`, { headers: { authorization: `Bearer ${clerk}` }, signal: abort.signal });
+    const res = await fetch(`${gw.url}/api/dossiers/${big}/export.pdf`, { headers: { authorization: `Bearer ${clerk}` }, signal: abort.signal });
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(Buffer.from(first.value!).subarray(0, 8).toString('latin1')).to.equal('%PDF-1.7');
     abort.abort();
     await reader.cancel().catch(() => {});
+    await eventually(async () => (logLines.some((l) => l.includes('searchable PDF export aborted by the client') && l.includes(big)) ? true : undefined), 30_000, 'the abort logged');
+    expect(logLines.filter((l) => l.includes('"level":50'))).to.deep.equal([]); // no error logged
     // The gateway goes on serving.
     expect((await get(clerk)).status).to.equal(200);
   });

@@ -25,6 +25,11 @@ describe('index terms', () => {
     expect(indexTerms('ﬁle')).to.deep.equal(['file']);
   });
 
+  it('joins a CJK run across the spaces OCR puts between Han characters', () => {
+    expect(indexTerms('北京 市 朝阳 区')).to.deep.equal(['北京', '京市', '市朝', '朝阳', '阳区', '区']);
+    expect(indexTerms('张三 Lyon 李四')).to.deep.equal(['张三', '三', 'lyon', '李四', '四']);
+  });
+
   it('counts CJK characters beyond the BMP as one character', () => {
     expect(indexTerms('𠀀𠀁')).to.deep.equal(['𠀀𠀁', '𠀁']);
   });
@@ -62,8 +67,8 @@ describe('index terms in PostgreSQL (PGlite)', function () {
     return rows[0]!.m;
   };
 
-  it('finds Chinese words of 1 to 4 characters anywhere in a run, and not across runs', async () => {
-    const text = '中华人民共和国最高人民法院 审理了张三的案件';
+  it('finds Chinese words of 1 to 4 characters anywhere in a run, and not across punctuation', async () => {
+    const text = '中华人民共和国最高人民法院，审理了张三的案件';
     for (const q of ['人民', '法院', '人民法院', '共和国', '最', '国', '张三', '案件', '件']) expect(await matches(text, q), q).to.equal(true);
     for (const q of ['法人', '院审', '民院', '王五']) expect(await matches(text, q), q).to.equal(false);
   });
@@ -75,6 +80,11 @@ describe('index terms in PostgreSQL (PGlite)', function () {
     expect(await matches(text, 'reference plate')).to.equal(true);
     expect(await matches(text, 'kp-00042')).to.equal(false);
     expect(await matches(text, 'exhibit-00043-kp')).to.equal(false);
+  });
+
+  it('finds Chinese words in OCR output that spaces its characters', async () => {
+    expect(await matches('被 告 人 在 北京 市 朝阳 区', '北京市朝阳区')).to.equal(true);
+    expect(await matches('被 告 人 在 北京 市 朝阳 区', '告人')).to.equal(true);
   });
 
   it('matches mixed runs where Latin and CJK touch', async () => {
@@ -96,6 +106,10 @@ describe('snippets', () => {
   it('marks CJK matches and escapes the page text', () => {
     expect(snippet('被告<张三>在人民法院', '人民法院')).to.equal('被告&lt;张三&gt;在<mark>人民法院</mark>');
     expect(snippet('a & b lyon', 'LYON')).to.equal('a &amp; b <mark>lyon</mark>');
+  });
+
+  it('marks a Chinese word across the spaces OCR left in it', () => {
+    expect(snippet('被 告 人 在 北京 市', '北京市')).to.equal('被 告 人 在 <mark>北京 市</mark>');
   });
 
   it('falls back to the page start when nothing matches literally', () => {

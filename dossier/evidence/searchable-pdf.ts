@@ -32,10 +32,15 @@ export interface SearchablePdfOptions {
   readonly id?: Buffer;
   /** Document title (ASCII; other characters become '?'). */
   readonly title?: string;
+  /**
+   * Output size from which the cross-reference is a PDF 1.5 xref stream; default: past 10 GB,
+   * where a classic xref table's 10-digit offsets run out.
+   */
+  readonly xrefStreamFrom?: number;
 }
 
 export async function* searchablePdf(pages: AsyncIterable<PdfPageInput>, options: SearchablePdfOptions = {}): AsyncGenerator<Buffer> {
-  const file = new PdfFile();
+  const file = new PdfFile(options.xrefStreamFrom);
   const catalog = file.allocate();
   const tree = file.allocate();
   const info = file.allocate();

@@ -6,6 +6,9 @@
  *
  *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload|search] [--ocr-pages N] [--keep]
  *
+ * `--only ocr [--ocr-synthetic N]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
+ * native tesseract CLI, on N synthetic pages (default 20), the corpus images and a Chinese page.
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -21,6 +24,7 @@ import { exportPdfRuns, printExportPdf } from './export-pdf.js';
 import { makeSampleArchive } from './fixtures/sample-archive.js';
 import { execFile } from 'node:child_process';
 import { searchBench } from './search.js';
+import { ocrBench } from './ocr.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'ocr-pages': { type: 'string', default: '100' },
+    'ocr-synthetic': { type: 'string', default: '20' },
   },
 });
 const pages = Number(args.pages);
@@ -176,6 +181,9 @@ async function main() {
   }
   if (!only || only === 'search') {
     await searchBench({ indexPages: pages, ocrPages: Number(args['ocr-pages']), cacheDir, runDir });
+  }
+  if (!only || only === 'ocr') {
+    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: process.env.CORPUS_DIR, runDir });
   }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {

@@ -68,6 +68,12 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
     return d;
   };
 
+  // The sender sees its transfer but may not answer it: refused before the body is looked at.
+  const receiverOnly = (p: Principal, t: Transfer) => {
+    if (t.to !== p.agency) throw new DossierError('forbidden', 'only the receiving agency may answer a transfer');
+    return t;
+  };
+
   r.post('/dossiers/:id/transfers', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'transfer:send');
@@ -104,7 +110,7 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
   r.post('/transfers/:id/accept', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'transfer:answer');
-    const t = await visibleTransfer(p, req.params.id);
+    const t = receiverOnly(p, await visibleTransfer(p, req.params.id));
     const body = parseBody(acceptBody, req.body);
     const answered = await deps.custody.answer(p, t, 'accepted', { caseNumber: body.caseNumber });
     req.log?.info({ transfer: t.id }, 'transfer accepted');
@@ -114,8 +120,7 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
   r.post('/transfers/:id/return', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'transfer:answer');
-    const t = await visibleTransfer(p, req.params.id);
-    if (t.to !== p.agency) throw new DossierError('forbidden', 'only the receiving agency may answer a transfer');
+    const t = receiverOnly(p, await visibleTransfer(p, req.params.id));
     const body = parseBody(returnBody, req.body);
     const answered = await deps.custody.answer(p, t, 'returned', { reason: body.reason });
     req.log?.info({ transfer: t.id }, 'transfer returned');

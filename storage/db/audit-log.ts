@@ -50,6 +50,8 @@ export interface SqlAuditLogOptions {
 }
 
 const VISIBLE_TO_P1 = caseVisibleSql('c', '$1');
+/** Appends per group-committed transaction at most. */
+const MAX_BATCH = 200;
 
 export class SqlAuditLog implements AuditLog, AuditTrail {
   constructor(
@@ -58,28 +60,66 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
     private readonly options: SqlAuditLogOptions = { checkpointEvery: 1000 },
   ) {}
 
+  /** Appends waiting for the next transaction of this process, with their callers' promises. */
+  private pending: { entry: AuditEntry; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+
+  /**
+   * Appends inside `within` when given. Otherwise the entry joins the appends waiting in this
+   * process and they go in together, in one transaction (group commit): appends serialise on the
+   * head anyway, and one commit for many is what lets concurrent readers not queue behind each
+   * other's commits. A failed batch is retried entry by entry, so one bad entry fails alone.
+   */
   async record(entry: AuditEntry, within?: unknown): Promise<void> {
     if (within !== undefined && within !== null) {
       if (!isQueryable(within)) throw new TypeError('audit: `within` is not a transaction of this database');
-      await this.append(entry, within);
+      await this.append([entry], within);
       return;
     }
-    await this.db.transaction((tx) => this.append(entry, tx));
+    await new Promise<void>((resolve, reject) => {
+      this.pending.push({ entry, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
   }
 
-  private async append(entry: AuditEntry, tx: Queryable): Promise<AuditEvent> {
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        try {
+          await this.db.transaction((tx) => this.append(batch.map((b) => b.entry), tx));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          if (batch.length === 1) batch[0]!.reject(err);
+          else for (const b of batch) await this.db.transaction((tx) => this.append([b.entry], tx)).then(b.resolve, b.reject);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async append(entries: readonly AuditEntry[], tx: Queryable): Promise<void> {
     const [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
     if (!head) throw new Error('audit: the chain head is missing (migration 4 not applied?)');
     // The time is taken under the lock, so that time order follows seq order within one clock.
-    const e = chainEvent(entry, { seq: Number(head.seq), hash: head.hash }, new Date());
+    const now = new Date();
+    let tip = { seq: Number(head.seq), hash: head.hash };
+    const events: AuditEvent[] = [];
+    for (const entry of entries) {
+      const e = chainEvent(entry, tip, now);
+      events.push(e);
+      tip = e;
+    }
+    const params = events.flatMap((e) => [e.seq, e.time, e.actor, e.agency, e.action, e.target.type, e.target.id, e.caseId, JSON.stringify(e.details), e.prevHash, e.hash]);
+    const rows = events.map((_, i) => `(${Array.from({ length: 11 }, (_, k) => `$${i * 11 + k + 1}${k === 8 ? '::jsonb' : ''}`).join(', ')})`);
     await tx.query(
-      `INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
-      [e.seq, e.time, e.actor, e.agency, e.action, e.target.type, e.target.id, e.caseId, JSON.stringify(e.details), e.prevHash, e.hash],
+      `INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash) VALUES ${rows.join(', ')}`,
+      params,
     );
-    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [e.seq, e.hash]);
-    if (e.seq % this.options.checkpointEvery === 0) await this.insertCheckpoint(tx, e);
-    return e;
+    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [tip.seq, tip.hash]);
+    for (const e of events) if (e.seq % this.options.checkpointEvery === 0) await this.insertCheckpoint(tx, e);
   }
 
   private async insertCheckpoint(tx: Queryable, tip: { seq: number; hash: string }): Promise<AuditCheckpoint> {

@@ -8,7 +8,7 @@ import type { Rotation } from '../../ocr/prepare-image.js';
 import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
 import { isDossierError } from '../../dossier/errors.js';
 import { pageText, renderPage } from '../../scripts/bench/fixtures/synthetic-pages.js';
-import { chinesePage, englishPage, iou, turnBox, turned, type KnownPage } from './known-text.js';
+import { chinesePage, englishPage, iou, turnBox, turned, type KnownPage } from '../../scripts/bench/fixtures/ocr-pages.js';
 
 /** Stated accuracy: measured 0–0.5 % on these pages; 2 % leaves room for engine updates, not for a broken pipeline. */
 const MAX_CER_ENGLISH = 0.02;
@@ -74,7 +74,7 @@ describe('OCR: tesseract.js engine (eng)', function () {
     const pages = [engine.recognize(input, hung.signal), engine.recognize(input), engine.recognize(input)];
     setTimeout(() => hung.abort(reason), 300);
     const [first, ...rest] = await Promise.allSettled(pages);
-    expect(first.status === 'rejected' && first.reason).to.equal(reason);
+    expect(first?.status === 'rejected' && first.reason).to.equal(reason);
     for (const r of rest) {
       expect(r.status).to.equal('fulfilled');
       if (r.status === 'fulfilled') expect(cer(r.value.text, page.text)).to.be.at.most(MAX_CER_ENGLISH);

@@ -4,12 +4,12 @@
  * the references inside are rewritten to the new numbers, and the objects go out one by one,
  * stream contents as they are (never decoded or re-encoded). The parsed copy is thrown away.
  */
+import zlib from 'node:zlib';
 import { ParseSpeeds, PDFArray, PDFDict, PDFDocument, PDFName, PDFNull, PDFPageLeaf, PDFRef, PDFStream, type PDFObject } from 'pdf-lib';
 import { DossierError } from '../../errors.js';
 import type { WordsDocument } from '../../ports/page-text.js';
 import { invisibleTextOperators, TEXT_FONT_NAME, type CidEncoder } from './invisible-text.js';
 import { num, type PdfFile } from './pdf-file.js';
-import zlib from 'node:zlib';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -37,7 +37,7 @@ export async function describeImage(bytes: Buffer, mediaType: string): Promise<P
   if (mediaType === 'image/jpeg') {
     const jpeg = readJpegHeader(bytes);
     if (jpeg?.embeddable) {
-      // No resolution in a JFIF segment: sharp also reads EXIF's (slower, and rare for scans).
+      // No resolution in the header segments: sharp may still find one (slower, and rare).
       const dpi = jpeg.dpi ?? (await metadataOf(bytes, mediaType)).density ?? null;
       const colorSpace = jpeg.components === 1 ? '/DeviceGray' : jpeg.components === 3 ? '/DeviceRGB' : '/DeviceCMYK';
       // Adobe's CMYK (and YCCK) JPEGs store inverted ink values and say so with an APP14 "Adobe"

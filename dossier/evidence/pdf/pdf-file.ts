@@ -15,6 +15,9 @@ export class PdfFile {
   private readonly offsets: number[] = [0];
   private written = 0;
 
+  /** `xrefStreamFrom`: the xref offset from which a cross-reference stream is written instead. */
+  constructor(private readonly xrefStreamFrom = CLASSIC_XREF_LIMIT) {}
+
   /** Bytes handed out so far. */
   get position(): number {
     return this.written;
@@ -64,7 +67,7 @@ export class PdfFile {
     return this.emit(latin1('\nendstream\nendobj\n'));
   }
 
-  /** Start of an object copied as already-serialised bytes (see copied-page.ts). */
+  /** An object whose body is already serialised PDF syntax (objects copied by copied-page.ts). */
   rawObject(num: number, body: Buffer): Buffer {
     this.offsets[num] = this.written;
     return this.emit(Buffer.concat([latin1(`${num} 0 obj\n`), body, latin1('\nendobj\n')]));
@@ -76,7 +79,7 @@ export class PdfFile {
     if (missing > 0) throw new Error(`PDF object ${missing} was allocated but never written`);
     const id = trailer.id ? ` /ID [<${trailer.id.toString('hex')}> <${trailer.id.toString('hex')}>]` : '';
     const start = this.written;
-    return start + 1 > CLASSIC_XREF_LIMIT ? this.xrefStream(start, trailer.root, trailer.info, id) : this.xrefTable(start, trailer.root, trailer.info, id);
+    return start >= this.xrefStreamFrom ? this.xrefStream(start, trailer.root, trailer.info, id) : this.xrefTable(start, trailer.root, trailer.info, id);
   }
 
   private xrefTable(start: number, root: number, info: number, id: string): Buffer {

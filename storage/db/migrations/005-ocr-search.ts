@@ -33,4 +33,12 @@ CREATE TABLE page_search (
 -- and a TOAST fetch per page tripled the time of a query that matches half of 5,253 pages.
 ALTER TABLE page_search ALTER COLUMN terms SET STORAGE MAIN;
 CREATE INDEX page_search_terms_idx ON page_search USING gin (terms);
+
+-- Dossiers sealed before OCR existed: their OCR jobs, as the seal enqueues them (batches of
+-- OCR_BATCH = 10 pages, dossier/ingest/derivatives.ts).
+INSERT INTO jobs (kind, key, payload, max_attempts)
+SELECT 'ocr', d.id || ':' || f, jsonb_build_object('dossierId', d.id, 'from', f, 'to', least(f + 9, d.page_count)), 10
+  FROM dossiers d CROSS JOIN LATERAL generate_series(1, d.page_count, 10) AS f
+ WHERE d.status = 'sealed' AND d.page_count > 0
+ON CONFLICT (kind, key) DO NOTHING;
 `;

@@ -1,0 +1,140 @@
+/**
+ * OCR benchmark (`npm run bench -- --only ocr [--ocr-synthetic N]`): pages per minute and
+ * character error rate of the tesseract.js engine (whole pipeline: preparation, orientation,
+ * recognition) with 1 and 2 workers, beside Debian's `tesseract` CLI run on the same images,
+ * one single-threaded process per core (reported absent when /usr/bin/tesseract is missing;
+ * nothing is installed here). Page sets: N synthetic A4 scans (known text), the corpus images
+ * when CORPUS_DIR is set (linn.png against linn.txt; others timed only), and a rendered
+ * Simplified Chinese page with chi_sim+eng. The engines start before the clock does.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { cer, normaliseForCer } from '../../ocr/cer.js';
+import type { OcrEngine } from '../../ocr/engine.js';
+import { NATIVE_ENV, NATIVE_TESSERACT } from '../../ocr/native-tesseract-engine.js';
+import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
+import { chinesePage } from './fixtures/ocr-pages.js';
+import { pageText, renderPage } from './fixtures/synthetic-pages.js';
+import { fmt } from './measure.js';
+
+interface BenchPage {
+  readonly name: string;
+  readonly image: Buffer;
+  readonly file: string;
+  /** Ground truth, when known. */
+  readonly truth: string | null;
+}
+
+interface Row {
+  engine: string;
+  workers: number;
+  set: string;
+  pages: number;
+  seconds: number;
+  cer: number | null;
+}
+
+/** CER over a set, weighted by each page's true length. */
+function setCer(results: { text: string; truth: string | null }[]): number | null {
+  let errors = 0, chars = 0;
+  for (const r of results) {
+    if (r.truth === null) continue;
+    const len = normaliseForCer(r.truth, /\p{Script=Han}/u.test(r.truth)).length;
+    errors += cer(r.text, r.truth) * len;
+    chars += len;
+  }
+  return chars ? errors / chars : null;
+}
+
+async function timeEngine(engine: OcrEngine, pages: readonly BenchPage[], workers: number): Promise<{ seconds: number; cer: number | null }> {
+  // Warm-up, untimed: every worker started and its models loaded.
+  await Promise.all(Array.from({ length: workers }, () => engine.recognize(pages[0]!.image)));
+  const t0 = performance.now();
+  const results = await Promise.all(pages.map(async (p) => ({ text: (await engine.recognize(p.image)).text, truth: p.truth })));
+  return { seconds: (performance.now() - t0) / 1000, cer: setCer(results) };
+}
+
+function nativeText(file: string, langs: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(NATIVE_TESSERACT, [file, 'stdout', '-l', langs], { env: NATIVE_ENV, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`tesseract ${file}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
+}
+
+async function timeNative(pages: readonly BenchPage[], langs: string, processes: number): Promise<{ seconds: number; cer: number | null }> {
+  const limit = pLimit(processes);
+  const t0 = performance.now();
+  const results = await Promise.all(pages.map((p) => limit(async () => ({ text: await nativeText(p.file, langs), truth: p.truth }))));
+  return { seconds: (performance.now() - t0) / 1000, cer: setCer(results) };
+}
+
+async function pageSets(dir: string, synthetic: number, corpusDir: string | undefined) {
+  const write = (name: string, image: Buffer) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, image);
+    return file;
+  };
+  const sets: { name: string; langs: string[]; pages: BenchPage[] }[] = [];
+  const syn: BenchPage[] = [];
+  for (let i = 1; i <= synthetic; i++) {
+    const image = await renderPage(i);
+    syn.push({ name: `synthetic-${i}`, image, file: write(`synthetic-${i}.jpg`, image), truth: pageText(i).join('\n') });
+  }
+  sets.push({ name: `synthetic A4 150 dpi ×${synthetic}`, langs: ['eng'], pages: syn });
+  if (corpusDir) {
+    const corpus: BenchPage[] = [];
+    for (const name of ['linn.png', 'typewriter.png', 'baiona.png']) {
+      const src = path.join(corpusDir, name);
+      if (!fs.existsSync(src)) continue;
+      const image = fs.readFileSync(src);
+      const truthFile = src.replace(/\.png$/, '.txt');
+      corpus.push({ name, image, file: src, truth: fs.existsSync(truthFile) ? fs.readFileSync(truthFile, 'utf8') : null });
+    }
+    sets.push({ name: `corpus (${corpus.map((p) => p.name).join(', ')}; CER: linn)`, langs: ['eng'], pages: corpus });
+  }
+  const zh = await chinesePage();
+  sets.push({ name: 'rendered Simplified Chinese ×2', langs: ['chi_sim', 'eng'], pages: [1, 2].map((k) => ({ name: `zh-${k}`, image: zh.image, file: write(`zh-${k}.png`, zh.image), truth: zh.text })) });
+  return sets;
+}
+
+export async function ocrBench(options: { syntheticPages: number; corpusDir: string | undefined; runDir: string }): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(options.runDir, 'ocr-'));
+  const native = fs.existsSync(NATIVE_TESSERACT);
+  const cores = os.availableParallelism();
+  const rows: Row[] = [];
+  try {
+    for (const set of await pageSets(dir, options.syntheticPages, options.corpusDir)) {
+      for (const workers of [1, 2]) {
+        const engine = new TesseractJsEngine({ languages: set.langs, workers });
+        try {
+          const r = await timeEngine(engine, set.pages, workers);
+          rows.push({ engine: 'tesseract.js', workers, set: set.name, pages: set.pages.length, ...r });
+        } finally {
+          await engine.close();
+        }
+      }
+      if (native) {
+        const r = await timeNative(set.pages, set.langs.join('+'), cores);
+        rows.push({ engine: 'tesseract CLI (Debian)', workers: cores, set: set.name, pages: set.pages.length, ...r });
+      } else {
+        rows.push({ engine: 'tesseract CLI (Debian): absent', workers: 0, set: set.name, pages: 0, seconds: 0, cer: null });
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`| OCR engine | workers / processes | pages | page set | seconds | pages/min | scaling ×1 worker | CER |`);
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const ppm = r.seconds ? (r.pages / r.seconds) * 60 : 0;
+    const one = rows.find((o) => o.engine === 'tesseract.js' && o.workers === 1 && o.set === r.set);
+    const scaling = r.engine === 'tesseract.js' && r.workers > 1 && one ? fmt(ppm / ((one.pages / one.seconds) * 60), 2) : '';
+    const cerText = r.cer === null ? '—' : `${fmt(r.cer * 100, 2)} %`;
+    console.log(r.pages ? `| ${r.engine} | ${r.workers} | ${r.pages} | ${r.set} | ${fmt(r.seconds)} | ${fmt(ppm)} | ${scaling} | ${cerText} |` : `| ${r.engine} | | | ${r.set} | | | | |`);
+  }
+  console.log('');
+}

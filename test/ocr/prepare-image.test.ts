@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { chooseScale, decideRotation, MAX_LINE, MIN_LINE, prepareImage, toInputBox, type PreparedImage, type Rotation } from '../../ocr/prepare-image.js';
+import { cer, normaliseForCer } from '../../ocr/cer.js';
+import { englishPage, turnBox, turned } from '../../scripts/bench/fixtures/ocr-pages.js';
+
+const noOsd = async () => null;
+
+describe('OCR: image preparation', () => {
+  it('leaves text in the line-height band alone, scales small text up and large text down', async () => {
+    const page = await englishPage();
+    const same = await prepareImage(page.image, noOsd);
+    expect(same.lineHeight).to.be.within(MIN_LINE, MAX_LINE);
+    expect(same.scale).to.equal(1);
+    expect(same.rotated).to.equal(0);
+    const gray = await sharp(same.png).metadata();
+    expect([gray.channels, gray.width, gray.height]).to.deep.equal([1, page.width, page.height]);
+
+    const big = await prepareImage(await sharp(page.image).resize(page.width * 3).png().toBuffer(), noOsd);
+    expect(big.scale).to.be.below(0.6);
+    expect(big.lineHeight! * big.scale).to.be.within(MIN_LINE, MAX_LINE);
+
+    const small = await prepareImage(await sharp(page.image).resize(Math.round(page.width * 0.6)).png().toBuffer(), noOsd);
+    expect(small.scale).to.be.above(1);
+    expect(small.lineHeight! * small.scale).to.be.within(MIN_LINE, MAX_LINE);
+  });
+
+  it('does not blow up a page whose lines cannot be measured beyond the pixel budget', () => {
+    expect(chooseScale(null, 12000, 16000)).to.be.below(0.3);
+    expect(chooseScale(null, 1000, 1400)).to.equal(1);
+    expect(chooseScale(2, 20000, 20000) * 20000).to.be.at.most(6400);
+  });
+
+  it('turns the page as OSD says only when OSD is sure or the line direction agrees', () => {
+    expect(decideRotation({ rotate: 180, confidence: 9 }, 'rows')).to.equal(180);
+    expect(decideRotation({ rotate: 90, confidence: 2 }, 'columns')).to.equal(90);
+    expect(decideRotation({ rotate: 90, confidence: 9 }, 'rows')).to.equal(0);
+    expect(decideRotation({ rotate: 270, confidence: 0.8 }, 'columns')).to.equal(0);
+    expect(decideRotation(null, 'rows')).to.equal(0);
+  });
+
+  it('turns the page upright with the detector and measures the line axis of a sideways page', async () => {
+    const page = await englishPage();
+    const input = await turned(page, 90);
+    let detected = false;
+    const prepared = await prepareImage(input, async () => { detected = true; return { rotate: 270, confidence: 3 }; });
+    expect(detected).to.equal(true);
+    expect(prepared.rotated).to.equal(270);
+    expect([prepared.width, prepared.height]).to.deep.equal([page.width, page.height]);
+  });
+
+  for (const r of [0, 90, 180, 270] as Rotation[]) {
+    it(`maps boxes on a page turned ${r}° and scaled back to the input's pixels`, () => {
+      const input = { width: 1000, height: 600 };
+      const scale = 1.5;
+      const W = input.width * scale, H = input.height * scale;
+      const p: PreparedImage = { png: Buffer.alloc(0), width: r % 180 ? H : W, height: r % 180 ? W : H, input, scale, rotated: r, lineHeight: 20 };
+      const original: [number, number, number, number] = [100, 50, 200, 30];
+      // The box as it lies on the prepared image: scaled, then turned with the page.
+      const onPrepared = turnBox(original.map((v) => v * scale) as [number, number, number, number], r, W, H);
+      expect(toInputBox(onPrepared, p)).to.deep.equal(original);
+    });
+  }
+});
+
+describe('OCR: character error rate', () => {
+  it('collapses whitespace for Latin text and removes it for CJK', () => {
+    expect(cer('The  quick\nbrown fox', 'The quick brown fox')).to.equal(0);
+    expect(cer('The quick brown fax', 'The quick brown fox')).to.be.closeTo(1 / 19, 1e-9);
+    expect(cer('案件 编号 二 零', '案件编号二零')).to.equal(0);
+    expect(cer('案件编号二', '案件编号二零')).to.be.closeTo(1 / 6, 1e-9);
+    expect(normaliseForCer('ﬁle  Ａ', false)).to.equal('file A');
+  });
+
+  it('counts case and punctuation, and an empty truth', () => {
+    expect(cer('the', 'The')).to.be.closeTo(1 / 3, 1e-9);
+    expect(cer('', '')).to.equal(0);
+    expect(cer('x', '')).to.equal(1);
+  });
+});
