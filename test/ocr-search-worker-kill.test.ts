@@ -22,7 +22,7 @@ const PAGES = 12;
 interface Worker {
   child: ChildProcess;
   output: () => string;
-  kill(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 function startWorker(env: Record<string, string>): Worker {
@@ -37,11 +37,14 @@ function startWorker(env: Record<string, string>): Worker {
   return {
     child,
     output: () => out,
-    async kill() {
+    async kill(signal = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
+      child.kill(signal);
+      // A graceful stop closes the engine (its temp files); give it a while, then insist.
+      const timer = signal === 'SIGKILL' ? null : setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
+      if (timer) clearTimeout(timer);
     },
   };
 }
@@ -65,7 +68,7 @@ describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', fun
     gw = await startGateway({ DATABASE_URL: db.url!, WORKERS: 'none' });
   });
   after(async () => {
-    for (const w of workers) await w.kill();
+    for (const w of workers) await w.kill('SIGTERM');
     await gw?.stop();
     await db?.dispose();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
