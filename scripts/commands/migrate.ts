@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { decodeJwt } from 'jose';
 import pLimit from 'p-limit';
 import { hashFile } from '../../dossier/hash.js';
 import { clientDefaults } from '../../runtime/config.js';
@@ -149,10 +150,24 @@ async function findOrCreateCase(server: string, token: string, c: PlannedCase): 
   const created = await apiJson<{ id: string; error?: { message: string } }>(server, token, 'POST', '/api/cases', { number: c.number, title: c.title });
   if (created.status === 201) return created.json.id;
   if (created.status === 409) {
-    const found = await apiJson<{ cases: { id: string }[] }>(server, token, 'GET', `/api/cases?number=${encodeURIComponent(c.number)}`);
-    if (found.json.cases[0]) return found.json.cases[0].id;
+    // `?number=` matches any agency's number for a case; ours is the one our agency gave it.
+    const agency = agencyOf(token);
+    const found = await apiJson<{ cases: { id: string; numbers?: { agency: string; number: string }[] }[] }>(
+      server,
+      token,
+      'GET',
+      `/api/cases?number=${encodeURIComponent(c.number)}`,
+    );
+    const ours = found.json.cases.find((k) => k.numbers?.some((n) => n.agency === agency && n.number === c.number));
+    if (ours) return ours.id;
   }
   throw new Error(`case ${c.number}: ${created.status} ${created.json.error?.message ?? ''}`);
+}
+
+/** The agency our token speaks for (read, not verified: the server verifies it on every call). */
+function agencyOf(token: string): string | undefined {
+  const claim = decodeJwt(token).agency;
+  return typeof claim === 'string' ? claim : undefined;
 }
 
 const CSV_COLUMNS = ['case', 'item', 'status', 'pages', 'bytes', 'dossierId', 'sha256', 'error'] as const;
