@@ -28,6 +28,9 @@ interface Slot {
   dead: boolean;
 }
 
+const linkDirs = new Set<string>();
+let exitHook = false;
+
 /**
  * tesseract.js reads every language from one `langPath`, but each npm package has its own folder;
  * a private temp folder of symlinks (no copies, nothing written into the project, removed at
@@ -36,6 +39,12 @@ interface Slot {
 function linkLanguages(langs: readonly string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dossier-tessdata-'));
   for (const lang of langs) fs.symlinkSync(traineddataFile(lang), path.join(dir, `${lang}.traineddata.gz`));
+  // Also gone when the process ends without close() (tests, a stopped worker process).
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => { for (const d of linkDirs) fs.rmSync(d, { recursive: true, force: true }); });
+  }
+  linkDirs.add(dir);
   return dir;
 }
 
@@ -63,11 +72,20 @@ export class TesseractJsEngine implements OcrEngine {
 
   private async startSlot(): Promise<Slot> {
     // cacheMethod 'none': read the packaged .gz, write no cache file anywhere; gzip: the files are .gz.
+    // chi_sim's own config asks for the chi_sim_vert sublanguage, which no npm package ships:
+    // tesseract prints "Failed loading language" (with a garbled name) and reads on without it.
     const common = { cacheMethod: 'none', gzip: true, errorHandler: () => {} } as const;
-    const [ocr, osd] = await Promise.all([
+    const started = await Promise.allSettled([
       createWorker(this.languages.join('+'), OEM.LSTM_ONLY, { ...common, langPath: this.langDir }),
       createWorker('osd', OEM.TESSERACT_ONLY, { ...common, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
     ]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      // Do not leave the other half of the slot running.
+      for (const r of started) if (r.status === 'fulfilled') void r.value.terminate();
+      throw new Error(`tesseract.js worker did not start: ${String(failed.reason)}`);
+    }
+    const [ocr, osd] = started.map((r) => (r as PromiseFulfilledResult<Worker>).value) as [Worker, Worker];
     // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
     // automatic layout (psm 3) keeps multi-column pages in reading order.
     await ocr.setParameters({ tessedit_pageseg_mode: PSM.AUTO });
@@ -173,5 +191,6 @@ export class TesseractJsEngine implements OcrEngine {
     for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
     await Promise.all(this.idle.splice(0).flatMap((s) => [s.ocr.terminate(), s.osd.terminate()]));
     fs.rmSync(this.langDir, { recursive: true, force: true });
+    linkDirs.delete(this.langDir);
   }
 }
