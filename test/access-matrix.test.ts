@@ -46,6 +46,8 @@ const RESOURCE_ROUTES: Row[] = [
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages/1/proof`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/manifest`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/export`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
+  { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/export.pdf`, role: 'judge', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
+  { method: 'GET', path: (i) => `/api/audit?caseId=${i.case}`, role: 'auditor', insider: POLICE, denied: 'clerk', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/transfers`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'POST', path: (i) => `/api/dossiers/${i.dossier}/transfers`, body: { toAgency: 'court-1', stage: 'first-instance' }, role: 'clerk', insider: POLICE, denied: 'judge' },
   { method: 'POST', path: (i) => `/api/dossiers/${i.dossier}/links`, body: {}, role: 'clerk', insider: POLICE, denied: 'auditor' },
@@ -131,6 +133,18 @@ describe('access matrix', function () {
         expect(allowed.status, JSON.stringify(allowed.json)).to.equal(row.allowedStatus);
       });
     }
+  });
+
+  describe('search answers an outsider as if the case did not exist', () => {
+    it('GET /api/search with the case id of a hidden case: the same empty answer as a missing one', async () => {
+      for (const outsider of ['court-1', 'unregistered-9']) {
+        const hidden = await call({ method: 'GET' }, `/api/search?q=page&caseId=${ids.case}`, outsider, 'judge');
+        const absent = await call({ method: 'GET' }, `/api/search?q=page&caseId=${randomUUID()}`, outsider, 'judge');
+        expect([hidden.status, hidden.json]).to.deep.equal([200, { hits: [] }]);
+        expect(hidden.json).to.deep.equal(absent.json);
+      }
+      expect((await call({ method: 'GET' }, `/api/search?q=page`, POLICE, 'auditor')).status).to.equal(403);
+    });
   });
 
   describe('visibility follows transfers', () => {
