@@ -5,6 +5,8 @@
  * understand. JPEG 2000 has no other way: the bundled libvips cannot read it at all.
  */
 
+import { isFrameHeader, jpegSegments } from './jpeg-segments.js';
+
 export interface ImageSize {
   readonly width: number;
   readonly height: number;
@@ -24,29 +26,11 @@ export function headerSize(format: 'jpeg' | 'png' | 'webp' | 'jp2', bytes: Buffe
   }
 }
 
-/** Walks the marker segments after SOI up to the first frame header (SOFn). */
 function jpegSize(bytes: Buffer): ImageSize | null {
-  let at = 2;
-  while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) return null;
-    const marker = bytes[at + 1]!;
-    if (marker === 0xff) {
-      at++; // fill byte
-      continue;
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      at += 2; // TEM and RSTn stand alone
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) return null; // EOI or scan data before any frame header
-    const length = bytes.readUInt16BE(at + 2);
-    if (length < 2) return null;
-    // SOF0-15 except DHT (C4), JPG (C8) and DAC (CC)
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (at + 9 > bytes.length) return null;
-      return sized(bytes.readUInt16BE(at + 7), bytes.readUInt16BE(at + 5)); // height 0 (DNL) → null
-    }
-    at += 2 + length;
+  for (const s of jpegSegments(bytes)) {
+    if (!isFrameHeader(s.marker)) continue;
+    if (s.at + 9 > bytes.length) return null;
+    return sized(bytes.readUInt16BE(s.at + 7), bytes.readUInt16BE(s.at + 5)); // height 0 (DNL) → null
   }
   return null;
 }

@@ -2,7 +2,7 @@
  * Transfers between agencies: send a sealed dossier, list the inbox and outbox, accept or return.
  * A transfer is visible to its sender and its receiver only; anyone else gets 404.
  */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import type { CustodyService } from '../../dossier/custody/custody-service.js';
@@ -107,25 +107,18 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
     res.json(transferView(await visibleTransfer(p, req.params.id)));
   });
 
-  r.post('/transfers/:id/accept', async (req, res) => {
+  // Accept or return: the same checks, each with its own body.
+  const answer = (decision: 'accepted' | 'returned') => async (req: Request<{ id: string }>, res: Response) => {
     const p = principalOf(req);
     requirePermission(p, 'transfer:answer');
     const t = receiverOnly(p, await visibleTransfer(p, req.params.id));
-    const body = parseBody(acceptBody, req.body);
-    const answered = await deps.custody.answer(p, t, 'accepted', { caseNumber: body.caseNumber });
-    req.log?.info({ transfer: t.id }, 'transfer accepted');
+    const options = decision === 'accepted' ? { caseNumber: parseBody(acceptBody, req.body).caseNumber } : { reason: parseBody(returnBody, req.body).reason };
+    const answered = await deps.custody.answer(p, t, decision, options);
+    req.log?.info({ transfer: t.id }, `transfer ${decision}`);
     res.json(transferView(answered));
-  });
-
-  r.post('/transfers/:id/return', async (req, res) => {
-    const p = principalOf(req);
-    requirePermission(p, 'transfer:answer');
-    const t = receiverOnly(p, await visibleTransfer(p, req.params.id));
-    const body = parseBody(returnBody, req.body);
-    const answered = await deps.custody.answer(p, t, 'returned', { reason: body.reason });
-    req.log?.info({ transfer: t.id }, 'transfer returned');
-    res.json(transferView(answered));
-  });
+  };
+  r.post('/transfers/:id/accept', answer('accepted'));
+  r.post('/transfers/:id/return', answer('returned'));
 
   return r;
 }

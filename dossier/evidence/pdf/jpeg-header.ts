@@ -4,6 +4,8 @@
  * components, the frame kind (baseline/extended/progressive Huffman at 8 bits is what every PDF
  * reader decodes), the resolution (JFIF, else EXIF) and whether an Adobe APP14 segment is present.
  */
+import { isFrameHeader, jpegSegments } from '../../pages/jpeg-segments.js';
+
 export interface JpegHeader {
   readonly width: number;
   readonly height: number;
@@ -20,22 +22,8 @@ export function readJpegHeader(bytes: Buffer): JpegHeader | null {
   let dpi: number | null = null;
   let exifDpi: number | null = null;
   let adobe = false;
-  let at = 2;
-  while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) return null;
-    const marker = bytes[at + 1]!;
-    if (marker === 0xff) {
-      at++; // fill byte
-      continue;
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      at += 2;
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) return null; // no frame header before the scan
-    const length = bytes.readUInt16BE(at + 2);
-    if (length < 2 || at + 2 + length > bytes.length) return null;
-    const body = at + 4;
+  for (const { marker, at, length, body } of jpegSegments(bytes)) {
+    if (at + 2 + length > bytes.length) return null;
     if (marker === 0xe0 && length >= 16 && bytes.toString('latin1', body, body + 5) === 'JFIF\0') {
       const units = bytes[body + 7];
       const x = bytes.readUInt16BE(body + 8);
@@ -44,7 +32,7 @@ export function readJpegHeader(bytes: Buffer): JpegHeader | null {
     }
     if (marker === 0xe1 && length >= 16 && bytes.toString('latin1', body, body + 6) === 'Exif\0\0') exifDpi = exifResolution(bytes.subarray(body + 6, at + 2 + length));
     if (marker === 0xee && length >= 7 && bytes.toString('latin1', body, body + 5) === 'Adobe') adobe = true;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+    if (isFrameHeader(marker)) {
       if (length < 8) return null;
       const precision = bytes[body]!;
       const height = bytes.readUInt16BE(body + 1);
@@ -53,7 +41,6 @@ export function readJpegHeader(bytes: Buffer): JpegHeader | null {
       if (width === 0 || height === 0) return null; // height in a DNL segment: leave it to sharp
       return { width, height, components, embeddable: precision === 8 && marker <= 0xc2 && [1, 3, 4].includes(components), dpi: exifDpi ?? dpi, adobe }; // EXIF over JFIF, as libvips reads them
     }
-    at += 2 + length;
   }
   return null;
 }
