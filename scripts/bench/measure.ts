@@ -54,3 +54,17 @@ export async function pollUntil<T>(get: () => Promise<T>, done: (v: T) => boolea
 
 export const mb = (bytes: number) => bytes / 1e6;
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** GET to a counting sink: time to the first body byte and to the last. */
+export async function timeDownload(url: string, token: string | null): Promise<{ firstByteMs: number; seconds: number; bytes: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!res.ok || !res.body) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  let firstByteMs = 0;
+  let bytes = 0;
+  for await (const chunk of res.body) {
+    if (bytes === 0) firstByteMs = performance.now() - t0;
+    bytes += chunk.byteLength;
+  }
+  return { firstByteMs, seconds: (performance.now() - t0) / 1000, bytes };
+}

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSyntheticDossier } from './fixtures/generate.js';
-import { api, fmt, mb, pollUntil, timeCommand, upload } from './measure.js';
+import { api, fmt, mb, pollUntil, timeCommand, timeDownload, upload } from './measure.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 import { randomFileOnce } from './random-file.js';
 import { exportPdfRuns, printExportPdf } from './export-pdf.js';
@@ -87,12 +87,16 @@ async function dossierRun(label: string, file: string) {
     const totalS = (performance.now() - t0) / 1000;
     const thumbs = await pollUntil(get, (d) => d.progress.thumbnails >= (d.pageCount ?? 0), 250);
     const thumbsS = (performance.now() - t0) / 1000;
+    // The receiver's side: the export ZIP with a bearer token, then through a signed link.
+    const exportZip = await timeDownload(`${server.url}/api/dossiers/${id}/export`, token);
+    const link = await api<{ url: string }>(server.url, token, 'POST', `/api/dossiers/${id}/links`, {});
+    const viaLink = await timeDownload(link.url, null);
     const sealedLine = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
     const phases = sealedLine ? (JSON.parse(sealedLine).phases as Record<string, number>) : {};
     return {
       phases,
       label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
-      thumbsAfterSealS: thumbs.seconds, rss: await server.peakRss(), base,
+      thumbsAfterSealS: thumbs.seconds, rss: await server.peakRss(), base, exportZip, viaLink,
     };
   } finally {
     await server.kill('SIGTERM');
@@ -165,6 +169,16 @@ async function main() {
     for (const r of runs) {
       console.log(
         `| ${r.label} | ${r.pageCount} | ${fmt(mb(r.size), 0)} | ${fmt(r.uploadS)} | ${fmt(r.sealS)} | ${fmt(r.totalS)} | ${fmt(mb(r.size) / r.totalS, 0)} | ${fmt(r.pageCount / r.totalS, 0)} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(r.thumbsS)} | ${fmt(r.base.cp, 2)} | ${fmt(r.base.cpSync, 2)} | ${fmt(r.base.sha, 2)} | ${fmt(r.sealS / (r.base.cp + r.base.sha), 2)} |`,
+      );
+    }
+    console.log('');
+    console.log('| dossier | export ZIP MB | first byte ms | seconds | MB/s | through a signed link: first byte ms | MB/s | cp MB/s |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const r of runs) {
+      const e = r.exportZip;
+      const l = r.viaLink;
+      console.log(
+        `| ${r.label} | ${fmt(mb(e.bytes), 0)} | ${fmt(e.firstByteMs)} | ${fmt(e.seconds, 2)} | ${fmt(mb(e.bytes) / e.seconds, 0)} | ${fmt(l.firstByteMs)} | ${fmt(mb(l.bytes) / l.seconds, 0)} | ${fmt(mb(r.size) / r.base.cp, 0)} |`,
       );
     }
     console.log('');
