@@ -1,8 +1,9 @@
 /**
- * OcrEngine over Debian's `tesseract` CLI (OCR_ENGINE=tesseract): one process per page (and one
- * for orientation), at most `workers` pages at a time, each process single-threaded
- * (OMP_THREAD_LIMIT=1) so that N processes use N cores without oversubscription. The same image
- * preparation as the tesseract.js engine; the CLI's own data in /usr/share/tesseract-ocr.
+ * OcrEngine over Debian's `tesseract` CLI (OCR_ENGINE=tesseract): one process per page reading
+ * (and one for orientation when read-upright.ts asks), at most `workers` pages at a time, each
+ * process single-threaded (OMP_THREAD_LIMIT=1) so that N processes use N cores without
+ * oversubscription. The same image preparation as the tesseract.js engine; the CLI's own data in
+ * /usr/share/tesseract-ocr.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -10,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { prepareImage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { readUpright, type ReadPrepared } from './read-upright.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
 export const NATIVE_TESSERACT = '/usr/bin/tesseract';
@@ -71,14 +73,18 @@ export class NativeTesseractEngine implements OcrEngine {
           return null;
         });
       };
-      const prepared = await prepareImage(image, detect);
-      const input = path.join(dir, 'page.png');
-      await fs.writeFile(input, prepared.png);
-      const base = path.join(dir, 'out');
-      await run(this.binary, [input, base, '-l', this.languages.join('+'), '--psm', '3', 'txt', 'tsv'], signal);
-      const [text, tsv] = await Promise.all([fs.readFile(`${base}.txt`, 'utf8'), fs.readFile(`${base}.tsv`, 'utf8')]);
-      const words = wordsFromTsv(tsv).map((w) => ({ ...w, box: toInputBox(w.box, prepared) }));
-      return { text: text.replace(/\f/g, '').trim(), confidence: meanConfidence(words), words, rotated: prepared.rotated };
+      const read: ReadPrepared = async (prepared) => {
+        const input = path.join(dir, `page-${prepared.rotated}.png`);
+        await fs.writeFile(input, prepared.png);
+        const base = path.join(dir, `out-${prepared.rotated}`);
+        await run(this.binary, [input, base, '-l', this.languages.join('+'), '--psm', '3', 'txt', 'tsv'], signal);
+        const [text, tsv] = await Promise.all([fs.readFile(`${base}.txt`, 'utf8'), fs.readFile(`${base}.tsv`, 'utf8')]);
+        const words = wordsFromTsv(tsv);
+        return { prepared, text: text.replace(/\f/g, ''), words, confidence: meanConfidence(words) };
+      };
+      const r = await readUpright(await scalePage(image), read, detect);
+      const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
+      return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated };
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

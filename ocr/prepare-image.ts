@@ -9,7 +9,7 @@
  * (300–600 dpi scans) is scaled down into the band and small text (< 18 px, fax/72-dpi scans)
  * is scaled up; pages already in the band are left alone.
  */
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { DossierError } from '../dossier/errors.js';
 import { measureLayout } from './page-layout.js';
 
@@ -89,9 +89,6 @@ async function decodeGray(bytes: Uint8Array): Promise<{ data: Buffer; width: num
 
 // toColourspace('b-w'): without it sharp widens one-channel raw input to three channels.
 const rawGray = (data: Buffer, width: number, height: number) => sharp(data, { raw: { width, height, channels: 1 } }).toColourspace('b-w');
-// Fast PNG: the bytes only travel to the worker thread and are decoded at once.
-const toPng = (img: Sharp, dpi: number) =>
-  img.png({ compressionLevel: 1, adaptiveFiltering: false }).withDensity(dpi).toBuffer({ resolveWithObject: true });
 
 /**
  * The resolution the prepared page amounts to, told to tesseract (which otherwise guesses from a
@@ -100,7 +97,20 @@ const toPng = (img: Sharp, dpi: number) =>
 const impliedDpi = (lineHeight: number | null): number =>
   lineHeight === null ? 300 : Math.max(70, Math.min(1200, Math.round((lineHeight * 72) / 11)));
 
-export async function prepareImage(bytes: Uint8Array, detect: DetectOrientation): Promise<PreparedImage> {
+/** A page decoded once, measured and scaled, kept as raw gray pixels until a turn is chosen. */
+export interface ScaledPage {
+  readonly gray: Buffer;
+  readonly width: number;
+  readonly height: number;
+  readonly input: { readonly width: number; readonly height: number };
+  readonly scale: number;
+  readonly dpi: number;
+  /** Which way the lines run (page-layout.ts); null when no lines were found. */
+  readonly axis: 'rows' | 'columns' | null;
+  readonly lineHeight: number | null;
+}
+
+export async function scalePage(bytes: Uint8Array): Promise<ScaledPage> {
   const page = await decodeGray(bytes);
   const f = Math.min(1, ANALYSIS_SIDE / Math.max(page.width, page.height));
   const small = f < 1
@@ -110,20 +120,35 @@ export async function prepareImage(bytes: Uint8Array, detect: DetectOrientation)
   const lineHeight = layout.lineHeight === null ? null : layout.lineHeight / (small.info.width / page.width);
   const scale = chooseScale(lineHeight, page.width, page.height);
   const width = Math.max(1, Math.round(page.width * scale)), height = Math.max(1, Math.round(page.height * scale));
-  const scaled = scale === 1 ? rawGray(page.data, page.width, page.height) : rawGray(page.data, page.width, page.height).resize(width, height);
-  const dpi = impliedDpi(lineHeight === null ? null : lineHeight * scale);
-  const upright = await toPng(scaled, dpi);
-  const rotated = layout.axis === null ? 0 : decideRotation(await detect(upright.data), layout.axis);
-  const out = rotated === 0 ? upright : await toPng(sharp(upright.data).rotate(rotated).toColourspace('b-w'), dpi);
+  const gray = scale === 1 ? page.data : await rawGray(page.data, page.width, page.height).resize(width, height).raw().toBuffer();
   return {
-    png: out.data,
-    width: out.info.width,
-    height: out.info.height,
+    gray, width, height,
     input: { width: page.width, height: page.height },
     scale: width / page.width,
-    rotated,
+    dpi: impliedDpi(lineHeight === null ? null : lineHeight * scale),
+    axis: layout.axis,
     lineHeight: lineHeight === null ? null : Math.round(lineHeight * 10) / 10,
   };
+}
+
+/**
+ * The scaled page turned `rotate` degrees clockwise, as the image handed to tesseract. PNG
+ * without compression: leptonica reads it with the density (unlike PNM) at no inflate cost, and
+ * the bytes only travel to a worker thread or a temp file.
+ */
+export async function turnPage(page: ScaledPage, rotate: Rotation): Promise<PreparedImage> {
+  const img = rawGray(page.gray, page.width, page.height);
+  const { data, info } = await (rotate === 0 ? img : img.rotate(rotate))
+    .png({ compressionLevel: 0, adaptiveFiltering: false }).withDensity(page.dpi).toBuffer({ resolveWithObject: true });
+  return { png: data, width: info.width, height: info.height, input: page.input, scale: page.scale, rotated: rotate, lineHeight: page.lineHeight };
+}
+
+/** Scale, ask `detect` about every page with measurable lines, turn (the native engine's path). */
+export async function prepareImage(bytes: Uint8Array, detect: DetectOrientation): Promise<PreparedImage> {
+  const page = await scalePage(bytes);
+  const upright = await turnPage(page, 0);
+  const rotated = page.axis === null ? 0 : decideRotation(await detect(upright.png), page.axis);
+  return rotated === 0 ? upright : turnPage(page, rotated);
 }
 
 /**

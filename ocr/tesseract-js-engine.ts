@@ -1,9 +1,10 @@
 /**
  * OcrEngine over tesseract.js 7: a pool of up to `workers` slots, each one recognition worker
  * (LSTM-only core, the configured languages) and one orientation worker (legacy core + osd data;
- * tesseract.js's `detect` needs the legacy core). Slots start on demand and stay warm; pages
- * queue while every slot is busy. A page whose signal aborts, or whose worker thread dies, costs
- * that slot: its threads are terminated and a fresh slot takes its place.
+ * tesseract.js's `detect` needs the legacy core), asked only when read-upright.ts needs it. Slots
+ * start on demand and stay warm; pages queue while every slot is busy. A page whose signal aborts,
+ * or whose worker thread dies, costs that slot: its threads are terminated and a fresh slot takes
+ * its place.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,8 @@ import path from 'node:path';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { prepareImage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { readUpright, type ReadPrepared } from './read-upright.js';
 import { traineddataFile } from './traineddata.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
@@ -88,7 +90,9 @@ export class TesseractJsEngine implements OcrEngine {
     const [ocr, osd] = started.map((r) => (r as PromiseFulfilledResult<Worker>).value) as [Worker, Worker];
     // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
     // automatic layout (psm 3) keeps multi-column pages in reading order.
-    await ocr.setParameters({ tessedit_pageseg_mode: PSM.AUTO });
+    // tessedit_do_invert 0: tesseract 5 re-reads every doubtful line as white-on-black, doubling
+    // its cost on poor scans; dossier scans are dark text on light paper.
+    await ocr.setParameters({ tessedit_pageseg_mode: PSM.AUTO, tessedit_do_invert: '0' });
     let dead!: (code: number) => void;
     const died = new Promise<never>((_, reject) => {
       dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };
@@ -180,10 +184,14 @@ export class TesseractJsEngine implements OcrEngine {
       if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
       return { rotate: data.orientation_degrees as Rotation, confidence: data.orientation_confidence };
     };
-    const prepared = await prepareImage(image, detect);
-    const { data } = await slot.ocr.recognize(prepared.png, {}, { text: true, tsv: true });
-    const words = wordsFromTsv(data.tsv ?? '').map((w) => ({ ...w, box: toInputBox(w.box, prepared) }));
-    return { text: data.text.trim(), confidence: meanConfidence(words), words, rotated: prepared.rotated };
+    const read: ReadPrepared = async (prepared) => {
+      const { data } = await slot.ocr.recognize(prepared.png, {}, { text: true, tsv: true });
+      const words = wordsFromTsv(data.tsv ?? '');
+      return { prepared, text: data.text, words, confidence: meanConfidence(words) };
+    };
+    const r = await readUpright(await scalePage(image), read, detect);
+    const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
+    return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated };
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
  * OCR benchmark (`npm run bench -- --only ocr [--ocr-synthetic N]`): pages per minute and
  * character error rate of the tesseract.js engine (whole pipeline: preparation, orientation,
  * recognition) with 1 and 2 workers, beside Debian's `tesseract` CLI run on the same images,
- * one single-threaded process per core (reported absent when /usr/bin/tesseract is missing;
+ * one single-threaded process per core, twice: with Debian's tessdata_fast and with the npm
+ * best_int models tesseract.js uses (reported absent when /usr/bin/tesseract is missing;
  * nothing is installed here). Page sets: N synthetic A4 scans (known text), the corpus images
  * when CORPUS_DIR is set (linn.png against linn.txt; others timed only), and a rendered
  * Simplified Chinese page with chi_sim+eng. The engines start before the clock does.
@@ -11,11 +12,13 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import pLimit from 'p-limit';
 import { cer, normaliseForCer } from '../../ocr/cer.js';
 import type { OcrEngine } from '../../ocr/engine.js';
 import { NATIVE_ENV, NATIVE_TESSERACT } from '../../ocr/native-tesseract-engine.js';
 import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
+import { MODEL_DIR, traineddataFile } from '../../ocr/traineddata.js';
 import { chinesePage } from './fixtures/ocr-pages.js';
 import { pageText, renderPage } from './fixtures/synthetic-pages.js';
 import { fmt } from './measure.js';
@@ -57,18 +60,31 @@ async function timeEngine(engine: OcrEngine, pages: readonly BenchPage[], worker
   return { seconds: (performance.now() - t0) / 1000, cer: setCer(results) };
 }
 
-function nativeText(file: string, langs: string): Promise<string> {
+/**
+ * The models tesseract.js reads (@tesseract.js-data, gunzipped) as a tessdata folder for the CLI,
+ * so that one CLI row differs from tesseract.js by the engine only and the other (Debian's
+ * tessdata_fast) by the model too.
+ */
+function npmTessdata(dir: string, langs: readonly string[]): string {
+  const tessdata = path.join(dir, `tessdata-${langs.join('+')}`);
+  fs.mkdirSync(tessdata, { recursive: true });
+  for (const lang of langs) fs.writeFileSync(path.join(tessdata, `${lang}.traineddata`), zlib.gunzipSync(fs.readFileSync(traineddataFile(lang))));
+  return tessdata;
+}
+
+function nativeText(file: string, langs: string, tessdataDir: string | null): Promise<string> {
+  const data = tessdataDir ? ['--tessdata-dir', tessdataDir] : [];
   return new Promise((resolve, reject) => {
-    execFile(NATIVE_TESSERACT, [file, 'stdout', '-l', langs], { env: NATIVE_ENV, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+    execFile(NATIVE_TESSERACT, [file, 'stdout', ...data, '-l', langs], { env: NATIVE_ENV, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
       err ? reject(new Error(`tesseract ${file}: ${stderr || err.message}`)) : resolve(stdout),
     );
   });
 }
 
-async function timeNative(pages: readonly BenchPage[], langs: string, processes: number): Promise<{ seconds: number; cer: number | null }> {
+async function timeNative(pages: readonly BenchPage[], langs: string, processes: number, tessdataDir: string | null): Promise<{ seconds: number; cer: number | null }> {
   const limit = pLimit(processes);
   const t0 = performance.now();
-  const results = await Promise.all(pages.map((p) => limit(async () => ({ text: await nativeText(p.file, langs), truth: p.truth }))));
+  const results = await Promise.all(pages.map((p) => limit(async () => ({ text: await nativeText(p.file, langs, tessdataDir), truth: p.truth }))));
   return { seconds: (performance.now() - t0) / 1000, cer: setCer(results) };
 }
 
@@ -118,8 +134,10 @@ export async function ocrBench(options: { syntheticPages: number; corpusDir: str
         }
       }
       if (native) {
-        const r = await timeNative(set.pages, set.langs.join('+'), cores);
-        rows.push({ engine: 'tesseract CLI (Debian)', workers: cores, set: set.name, pages: set.pages.length, ...r });
+        const debian = await timeNative(set.pages, set.langs.join('+'), cores, null);
+        rows.push({ engine: 'tesseract CLI (Debian, tessdata_fast)', workers: cores, set: set.name, pages: set.pages.length, ...debian });
+        const same = await timeNative(set.pages, set.langs.join('+'), cores, npmTessdata(dir, set.langs));
+        rows.push({ engine: `tesseract CLI (npm ${MODEL_DIR}, as tesseract.js)`, workers: cores, set: set.name, pages: set.pages.length, ...same });
       } else {
         rows.push({ engine: 'tesseract CLI (Debian): absent', workers: 0, set: set.name, pages: 0, seconds: 0, cer: null });
       }
@@ -139,5 +157,8 @@ export async function ocrBench(options: { syntheticPages: number; corpusDir: str
   console.log('\nCER: Levenshtein over the true text after ocr/cer.ts normalisation. Both engines use automatic');
   console.log('layout (psm 3), which reads the synthetic register (table) pages column by column: that, not');
   console.log('misread characters, is most of the synthetic CER. tesseract.js times include preparation and');
-  console.log('orientation detection; the CLI runs on the images as they are.\n');
+  console.log('orientation detection (OSD only for pages whose lines run sideways or that read doubtfully);');
+  console.log(`the CLI runs on the images as they are. The CLI rows: Debian's own data (tessdata_fast, a smaller`);
+  console.log(`and faster network) and the very ${MODEL_DIR} files tesseract.js reads (gunzipped from`);
+  console.log('@tesseract.js-data): the second row isolates the engine (native vs wasm), the first adds the model.\n');
 }
