@@ -159,6 +159,7 @@ export async function searchBench(options: { indexPages: number; ocrPages: numbe
   console.log('|---|---|---|---|---|');
   for (const r of lat.rows) console.log(`| ${r.label} | ${r.queries} | ${fmt(r.p50, 2)} | ${fmt(r.p95, 2)} | ${fmt(r.meanHits)} |`);
   console.log('');
+  if (options.ocrPages <= 0) return; // `--ocr-pages 0`: the index latency only
   const s = await sealedToSearchable({ pages: options.ocrPages, cacheDir: options.cacheDir, runDir: options.runDir });
   const perCore = s.pagesPerMinute / s.workers;
   console.log('| sealed → fully searchable | pages | OCR workers | seconds | pages/min | failed | 5,253 pages at this rate | 5,253 pages on one core |');
