@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import yazl from 'yazl';
+import '../zip-crc.js';
 import { JWKS_FILE, MANIFEST_FILE, originalPath, pagePath, receiptPath } from '../../dossier/evidence/export-layout.js';
 import type { DossierRecord } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
@@ -40,6 +41,8 @@ export async function streamExport(
   };
   for (let offset = 0; offset < (d.pageCount ?? 0); offset += PAGE_WINDOW) {
     if (req.destroyed) break;
+    // Let the bytes already queued flow before the next window's query (PGlite runs in this thread).
+    if (offset > 0) await new Promise((resolve) => setImmediate(resolve));
     for (const p of await deps.dossiers.listPages(d.id, { offset, limit: PAGE_WINDOW })) {
       zip.addReadStreamLazy(pagePath(p.index, p.mediaType), { ...stored, size: p.size }, lazyBlob(p.sha256));
     }
