@@ -22,15 +22,8 @@ export interface CaseNumberRepository {
   numbersOf(caseIds: readonly string[]): Promise<Map<string, CaseNumber[]>>;
 }
 
-export interface NewTransfer {
-  readonly id: string;
-  readonly dossierId: string;
-  readonly caseId: string;
-  readonly from: string;
-  readonly to: string;
-  readonly stage: string;
-  readonly note: string | null;
-  readonly sentBy: string;
+/** A transfer as sent: the record's sending half, and the key that makes a repeated send a replay. */
+export interface NewTransfer extends Pick<Transfer, 'id' | 'dossierId' | 'caseId' | 'from' | 'to' | 'stage' | 'note' | 'sentBy'> {
   readonly idempotencyKey: string | null;
 }
 
