@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import pg from 'pg';
-import { engines, type EngineHandle } from './support/databases.js';
+import { openOrSkip, postgresEngine, type EngineHandle } from './support/databases.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
@@ -57,13 +57,7 @@ describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', fun
   const workers: Worker[] = [];
 
   before(async function () {
-    const engine = engines.find((e) => e.name === 'postgres')!;
-    const why = await engine.unavailable();
-    if (why) {
-      console.warn(`    ⚠ skipped: ${why}`);
-      this.skip();
-    }
-    db = await engine.open();
+    db = await openOrSkip(this, postgresEngine());
     dir = await tempDir('ocr-kill-');
     gw = await startGateway({ DATABASE_URL: db.url!, WORKERS: 'none' });
   });

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
-import { engines, type EngineHandle } from './support/databases.js';
+import { openOrSkip, postgresEngine, type EngineHandle } from './support/databases.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
@@ -15,13 +15,7 @@ describe('gateway on PostgreSQL', function () {
   let gw: TestGateway;
   let dir: string;
   before(async function () {
-    const engine = engines.find((e) => e.name === 'postgres')!;
-    const why = await engine.unavailable();
-    if (why) {
-      console.warn(`    ⚠ skipped: ${why}`);
-      this.skip();
-    }
-    pg = await engine.open();
+    pg = await openOrSkip(this, postgresEngine());
     gw = await startGateway({ DATABASE_URL: pg.url! });
     dir = await tempDir('pg-wiring-');
   });

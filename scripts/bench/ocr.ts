@@ -5,7 +5,7 @@
  * one single-threaded process per core, twice: with Debian's tessdata_fast and with the npm
  * best_int models tesseract.js uses (reported absent when /usr/bin/tesseract is missing;
  * nothing is installed here). Page sets: N synthetic A4 scans (known text), the corpus images
- * when CORPUS_DIR is set (linn.png against linn.txt; others timed only), and a rendered
+ * with `--corpus DIR` (linn.png against linn.txt; others timed only), and a rendered
  * Simplified Chinese page with chi_sim+eng. The engines start before the clock does.
  */
 import { execFile } from 'node:child_process';

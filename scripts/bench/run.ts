@@ -6,7 +6,7 @@
  *
  *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload|search] [--ocr-pages N] [--keep]
  *
- * `--only ocr [--ocr-synthetic N]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
+ * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
  * native tesseract CLI, on N synthetic pages (default 20), the corpus images and a Chinese page.
  *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'ocr-pages': { type: 'string', default: '100' },
     'ocr-synthetic': { type: 'string', default: '20' },
+    corpus: { type: 'string' },
   },
 });
 const pages = Number(args.pages);
@@ -197,7 +198,7 @@ async function main() {
     await searchBench({ indexPages: pages, ocrPages: Number(args['ocr-pages']), cacheDir, runDir });
   }
   if (!only || only === 'ocr') {
-    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: process.env.CORPUS_DIR, runDir });
+    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir });
   }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {

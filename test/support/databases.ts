@@ -81,18 +81,26 @@ export const engines: Engine[] = [
   },
 ];
 
+/** Opens the engine's database in a `before` hook, or skips the suite with a visible notice. */
+export async function openOrSkip(ctx: Mocha.Context, engine: Engine): Promise<EngineHandle> {
+  const why = await engine.unavailable();
+  if (why) {
+    console.warn(`    ⚠ skipped on ${engine.name}: ${why}`);
+    ctx.skip();
+  }
+  return engine.open();
+}
+
+/** PostgreSQL, for the suites of the scale-out wiring. */
+export const postgresEngine = (): Engine => engines.find((e) => e.name === 'postgres')!;
+
 /** Declares a `describe` per engine; the body gets a getter for the engine's open database. */
 export function forEachEngine(title: string, body: (get: () => EngineHandle) => void): void {
   for (const engine of engines) {
     describe(`${title} [${engine.name}]`, function () {
       let handle: EngineHandle | null = null;
       before(async function () {
-        const why = await engine.unavailable();
-        if (why) {
-          console.warn(`    ⚠ skipped on ${engine.name}: ${why}`);
-          this.skip();
-        }
-        handle = await engine.open();
+        handle = await openOrSkip(this, engine);
       });
       after(async () => {
         await handle?.dispose();

@@ -5,6 +5,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { renderPage, uniqueToken } from '../../scripts/bench/fixtures/synthetic-pages.js';
 import { zipOf } from '../../scripts/bench/fixtures/small-dossiers.js';
+import { renderTextLines } from '../../scripts/bench/fixtures/ocr-pages.js';
 import type { TestGateway } from './gateway.js';
 import { eventually } from './eventually.js';
 import { idFromUrl, tusUpload } from './tus.js';
@@ -18,11 +19,8 @@ export async function headerScan(index: number, totalPages: number): Promise<Buf
 }
 
 /** A line of Simplified Chinese rendered with WenQuanYi Zen Hei (Debian's fonts-wqy-zenhei). */
-export async function chineseScan(text: string): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="160">
-    <rect width="100%" height="100%" fill="white"/>
-    <text x="40" y="100" font-size="48" font-family="WenQuanYi Zen Hei" fill="black">${text}</text></svg>`;
-  return sharp(Buffer.from(svg)).flatten({ background: '#ffffff' }).png().toBuffer();
+export function chineseScan(text: string): Promise<Buffer> {
+  return renderTextLines([text], 'WenQuanYi Zen Hei');
 }
 
 /** A born-digital PDF: text drawn as text (a text layer), no image at all. */
