@@ -191,17 +191,22 @@ async function collect(stream: Readable, entry: Entry, entryName: string, ctx: R
   let received = 0;
   let crc = 0;
   let detected = false;
+  // Past its declared size an entry is either damaged or a bomb that lies about its size. Keep
+  // inflating (counting, keeping nothing) until the bomb limits decide, or the stream ends.
+  let overrun = false;
   try {
     // Leaving this loop early (return or throw) destroys the stream and releases the file.
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       received += chunk.length;
       countInflated(ctx, chunk.length, entryName);
-      if (received > entry.uncompressedSize || received > limits.maxEntryBytes) {
-        throw reject('zip_bomb', entryName, `unpacks to more than the ${entry.uncompressedSize} bytes its header declares.`);
+      if (received > limits.maxEntryBytes) {
+        throw reject('zip_bomb', entryName, `unpacks to more than the ${limits.maxEntryBytes} bytes allowed for one file.`);
       }
       if (received > RATIO_FLOOR && received > entry.compressedSize * limits.maxCompressionRatio) {
         throw reject('zip_bomb', entryName, `is compressed more than ${limits.maxCompressionRatio} to 1, as only a zip bomb is.`);
       }
+      if (received > entry.uncompressedSize) overrun = true;
+      if (overrun) continue;
       crc = zlib.crc32(chunk, crc);
       chunks.push(chunk);
       if (!detected && received >= HEAD_BYTES) {
@@ -211,8 +216,10 @@ async function collect(stream: Readable, entry: Entry, entryName: string, ctx: R
       }
     }
   } catch (err) {
+    if (overrun && !(err instanceof DossierError)) throw damagedSize(entryName, entry);
     throw unpackError(err, entryName);
   }
+  if (overrun) throw damagedSize(entryName, entry);
   if (received !== entry.uncompressedSize) {
     throw reject('corrupt_archive', entryName, `is truncated: ${received} of ${entry.uncompressedSize} bytes could be unpacked.`);
   }
@@ -222,6 +229,10 @@ async function collect(stream: Readable, entry: Entry, entryName: string, ctx: R
   const only = chunks.length === 1 ? chunks[0]! : null;
   const bytes = only && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength ? only : Buffer.concat(chunks, received);
   return { format: detectFormat(bytes), bytes };
+}
+
+function damagedSize(entryName: string, entry: Entry): DossierError {
+  return reject('corrupt_archive', entryName, `unpacks to more than the ${entry.uncompressedSize} bytes its header declares: the archive is damaged.`);
 }
 
 function unpackError(err: unknown, entryName: string): DossierError {

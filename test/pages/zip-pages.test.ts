@@ -117,6 +117,12 @@ describe('ZIP', () => {
     await rejection(await write(tmp.dir, 'lying.zip', lying), 'zip_bomb');
   });
 
+  it('an entry that inflates a little past its declared size, far below the bomb limits, is corrupt_archive', async () => {
+    const short = rawZip([{ name: 'a.jpg', data: zlib.deflateRawSync(Buffer.alloc(20_000, 'scan ')), method: 8 }]);
+    const e = await rejection(await write(tmp.dir, 'short.zip', short), 'corrupt_archive');
+    expect(e.message).to.include('a.jpg').and.include('declares');
+  });
+
   it('a damaged archive is corrupt_archive: truncated, CRC mismatch (stored and deflated), not a zip', async () => {
     const archive = await zip([{ name: 'a.jpg', data: await jpeg(1) }, { name: 'b.jpg', data: await jpeg(2), compress: true }]);
     await rejection(await write(tmp.dir, 'cut.zip', archive.subarray(0, archive.length - 40)), 'corrupt_archive');
