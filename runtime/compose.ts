@@ -9,11 +9,12 @@ import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
 import { pino, type Logger } from 'pino';
 import { createTokenVerifier } from '../dossier/access/tokens.js';
 import { ingestHandler, thumbnailHandler, INGEST_JOB } from '../dossier/ingest/ingest-job.js';
+import { receiveUpload } from '../dossier/ingest/receive-upload.js';
 import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
-import type { Database } from '../storage/db/database.js';
+import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
 import { openPglite } from '../storage/db/pglite-database.js';
 import { openPostgres } from '../storage/db/postgres-database.js';
@@ -79,7 +80,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
-  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log, audit };
+  const transactions = new SqlTransactions(db);
+  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log, audit, transactions };
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
   let ocrEngine: OcrEngine | null = null;
@@ -98,7 +100,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     audience: config.auth.audience,
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
-  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit });
+  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   const health = async () => {
     const checks: Record<string, string> = {};
@@ -110,19 +112,16 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   if (config.agenciesFile) log.info({ agencies: await registerConfiguredAgencies(config.agenciesFile, agencies), file: config.agenciesFile }, 'agencies registered from AGENCIES_FILE');
   const stages = new SqlStageRepository(db);
   const transfers = new SqlTransferRepository(db);
-  const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit });
+  const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, ...linkDeps, pageTexts, search, ...custodyDeps });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
     for (const id of await dossiers.idsByStatus('receiving', 10_000)) {
       const upload = await store.getUpload(id).catch(() => null);
       if (upload?.size !== undefined && upload.offset === upload.size) {
-        await dossiers.markReceived(id, upload.size, null);
-        const d = await dossiers.get(id);
-        await audit.record({ actor: 'system', agency: d?.agency ?? 'unknown', action: 'dossier.upload', target: { type: 'dossier', id }, caseId: d?.caseId ?? null, details: { bytes: upload.size, recovered: true } });
-        log.info({ dossier: id }, 'recovered a finished upload');
+        if (await receiveUpload(ingestDeps, { id, bytes: upload.size, sha256: null, actor: 'system', recovered: true })) log.info({ dossier: id }, 'recovered a finished upload');
       }
     }
     for (const id of await dossiers.idsByStatus('processing', 10_000)) {

@@ -8,27 +8,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { randomUUID } from 'node:crypto';
 import { Server, EVENTS, type ServerOptions } from '@tus/server';
-import type { Upload } from '@tus/utils';
 import { DossierError, isDossierError } from '../dossier/errors.js';
 import { requirePermission } from '../dossier/access/policy.js';
-import type { CaseRepository, DossierRepository } from '../dossier/ports/repositories.js';
-import type { JobQueue } from '../dossier/ports/job-queue.js';
+import type { CaseRepository } from '../dossier/ports/repositories.js';
 import type { Log } from '../dossier/ports/log.js';
-import type { AuditLog } from '../dossier/ports/audit-log.js';
-import { INGEST_JOB } from '../dossier/ingest/ingest-job.js';
+import { receiveUpload, type ReceiveDeps } from '../dossier/ingest/receive-upload.js';
 import type { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { errorBody, STATUS_BY_CODE } from './errors.js';
 import { principalOf } from './auth.js';
 import { backpressuredBody } from './request-body.js';
 
-export interface TusDeps {
+export interface TusDeps extends ReceiveDeps {
   readonly store: HashingFileStore;
   readonly cases: CaseRepository;
-  readonly dossiers: DossierRepository;
-  readonly queue: JobQueue;
   readonly maxBytes: number;
   readonly log: Log;
-  readonly audit: AuditLog;
 }
 
 type TusRequest = Parameters<NonNullable<ServerOptions['onUploadCreate']>>[0];
@@ -124,17 +118,9 @@ export function createTusServer(deps: TusDeps): Server {
       }
     },
     async onUploadFinish(req, upload) {
-      await finish(deps, upload);
-      const principal = principalOf(nodeRequest(req));
-      const d = await deps.dossiers.get(upload.id);
-      await deps.audit.record({
-        actor: principal.subject,
-        agency: principal.agency,
-        action: 'dossier.upload',
-        target: { type: 'dossier', id: upload.id },
-        caseId: d?.caseId ?? null,
-        details: { bytes: d?.bytes ?? upload.size ?? upload.offset, sha256: d?.sha256 ?? null, filename: d?.filename ?? null },
-      });
+      const size = upload.size ?? upload.offset;
+      const sha256 = deps.store.takeDigest(upload.id, size);
+      await receiveUpload(deps, { id: upload.id, bytes: size, sha256, actor: principalOf(nodeRequest(req)).subject });
       return {};
     },
     onResponseError(_req, err) {
@@ -151,12 +137,4 @@ export function createTusServer(deps: TusDeps): Server {
     deps.dossiers.delete(id).catch((err: unknown) => deps.log.error({ err, dossier: id }, 'could not drop a terminated upload'));
   });
   return server;
-}
-
-/** Marks the dossier received and enqueues its ingest in one transaction-free, idempotent pair. */
-async function finish(deps: TusDeps, upload: Upload): Promise<void> {
-  const size = upload.size ?? upload.offset;
-  const sha256 = deps.store.takeDigest(upload.id, size);
-  await deps.dossiers.markReceived(upload.id, size, sha256);
-  await deps.queue.enqueue({ kind: INGEST_JOB, key: upload.id, payload: { dossierId: upload.id } });
 }

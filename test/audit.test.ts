@@ -9,7 +9,7 @@ import { eventHash, GENESIS_HASH, type AuditEvent } from '../dossier/audit/event
 import { signCheckpoint } from '../dossier/audit/checkpoint.js';
 import type { AuditEntry } from '../dossier/ports/audit-log.js';
 import { SqlAuditLog } from '../storage/db/audit-log.js';
-import type { Database } from '../storage/db/database.js';
+import { type Database, SqlTransactions } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
 import { openPostgres } from '../storage/db/postgres-database.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
@@ -84,9 +84,10 @@ forEachEngine('audit chain', (engine) => {
 
   it('appends inside the caller’s transaction, and not at all when it rolls back', async () => {
     await freshChain(3);
-    await db.transaction(async (tx) => log.record(entry(4), tx));
-    await db.transaction(async (tx) => {
-      await log.record(entry(5), tx);
+    const tx = new SqlTransactions(db);
+    await tx.run(async (t) => log.record(entry(4), t));
+    await tx.run(async (t) => {
+      await log.record(entry(5), t);
       throw new Error('the caller fails');
     }).catch(() => {});
     expect((await all(log)).map((e) => e.seq)).to.deep.equal([1, 2, 3, 4]);

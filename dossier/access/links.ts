@@ -15,6 +15,7 @@ import { LINK_SCOPES } from '../ports/link-repository.js';
 import type { DossierRepository } from '../ports/repositories.js';
 import type { Ed25519KeyPair } from '../signing/ed25519.js';
 import type { PublicJwks } from '../signing/signer.js';
+import type { Tx } from '../ports/transactions.js';
 
 /** The token's `typ`: a link token is never mistaken for a bearer token or a statement. */
 export const LINK_TYP = 'dossier-link+jwt';
@@ -143,6 +144,7 @@ export async function createLink(
   deps: Pick<LinkDeps, 'links' | 'linkKeys'>,
   input: { principal: Principal; dossier: DossierRecord; ttlSeconds: number; singleUse: boolean },
   now: Date,
+  within?: Tx,
 ): Promise<{ link: LinkRecord; token: string }> {
   if (input.dossier.status !== 'sealed') throw new DossierError('conflict', `dossier is ${input.dossier.status}, not sealed: only a sealed dossier can be linked`);
   const createdAt = new Date(toSeconds(now) * 1000);
@@ -157,7 +159,7 @@ export async function createLink(
     createdAt,
     expiresAt: new Date(createdAt.getTime() + input.ttlSeconds * 1000),
     singleUse: input.singleUse,
-  });
+  }, within);
   return { link, token: await signLinkToken(deps.linkKeys, link) };
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DossierError } from '../errors.js';
 import type { DossierRecord, Principal } from '../model.js';
 import type { AuditLog } from '../ports/audit-log.js';
+import type { Transactions } from '../ports/transactions.js';
 import type { AgencyRepository, StageRepository, TransferRepository } from '../ports/custody.js';
 import type { DossierRepository } from '../ports/repositories.js';
 import type { KeyRing } from '../signing/signer.js';
@@ -21,6 +22,8 @@ export interface CustodyDeps {
   readonly transfers: TransferRepository;
   readonly keys: KeyRing;
   readonly audit: AuditLog;
+  /** A transfer and its audit event commit together. */
+  readonly transactions: Transactions;
 }
 
 export interface SendInput {
@@ -59,15 +62,17 @@ export class CustodyService {
       receiverRegistered: (await agencies.get(input.toAgency)) !== null,
       stageKnown: (await stages.get(input.stage)) !== null,
     });
-    const result = await transfers.create(this.newTransfer(p, d, input, key));
-    if (result.created) {
-      await this.deps.audit.record({
-        actor: p.subject, agency: p.agency, action: 'transfer.send', caseId: d.caseId,
-        target: { type: 'transfer', id: result.transfer.id },
-        details: { dossier: d.id, to: input.toAgency, stage: input.stage },
-      });
-    }
-    return result;
+    return this.deps.transactions.run(async (tx) => {
+      const result = await transfers.create(this.newTransfer(p, d, input, key), tx);
+      if (result.created) {
+        await this.deps.audit.record({
+          actor: p.subject, agency: p.agency, action: 'transfer.send', caseId: d.caseId,
+          target: { type: 'transfer', id: result.transfer.id },
+          details: { dossier: d.id, to: input.toAgency, stage: input.stage },
+        }, tx);
+      }
+      return result;
+    });
   }
 
   /** Accepts or returns a transfer the caller can see; the receipt is signed before it is stored. */
@@ -83,13 +88,15 @@ export class CustodyService {
       sentAt: t.sentAt.toISOString(), time: at.toISOString(),
     };
     const receipt = await signReceipt(this.deps.keys.current(), payload);
-    const answered = await this.deps.transfers.answer(t.id, { status: decision, by: p.subject, at, reason, receipt, caseNumber: input.caseNumber });
-    await this.deps.audit.record({
-      actor: p.subject, agency: p.agency, action: decision === 'accepted' ? 'transfer.accept' : 'transfer.return', caseId: t.caseId,
-      target: { type: 'transfer', id: t.id },
-      details: { dossier: d.id, from: t.from, stage: t.stage, ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}) },
+    return this.deps.transactions.run(async (tx) => {
+      const answered = await this.deps.transfers.answer(t.id, { status: decision, by: p.subject, at, reason, receipt, caseNumber: input.caseNumber }, tx);
+      await this.deps.audit.record({
+        actor: p.subject, agency: p.agency, action: decision === 'accepted' ? 'transfer.accept' : 'transfer.return', caseId: t.caseId,
+        target: { type: 'transfer', id: t.id },
+        details: { dossier: d.id, from: t.from, stage: t.stage, ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}) },
+      }, tx);
+      return answered;
     });
-    return answered;
   }
 
   private newTransfer(p: Principal, d: DossierRecord, input: SendInput, key: string | null) {

@@ -1,5 +1,6 @@
 /** Work that follows the seal and never delays it: thumbnails and OCR. */
 import type { JobQueue } from '../ports/job-queue.js';
+import type { Tx } from '../ports/transactions.js';
 
 export const THUMBNAIL_JOB = 'thumbnails';
 /** Pages per thumbnail job: few enough queue round trips, small enough to retry cheaply. */
@@ -16,14 +17,14 @@ export const OCR_BATCH = 10;
 /** A page's OCR is tried this often (engine failure or timeout) before it ends `failed`. */
 export const OCR_PAGE_ATTEMPTS = 3;
 
-export async function enqueueDerivatives(queue: JobQueue, dossierId: string, pageCount: number): Promise<void> {
+export async function enqueueDerivatives(queue: JobQueue, dossierId: string, pageCount: number, within?: Tx): Promise<void> {
   for (let from = 1; from <= pageCount; from += THUMBNAIL_BATCH) {
     const to = Math.min(pageCount, from + THUMBNAIL_BATCH - 1);
-    await queue.enqueue({ kind: THUMBNAIL_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to } });
+    await queue.enqueue({ kind: THUMBNAIL_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to } }, within);
   }
   for (let from = 1; from <= pageCount; from += OCR_BATCH) {
     const to = Math.min(pageCount, from + OCR_BATCH - 1);
     // Attempts of the job itself (a worker stopped or killed mid-batch), not of a page.
-    await queue.enqueue({ kind: OCR_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to }, maxAttempts: 10 });
+    await queue.enqueue({ kind: OCR_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to }, maxAttempts: 10 }, within);
   }
 }

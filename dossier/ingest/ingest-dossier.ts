@@ -15,6 +15,7 @@ import type { JobQueue } from '../ports/job-queue.js';
 import type { Log } from '../ports/log.js';
 import type { DossierRepository } from '../ports/repositories.js';
 import type { StagingArea } from '../ports/staging.js';
+import type { Transactions } from '../ports/transactions.js';
 import type { IngestLimits } from '../pages/types.js';
 import type { PageSource } from '../pages/page-source.js';
 import type { KeyRing } from '../signing/signer.js';
@@ -34,6 +35,8 @@ export interface IngestDeps {
   readonly log: Log;
   /** The workers record seals and rejections as `system`. */
   readonly audit: AuditLog;
+  /** A seal or a rejection commits with its audit event (and a seal with its follow-up jobs). */
+  readonly transactions: Transactions;
   /** Page rows written per database round trip; progress advances by this step. */
   readonly batchSize?: number;
   /** Blob writes in flight at once (each one fsyncs). */
@@ -71,29 +74,32 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
       await deps.staging.forget(dossierId);
     }
     phase('keepOriginal');
-    const sealed = await sealDossier(deps, {
-      dossier: d.id,
-      caseId: d.caseId,
-      original: { filename: d.filename, size: original.size, sha256: original.sha256 },
-      pages: pages.records,
+    // Sealed, recorded in the chain and its thumbnail and OCR jobs queued: all or nothing.
+    const sealed = await deps.transactions.run(async (tx) => {
+      const s = await sealDossier(deps, {
+        dossier: d.id,
+        caseId: d.caseId,
+        original: { filename: d.filename, size: original.size, sha256: original.sha256 },
+        pages: pages.records,
+      }, tx);
+      await deps.audit.record({
+        actor: 'system',
+        agency: d.agency,
+        action: 'dossier.sealed',
+        target: { type: 'dossier', id: d.id },
+        caseId: d.caseId,
+        details: { pages: pages.records.length, bytes: original.size, sha256: original.sha256, merkleRoot: s.merkleRoot },
+      }, tx);
+      await enqueueDerivatives(deps.queue, d.id, pages.records.length, tx);
+      return s;
     });
     phase('seal');
-    await deps.audit.record({
-      actor: 'system',
-      agency: d.agency,
-      action: 'dossier.sealed',
-      target: { type: 'dossier', id: d.id },
-      caseId: d.caseId,
-      details: { pages: pages.records.length, bytes: original.size, sha256: original.sha256, merkleRoot: sealed.merkleRoot },
-    });
-    await enqueueDerivatives(deps.queue, d.id, pages.records.length);
     log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, phases: phase.done(), root: sealed.merkleRoot }, 'dossier sealed');
     return 'sealed';
   } catch (err) {
     if (isDossierError(err) && REJECTION_CODES.has(err.code)) {
       log.warn({ code: err.code, reason: err.message }, 'dossier rejected');
-      await deps.dossiers.reject(d.id, err.code, err.message);
-      await recordRejection(deps.audit, d, err.code);
+      await rejectDossier(deps, d, err.code, err.message);
       await deps.staging.quarantine(dossierId);
       return 'rejected';
     }
@@ -101,8 +107,17 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
   }
 }
 
-export function recordRejection(audit: AuditLog, d: { id: string; agency: string; caseId: string }, code: string): Promise<void> {
-  return audit.record({ actor: 'system', agency: d.agency, action: 'dossier.rejected', target: { type: 'dossier', id: d.id }, caseId: d.caseId, details: { code } });
+/** Rejects a dossier that is not sealed, with its audit event, in one transaction. */
+export function rejectDossier(
+  deps: Pick<IngestDeps, 'dossiers' | 'audit' | 'transactions'>,
+  d: { id: string; agency: string; caseId: string },
+  code: string,
+  message: string,
+): Promise<void> {
+  return deps.transactions.run(async (tx) => {
+    await deps.dossiers.reject(d.id, code, message, tx);
+    await deps.audit.record({ actor: 'system', agency: d.agency, action: 'dossier.rejected', target: { type: 'dossier', id: d.id }, caseId: d.caseId, details: { code } }, tx);
+  });
 }
 
 /** The staged upload, or after a crash that happened past the move, the stored original. */

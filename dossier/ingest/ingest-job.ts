@@ -1,7 +1,7 @@
 /** Job definitions of the ingest pipeline: typed payloads plus their handlers. */
 import { z } from 'zod';
 import type { JobHandler } from '../ports/job-queue.js';
-import { ingestDossier, recordRejection, type IngestDeps } from './ingest-dossier.js';
+import { ingestDossier, rejectDossier, type IngestDeps } from './ingest-dossier.js';
 import { THUMBNAIL_JOB } from './derivatives.js';
 import { makeThumbnails } from './make-thumbnails.js';
 
@@ -21,9 +21,8 @@ export function ingestHandler(deps: IngestDeps, concurrency: number): JobHandler
       // A dossier whose ingest keeps failing for reasons other than its content: say so, keep the bytes.
       const { dossierId } = ingestPayload.parse(job.payload);
       deps.log.error({ dossier: dossierId, reason }, 'ingest gave up');
-      await deps.dossiers.reject(dossierId, 'internal', `ingest failed: ${reason}`);
       const d = await deps.dossiers.get(dossierId);
-      if (d?.status === 'rejected') await recordRejection(deps.audit, d, 'internal');
+      if (d && d.status !== 'sealed' && d.status !== 'rejected') await rejectDossier(deps, d, 'internal', `ingest failed: ${reason}`);
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { PageRecord } from '../model.js';
 import type { DossierRepository } from '../ports/repositories.js';
 import type { KeyRing } from '../signing/signer.js';
+import type { Tx } from '../ports/transactions.js';
 import { leafHash, merkleRoot } from '../merkle.js';
 import { SUITE, signCanonical, type Manifest } from '../evidence/statements.js';
 
@@ -20,6 +21,7 @@ export function pageMerkleRoot(pageSha256s: readonly string[]): string {
 export async function sealDossier(
   deps: { dossiers: DossierRepository; keys: KeyRing },
   input: SealInput,
+  within?: Tx,
 ): Promise<{ merkleRoot: string; manifestJws: string }> {
   const signer = deps.keys.current();
   const sealedAt = new Date();
@@ -37,6 +39,6 @@ export async function sealDossier(
     merkleRoot: root,
   };
   const manifestJws = await signCanonical(signer, manifest);
-  await deps.dossiers.seal(input.dossier, { merkleRoot: root, manifestJws, kid: signer.kid, sealedAt, pageCount: input.pages.length });
+  await deps.dossiers.seal(input.dossier, { merkleRoot: root, manifestJws, kid: signer.kid, sealedAt, pageCount: input.pages.length }, within);
   return { merkleRoot: root, manifestJws };
 }

@@ -4,6 +4,8 @@
  * what happened. Recording must not be skipped on success paths: a route records before it
  * answers (for streamed reads, when the stream starts).
  */
+import type { Tx } from './transactions.js';
+
 export const AUDIT_ACTIONS = [
   'agency.create',
   'case.create',
@@ -44,5 +46,5 @@ export interface AuditEntry {
 
 export interface AuditLog {
   /** Appends one event; `within` is an open transaction of the same database, when given. */
-  record(entry: AuditEntry, within?: unknown): Promise<void>;
+  record(entry: AuditEntry, within?: Tx): Promise<void>;
 }

@@ -1,11 +1,12 @@
 /** Storage ports of custody: agencies, stages, per-agency case numbers, transfers. */
 import type { Agency, CaseNumber, Stage, Transfer, TransferStatus } from '../custody/model.js';
+import type { Tx } from './transactions.js';
 
 export interface AgencyRepository {
   /** Inserts, or (for configuration files read at start) updates name and kind. */
   upsert(a: Agency): Promise<Agency>;
   /** Inserts; false when the id is already registered. */
-  create(a: Agency): Promise<boolean>;
+  create(a: Agency, within?: Tx): Promise<boolean>;
   get(id: string): Promise<Agency | null>;
   list(): Promise<Agency[]>;
 }
@@ -14,7 +15,7 @@ export interface StageRepository {
   list(): Promise<Stage[]>;
   get(name: string): Promise<Stage | null>;
   /** Creates or replaces; a new stage without an order goes last. Returns whether it was created. */
-  put(name: string, s: { label: Stage['label']; deadline: string; order?: number }): Promise<{ stage: Stage; created: boolean }>;
+  put(name: string, s: { label: Stage['label']; deadline: string; order?: number }, within?: Tx): Promise<{ stage: Stage; created: boolean }>;
 }
 
 export interface CaseNumberRepository {
@@ -42,7 +43,7 @@ export interface TransferRepository {
    * Records a pending transfer. With an idempotency key already used by the sending agency, the
    * first transfer comes back (`created: false`); a dossier already in flight is `transfer_pending`.
    */
-  create(t: NewTransfer): Promise<{ transfer: Transfer; created: boolean }>;
+  create(t: NewTransfer, within?: Tx): Promise<{ transfer: Transfer; created: boolean }>;
   get(id: string): Promise<Transfer | null>;
   /** The transfer the agency sent with this Idempotency-Key, if any. */
   byIdempotencyKey(fromAgency: string, key: string): Promise<Transfer | null>;
@@ -51,7 +52,7 @@ export interface TransferRepository {
   listByDossier(dossierId: string): Promise<Transfer[]>;
   list(agency: string, o: { direction: 'in' | 'out'; status?: TransferStatus; limit: number; offset: number }): Promise<Transfer[]>;
   /** pending → accepted | returned with its receipt, atomically; `conflict` when no longer pending. */
-  answer(id: string, a: TransferAnswer): Promise<Transfer>;
+  answer(id: string, a: TransferAnswer, within?: Tx): Promise<Transfer>;
   /** Answered transfers of a dossier that carry a receipt, in the order they were answered. */
   receipts(dossierId: string): Promise<{ transferId: string; receipt: string }[]>;
 }

@@ -3,8 +3,10 @@
  * a no-op, so a step that enqueues can itself be retried safely. Handlers must be idempotent: a
  * job whose worker died is run again.
  */
+import type { Tx } from './transactions.js';
+
 export interface JobQueue {
-  enqueue(job: NewJob, within?: unknown): Promise<void>;
+  enqueue(job: NewJob, within?: Tx): Promise<void>;
 }
 
 export interface NewJob {

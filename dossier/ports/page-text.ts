@@ -3,6 +3,8 @@
  * boxes are blobs in the blob store (content-addressed); this record points at them. The search
  * index and the searchable PDF export read through this port.
  */
+import type { Tx } from './transactions.js';
+
 export const OCR_STATUSES = ['queued', 'done', 'failed'] as const;
 export type OcrStatus = (typeof OCR_STATUSES)[number];
 
@@ -73,7 +75,7 @@ export interface PageTextRepository {
     dossierId: string,
     index: number,
     reason: string,
-    options: { readonly maxAttempts: number; readonly retry: (attempts: number, within: unknown) => Promise<void> },
+    options: { readonly maxAttempts: number; readonly retry: (attempts: number, within: Tx) => Promise<void> },
   ): Promise<{ attempts: number; status: OcrStatus }>;
   /** Ends every page from..to that is not done `failed` (a job that gave up for good). */
   failRemaining(dossierId: string, from: number, to: number, reason: string): Promise<void>;

@@ -1,4 +1,5 @@
 import type { CaseRecord, DossierRecord, DossierStatus, PageRecord } from '../model.js';
+import type { Tx } from './transactions.js';
 
 export interface NewCase {
   readonly id: string;
@@ -10,7 +11,7 @@ export interface NewCase {
 
 export interface CaseRepository {
   /** Throws DossierError('conflict') when the agency already has a case with that number. */
-  create(c: NewCase): Promise<CaseRecord>;
+  create(c: NewCase, within?: Tx): Promise<CaseRecord>;
   /** The case if `agency` may see it, else null (callers answer 404 either way). */
   findVisible(id: string, agency: string): Promise<CaseRecord | null>;
   listVisible(agency: string, options: { limit: number; offset: number; number?: string }): Promise<CaseRecord[]>;
@@ -41,16 +42,16 @@ export interface DossierRepository {
   listByCase(caseId: string): Promise<DossierRecord[]>;
   /** Ids of dossiers in a status, oldest first (crash recovery at start). */
   idsByStatus(status: DossierStatus, limit: number): Promise<string[]>;
-  /** receiving → processing, with the finished upload's size and hash (hash may come later). */
-  markReceived(id: string, bytes: number, sha256: string | null, within?: unknown): Promise<void>;
+  /** receiving → processing, with the finished upload's size and hash (hash may come later); false if it was not receiving. */
+  markReceived(id: string, bytes: number, sha256: string | null, within?: Tx): Promise<boolean>;
   setOriginal(id: string, sha256: string, mediaType: string): Promise<void>;
   /** Pages are written in batches, idempotently: a re-run overwrites the same rows. */
   putPages(pages: readonly PageRecord[]): Promise<void>;
   /** Removes every page row at or after `fromIndex` (a re-run that finds fewer pages). */
   deletePagesFrom(id: string, fromIndex: number): Promise<void>;
   setProgress(id: string, pagesDone: number): Promise<void>;
-  seal(id: string, seal: SealRecord): Promise<void>;
-  reject(id: string, code: string, message: string): Promise<void>;
+  seal(id: string, seal: SealRecord, within?: Tx): Promise<void>;
+  reject(id: string, code: string, message: string, within?: Tx): Promise<void>;
   delete(id: string): Promise<void>;
   listPages(id: string, options: { offset: number; limit: number }): Promise<PageRecord[]>;
   getPage(id: string, index: number): Promise<PageRecord | null>;

@@ -5,12 +5,14 @@ import { agencySchema } from '../../dossier/custody/agency-schema.js';
 import { DossierError } from '../../dossier/errors.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
 import type { AgencyRepository } from '../../dossier/ports/custody.js';
+import type { Transactions } from '../../dossier/ports/transactions.js';
 import { principalOf } from '../auth.js';
 import { parseBody } from '../validate.js';
 
 export interface AgencyRouteDeps {
   readonly agencies: AgencyRepository;
   readonly audit: AuditLog;
+  readonly transactions: Transactions;
 }
 
 export function agenciesRouter(deps: AgencyRouteDeps): Router {
@@ -19,8 +21,10 @@ export function agenciesRouter(deps: AgencyRouteDeps): Router {
     const p = principalOf(req);
     requirePermission(p, 'agency:manage');
     const body = parseBody(agencySchema, req.body);
-    if (!(await deps.agencies.create(body))) throw new DossierError('conflict', `agency ${body.id} is already registered`);
-    await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'agency.create', target: { type: 'agency', id: body.id }, details: { kind: body.kind } });
+    await deps.transactions.run(async (tx) => {
+      if (!(await deps.agencies.create(body, tx))) throw new DossierError('conflict', `agency ${body.id} is already registered`);
+      await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'agency.create', target: { type: 'agency', id: body.id }, details: { kind: body.kind } }, tx);
+    });
     res.status(201).location(`/api/agencies/${body.id}`).json(body);
   });
   r.get('/agencies', async (_req, res) => {

@@ -7,6 +7,7 @@ import type { CaseRepository, DossierRepository } from '../../dossier/ports/repo
 import type { CaseNumber } from '../../dossier/custody/model.js';
 import type { CaseNumberRepository } from '../../dossier/ports/custody.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
+import type { Transactions } from '../../dossier/ports/transactions.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
@@ -33,14 +34,17 @@ const caseView = (c: CaseRecord, dossiers?: DossierRecord[], numbers: readonly C
   ...(dossiers ? { dossiers: dossiers.map((d) => dossierView(d)) } : {}),
 });
 
-export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository; caseNumbers: CaseNumberRepository; audit: AuditLog }): Router {
+export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository; caseNumbers: CaseNumberRepository; audit: AuditLog; transactions: Transactions }): Router {
   const r = Router();
   r.post('/cases', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'case:create');
     const body = parseBody(createCase, req.body);
-    const created = await deps.cases.create({ id: randomUUID(), number: body.number, title: body.title, agency: p.agency, createdBy: p.subject });
-    await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'case.create', target: { type: 'case', id: created.id }, caseId: created.id, details: { number: created.number } });
+    const created = await deps.transactions.run(async (tx) => {
+      const c = await deps.cases.create({ id: randomUUID(), number: body.number, title: body.title, agency: p.agency, createdBy: p.subject }, tx);
+      await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'case.create', target: { type: 'case', id: c.id }, caseId: c.id, details: { number: c.number } }, tx);
+      return c;
+    });
     req.log?.info({ case: created.id }, 'case created');
     res.status(201).location(`/api/cases/${created.id}`).json(caseView(created));
   });

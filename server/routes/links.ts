@@ -9,12 +9,14 @@ import { requirePermission } from '../../dossier/access/policy.js';
 import { requireCustodian } from '../../dossier/custody/rules.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
 import type { TransferRepository } from '../../dossier/ports/custody.js';
+import type { Transactions } from '../../dossier/ports/transactions.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody } from '../validate.js';
 
 export interface LinkRouteDeps extends LinkDeps {
   readonly audit: AuditLog;
+  readonly transactions: Transactions;
   /** A dossier's transfers: who holds it now (dossier/custody/rules.ts). */
   readonly transfers: TransferRepository;
   /** LINK_MAX_TTL in seconds. */
@@ -41,14 +43,18 @@ export function linksRouter(deps: LinkRouteDeps): Router {
     // Seeing is not holding: an agency that merely reads the dossier (it returned it, or has yet
     // to accept it, or sent it on) may not hand out links to it.
     requireCustodian(p.agency, dossier, await deps.transfers.listByDossier(dossier.id));
-    const { link, token } = await createLink(deps, { principal: p, dossier, ttlSeconds, singleUse: body.singleUse }, new Date());
-    await deps.audit.record({
-      actor: p.subject,
-      agency: p.agency,
-      action: 'link.create',
-      target: { type: 'dossier', id: dossier.id },
-      caseId: dossier.caseId,
-      details: { linkId: link.id, scope: link.scope, singleUse: link.singleUse, expiresAt: link.expiresAt.toISOString() },
+    const { link, token } = await deps.transactions.run(async (tx) => {
+      const made = await createLink(deps, { principal: p, dossier, ttlSeconds, singleUse: body.singleUse }, new Date(), tx);
+      const l = made.link;
+      await deps.audit.record({
+        actor: p.subject,
+        agency: p.agency,
+        action: 'link.create',
+        target: { type: 'dossier', id: dossier.id },
+        caseId: dossier.caseId,
+        details: { linkId: l.id, scope: l.scope, singleUse: l.singleUse, expiresAt: l.expiresAt.toISOString() },
+      }, tx);
+      return made;
     });
     req.log?.info({ dossier: dossier.id, link: link.id }, 'link created');
     res.status(201).setHeader('Cache-Control', 'no-store');
@@ -59,15 +65,17 @@ export function linksRouter(deps: LinkRouteDeps): Router {
     const p = principalOf(req);
     requirePermission(p, 'link:revoke');
     // Only the agency that made a link may revoke it; to any other it does not exist.
-    const link = await deps.links.revoke(req.params.id, p.agency, p.subject, new Date());
-    if (!link) throw notFound('link');
-    await deps.audit.record({
-      actor: p.subject,
-      agency: p.agency,
-      action: 'link.revoke',
-      target: { type: 'dossier', id: link.dossierId },
-      caseId: link.caseId,
-      details: { linkId: link.id },
+    await deps.transactions.run(async (tx) => {
+      const link = await deps.links.revoke(req.params.id, p.agency, p.subject, new Date(), tx);
+      if (!link) throw notFound('link');
+      await deps.audit.record({
+        actor: p.subject,
+        agency: p.agency,
+        action: 'link.revoke',
+        target: { type: 'dossier', id: link.dossierId },
+        caseId: link.caseId,
+        details: { linkId: link.id },
+      }, tx);
     });
     res.status(204).end();
   });

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
+import type { Transactions } from '../../dossier/ports/transactions.js';
 import type { StageRepository } from '../../dossier/ports/custody.js';
 import { principalOf } from '../auth.js';
 import { parseBody } from '../validate.js';
@@ -19,6 +20,7 @@ const putStage = z.object({
 export interface StageRouteDeps {
   readonly stages: StageRepository;
   readonly audit: AuditLog;
+  readonly transactions: Transactions;
 }
 
 export function stagesRouter(deps: StageRouteDeps): Router {
@@ -31,8 +33,11 @@ export function stagesRouter(deps: StageRouteDeps): Router {
     requirePermission(p, 'stage:manage');
     const name = parseBody(stageName, req.params.name);
     const body = parseBody(putStage, req.body);
-    const { stage, created } = await deps.stages.put(name, body);
-    await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'stage.update', target: { type: 'stage', id: name }, details: { deadline: stage.deadline, created } });
+    const { stage, created } = await deps.transactions.run(async (tx) => {
+      const put = await deps.stages.put(name, body, tx);
+      await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'stage.update', target: { type: 'stage', id: name }, details: { deadline: put.stage.deadline, created: put.created } }, tx);
+      return put;
+    });
     res.status(created ? 201 : 200).json(stage);
   });
   return r;

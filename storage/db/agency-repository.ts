@@ -1,6 +1,7 @@
 import type { Agency, AgencyKind } from '../../dossier/custody/model.js';
 import type { AgencyRepository } from '../../dossier/ports/custody.js';
-import type { Database } from './database.js';
+import { type Database, queryableIn } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface AgencyRow {
   id: string;
@@ -21,8 +22,8 @@ export class SqlAgencyRepository implements AgencyRepository {
     return toAgency(rows[0]!);
   }
 
-  async create(a: Agency): Promise<boolean> {
-    const rows = await this.db.query(`INSERT INTO agencies (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id`, [a.id, a.name, a.kind]);
+  async create(a: Agency, within?: Tx): Promise<boolean> {
+    const rows = await queryableIn(this.db, within).query(`INSERT INTO agencies (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id`, [a.id, a.name, a.kind]);
     return rows.length === 1;
   }
 

@@ -14,7 +14,8 @@ import { verifyChain, type ChainReport } from '../../dossier/audit/verify-chain.
 import type { AuditEntry, AuditLog } from '../../dossier/ports/audit-log.js';
 import type { AuditListQuery, AuditTrail } from '../../dossier/ports/audit-trail.js';
 import type { KeyRing } from '../../dossier/signing/signer.js';
-import type { Database, Queryable } from './database.js';
+import { type Database, type Queryable, txQueryable } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 import { caseVisibleSql } from './visibility.js';
 
 interface EventRow {
@@ -70,10 +71,9 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
    * head anyway, and one commit for many is what lets concurrent readers not queue behind each
    * other's commits. A failed batch is retried entry by entry, so one bad entry fails alone.
    */
-  async record(entry: AuditEntry, within?: unknown): Promise<void> {
-    if (within !== undefined && within !== null) {
-      if (!isQueryable(within)) throw new TypeError('audit: `within` is not a transaction of this database');
-      await this.append([entry], within);
+  async record(entry: AuditEntry, within?: Tx): Promise<void> {
+    if (within) {
+      await this.append([entry], txQueryable(within));
       return;
     }
     await new Promise<void>((resolve, reject) => {
@@ -192,8 +192,4 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
       await running;
     };
   }
-}
-
-function isQueryable(x: unknown): x is Queryable {
-  return typeof x === 'object' && x !== null && typeof (x as Queryable).query === 'function';
 }

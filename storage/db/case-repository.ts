@@ -1,8 +1,9 @@
 import type { CaseRecord } from '../../dossier/model.js';
 import type { CaseRepository, NewCase } from '../../dossier/ports/repositories.js';
 import { DossierError } from '../../dossier/errors.js';
-import type { Database } from './database.js';
+import { type Database, inTransaction } from './database.js';
 import { caseVisibleSql } from './visibility.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface CaseRow {
   id: string;
@@ -27,9 +28,9 @@ const VISIBLE_TO_P1 = caseVisibleSql('c', '$1');
 export class SqlCaseRepository implements CaseRepository {
   constructor(private readonly db: Database) {}
 
-  async create(c: NewCase): Promise<CaseRecord> {
+  async create(c: NewCase, within?: Tx): Promise<CaseRecord> {
     const taken = () => new DossierError('conflict', `case number ${c.number} already exists in agency ${c.agency}`);
-    return this.db.transaction(async (tx) => {
+    return inTransaction(this.db, within, async (tx) => {
       const rows = await tx.query<CaseRow>(
         `INSERT INTO cases (id, number, title, agency_id, created_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (agency_id, number) DO NOTHING RETURNING *`,

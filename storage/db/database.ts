@@ -2,6 +2,8 @@
  * One PostgreSQL dialect, two engines: PGlite (embedded, WASM, in DATA_DIR) and a real
  * PostgreSQL server (DATABASE_URL). Repositories see only this interface.
  */
+import type { Transactions, Tx } from '../../dossier/ports/transactions.js';
+
 export type SqlParam = string | number | boolean | null | Date | Buffer | readonly string[] | readonly number[];
 
 export interface Queryable {
@@ -15,3 +17,23 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** The queryable behind a domain transaction handle (dossier/ports/transactions.ts). */
+export const txQueryable = (tx: Tx): Queryable => tx as unknown as Queryable;
+
+/** Runs `fn` in the caller's transaction when given, else in a transaction of its own. */
+export function inTransaction<T>(db: Database, within: Tx | undefined, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  return within ? fn(txQueryable(within)) : db.transaction(fn);
+}
+
+/** The unit of work over this database. */
+export class SqlTransactions implements Transactions {
+  constructor(private readonly db: Database) {}
+
+  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction((q) => fn(q as unknown as Tx));
+  }
+}
+
+/** Where a single statement runs: the caller's transaction when given, else the database. */
+export const queryableIn = (db: Database, within: Tx | undefined): Queryable => (within ? txQueryable(within) : db);

@@ -1,8 +1,9 @@
 import type { DossierRecord, DossierStatus, PageRecord } from '../../dossier/model.js';
 import type { PageMediaType } from '../../dossier/pages/types.js';
 import type { DossierRepository, NewDossier, SealRecord } from '../../dossier/ports/repositories.js';
-import type { Database, Queryable } from './database.js';
+import { type Database, queryableIn, inTransaction } from './database.js';
 import { caseVisibleSql } from './visibility.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface DossierRow {
   id: string;
@@ -119,13 +120,13 @@ export class SqlDossierRepository implements DossierRepository {
     return rows.map((r) => r.id);
   }
 
-  async markReceived(id: string, bytes: number, sha256: string | null, within?: unknown): Promise<void> {
-    const q = (within as Queryable | undefined) ?? this.db;
-    await q.query(
+  async markReceived(id: string, bytes: number, sha256: string | null, within?: Tx): Promise<boolean> {
+    const rows = await queryableIn(this.db, within).query(
       `UPDATE dossiers SET status = 'processing', bytes = $2, sha256 = coalesce($3, sha256), updated_at = now()
-        WHERE id = $1 AND status = 'receiving'`,
+        WHERE id = $1 AND status = 'receiving' RETURNING id`,
       [id, bytes, sha256],
     );
+    return rows.length === 1;
   }
 
   async setOriginal(id: string, sha256: string, mediaType: string): Promise<void> {
@@ -160,8 +161,8 @@ export class SqlDossierRepository implements DossierRepository {
     await this.db.query(`UPDATE dossiers SET pages_done = $2, updated_at = now() WHERE id = $1`, [id, pagesDone]);
   }
 
-  async seal(id: string, s: SealRecord): Promise<void> {
-    await this.db.query(
+  async seal(id: string, s: SealRecord, within?: Tx): Promise<void> {
+    await queryableIn(this.db, within).query(
       `UPDATE dossiers SET status = 'sealed', merkle_root = $2, manifest_jws = $3, kid = $4, sealed_at = $5,
               page_count = $6, pages_done = $6, updated_at = now()
         WHERE id = $1 AND status = 'processing'`,
@@ -169,8 +170,8 @@ export class SqlDossierRepository implements DossierRepository {
     );
   }
 
-  async reject(id: string, code: string, message: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  async reject(id: string, code: string, message: string, within?: Tx): Promise<void> {
+    await inTransaction(this.db, within, async (tx) => {
       await tx.query(`DELETE FROM pages WHERE dossier_id = $1`, [id]);
       await tx.query(
         `UPDATE dossiers SET status = 'rejected', error_code = $2, error_message = $3, page_count = NULL,

@@ -1,5 +1,6 @@
 import type { LinkRecord, LinkRepository, LinkScope, NewLink } from '../../dossier/ports/link-repository.js';
-import type { Database } from './database.js';
+import { type Database, queryableIn } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface LinkRow {
   id: string;
@@ -40,8 +41,8 @@ const toLink = (r: LinkRow): LinkRecord => ({
 export class SqlLinkRepository implements LinkRepository {
   constructor(private readonly db: Database) {}
 
-  async create(l: NewLink): Promise<LinkRecord> {
-    const rows = await this.db.query<LinkRow>(
+  async create(l: NewLink, within?: Tx): Promise<LinkRecord> {
+    const rows = await queryableIn(this.db, within).query<LinkRow>(
       `INSERT INTO links (id, dossier_id, case_id, audience_agency, scope, created_by, created_agency, created_at, expires_at, single_use)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
       [l.id, l.dossierId, l.caseId, l.audience, l.scope, l.createdBy, l.createdAgency, l.createdAt, l.expiresAt, l.singleUse],
@@ -54,8 +55,8 @@ export class SqlLinkRepository implements LinkRepository {
     return rows[0] ? toLink(rows[0]) : null;
   }
 
-  async revoke(id: string, agency: string, by: string, at: Date): Promise<LinkRecord | null> {
-    const rows = await this.db.query<LinkRow>(
+  async revoke(id: string, agency: string, by: string, at: Date, within?: Tx): Promise<LinkRecord | null> {
+    const rows = await queryableIn(this.db, within).query<LinkRow>(
       `UPDATE links SET revoked_at = coalesce(revoked_at, $3), revoked_by = coalesce(revoked_by, $4)
         WHERE id = $1 AND created_agency = $2 RETURNING *`,
       [id, agency, at, by],

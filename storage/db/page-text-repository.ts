@@ -1,5 +1,6 @@
 import type { OcrProgress, OcrStatus, PageTextDone, PageTextRecord, PageTextRepository } from '../../dossier/ports/page-text.js';
 import type { Database, Queryable } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface PageTextRow {
   dossier_id: string;
@@ -72,7 +73,7 @@ export class SqlPageTextRepository implements PageTextRepository {
     dossierId: string,
     index: number,
     reason: string,
-    options: { readonly maxAttempts: number; readonly retry: (attempts: number, within: unknown) => Promise<void> },
+    options: { readonly maxAttempts: number; readonly retry: (attempts: number, within: Tx) => Promise<void> },
   ): Promise<{ attempts: number; status: OcrStatus }> {
     return this.db.transaction(async (tx: Queryable) => {
       const rows = await tx.query<{ attempts: number; status: OcrStatus }>(
@@ -92,7 +93,7 @@ export class SqlPageTextRepository implements PageTextRepository {
         );
         return current[0] ?? { attempts: 0, status: 'queued' };
       }
-      if (row.status === 'queued') await options.retry(row.attempts, tx);
+      if (row.status === 'queued') await options.retry(row.attempts, tx as unknown as Tx);
       return row;
     });
   }

@@ -1,6 +1,7 @@
 import type { Stage } from '../../dossier/custody/model.js';
 import type { StageRepository } from '../../dossier/ports/custody.js';
-import type { Database } from './database.js';
+import { type Database, queryableIn } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface StageRow {
   name: string;
@@ -23,9 +24,9 @@ export class SqlStageRepository implements StageRepository {
     return rows[0] ? toStage(rows[0]) : null;
   }
 
-  async put(name: string, s: { label: Stage['label']; deadline: string; order?: number }): Promise<{ stage: Stage; created: boolean }> {
+  async put(name: string, s: { label: Stage['label']; deadline: string; order?: number }, within?: Tx): Promise<{ stage: Stage; created: boolean }> {
     // xmax = 0 only on a freshly inserted row: tells a create from a replace in one statement.
-    const rows = await this.db.query<StageRow & { created: boolean }>(
+    const rows = await queryableIn(this.db, within).query<StageRow & { created: boolean }>(
       `INSERT INTO stages (name, label_en, label_zh, deadline, ord)
        VALUES ($1, $2, $3, $4, coalesce($5::int, (SELECT coalesce(max(ord), 0) + 10 FROM stages)))
        ON CONFLICT (name) DO UPDATE SET label_en = excluded.label_en, label_zh = excluded.label_zh,

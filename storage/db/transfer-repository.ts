@@ -2,7 +2,8 @@ import type { Transfer, TransferStatus } from '../../dossier/custody/model.js';
 import { DossierError } from '../../dossier/errors.js';
 import type { NewTransfer, TransferAnswer, TransferRepository } from '../../dossier/ports/custody.js';
 import { isUuid } from './case-repository.js';
-import type { Database, Queryable } from './database.js';
+import { type Database, type Queryable, queryableIn, inTransaction } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 interface TransferRow {
   id: string;
@@ -41,16 +42,17 @@ const toTransfer = (r: TransferRow): Transfer => ({
 export class SqlTransferRepository implements TransferRepository {
   constructor(private readonly db: Database) {}
 
-  async create(t: NewTransfer): Promise<{ transfer: Transfer; created: boolean }> {
+  async create(t: NewTransfer, within?: Tx): Promise<{ transfer: Transfer; created: boolean }> {
+    const q = queryableIn(this.db, within);
     // DO NOTHING without a target covers both the idempotency key and the one-pending index.
-    const rows = await this.db.query<TransferRow>(
+    const rows = await q.query<TransferRow>(
       `INSERT INTO transfers (id, dossier_id, case_id, from_agency, to_agency, stage, note, sent_by, idempotency_key)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING *`,
       [t.id, t.dossierId, t.caseId, t.from, t.to, t.stage, t.note, t.sentBy, t.idempotencyKey],
     );
     if (rows[0]) return { transfer: toTransfer(rows[0]), created: true };
     // Lost a race with the same key: the first transfer is the answer.
-    const first = t.idempotencyKey === null ? null : await this.byIdempotencyKey(t.from, t.idempotencyKey);
+    const first = t.idempotencyKey === null ? null : await this.byIdempotencyKey(t.from, t.idempotencyKey, within);
     if (first) {
       if (first.dossierId !== t.dossierId || first.to !== t.to || first.stage !== t.stage) {
         throw new DossierError('conflict', 'Idempotency-Key already used for another transfer');
@@ -66,8 +68,8 @@ export class SqlTransferRepository implements TransferRepository {
     return rows[0] ? toTransfer(rows[0]) : null;
   }
 
-  async byIdempotencyKey(fromAgency: string, key: string): Promise<Transfer | null> {
-    const rows = await this.db.query<TransferRow>(`SELECT * FROM transfers WHERE from_agency = $1 AND idempotency_key = $2`, [fromAgency, key]);
+  async byIdempotencyKey(fromAgency: string, key: string, within?: Tx): Promise<Transfer | null> {
+    const rows = await queryableIn(this.db, within).query<TransferRow>(`SELECT * FROM transfers WHERE from_agency = $1 AND idempotency_key = $2`, [fromAgency, key]);
     return rows[0] ? toTransfer(rows[0]) : null;
   }
 
@@ -92,8 +94,8 @@ export class SqlTransferRepository implements TransferRepository {
     return rows.map(toTransfer);
   }
 
-  async answer(id: string, a: TransferAnswer): Promise<Transfer> {
-    return this.db.transaction(async (tx) => {
+  async answer(id: string, a: TransferAnswer, within?: Tx): Promise<Transfer> {
+    return inTransaction(this.db, within, async (tx) => {
       const rows = await tx.query<TransferRow>(
         `UPDATE transfers SET status = $2, answered_by = $3, answered_at = $4, reason = $5, receipt = $6
           WHERE id = $1 AND status = 'pending' RETURNING *`,

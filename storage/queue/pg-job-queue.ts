@@ -4,16 +4,17 @@
  * lease that the runner renews while the job runs, and a lease that lapses (its worker died)
  * makes the job claimable again.
  */
-import type { Database, Queryable } from '../db/database.js';
+import { type Database, queryableIn } from '../db/database.js';
 import type { Job, JobQueue, NewJob } from '../../dossier/ports/job-queue.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
 
 export class PgJobQueue implements JobQueue {
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly db: Database) {}
 
-  async enqueue(job: NewJob, within?: unknown): Promise<void> {
-    const q = (within as Queryable | undefined) ?? this.db;
+  async enqueue(job: NewJob, within?: Tx): Promise<void> {
+    const q = queryableIn(this.db, within);
     await q.query(
       `INSERT INTO jobs (kind, key, payload, max_attempts, run_at) VALUES ($1, $2, $3, $4, coalesce($5, now()))
        ON CONFLICT (kind, key) DO NOTHING`,

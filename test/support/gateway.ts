@@ -39,7 +39,9 @@ function pgliteTemplate(): Promise<string> {
 
 export async function startGateway(env: Record<string, string> = {}, options: ComposeOptions = {}): Promise<TestGateway> {
   const dataDir = env.DATA_DIR ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-gw-')));
-  if (!env.DATABASE_URL) await fs.cp(await pgliteTemplate(), path.join(dataDir, 'db'), { recursive: true });
+  // A restart on the same DATA_DIR keeps its database.
+  const fresh = await fs.access(path.join(dataDir, 'db')).then(() => false, () => true);
+  if (!env.DATABASE_URL && fresh) await fs.cp(await pgliteTemplate(), path.join(dataDir, 'db'), { recursive: true });
   const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
   const gateway = await compose(config, options);
   const address = await gateway.start();
