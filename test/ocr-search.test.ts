@@ -39,6 +39,13 @@ describe('OCR and search (tesseract.js, PGlite)', function () {
   it('OCRs every page, counts progress and lists each page’s status and confidence', async () => {
     const d = await ocrFinished(gw, clerk, scans);
     expect(d.progress.ocr).to.deep.equal({ done: 3, failed: 0, total: 3 });
+    // The case, alone and in the listing, counts the same.
+    const one = await gw.api('GET', `/api/cases/${caseId}`, clerk);
+    expect(one.status, JSON.stringify(one.json)).to.equal(200);
+    const inCase = one.json.dossiers.find((x: { id: string }) => x.id === scans);
+    expect(inCase.progress.ocr).to.deep.equal({ done: 3, failed: 0, total: 3 });
+    const listed = (await gw.api('GET', '/api/cases', clerk)).json.cases.find((c: { id: string }) => c.id === caseId);
+    expect(listed.dossiers.find((x: { id: string }) => x.id === scans).progress.ocr).to.deep.equal({ done: 3, failed: 0, total: 3 });
     const pages = (await gw.api('GET', `/api/dossiers/${scans}/pages`, clerk)).json as { index: number; ocr: { status: string; confidence: number; source: string } }[];
     expect(pages.map((p) => p.ocr.status)).to.deep.equal(['done', 'done', 'done']);
     for (const p of pages) {

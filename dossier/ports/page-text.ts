@@ -80,6 +80,8 @@ export interface PageTextRepository {
   /** Ends every page from..to that is not done `failed` (a job that gave up for good). */
   failRemaining(dossierId: string, from: number, to: number, reason: string): Promise<void>;
   progress(dossierId: string): Promise<OcrProgress>;
+  /** The same for several dossiers in one query (a case listing); a dossier with no record yet counts zero. */
+  progressOf(dossierIds: readonly string[]): Promise<Map<string, OcrProgress>>;
 }
 
 export interface SearchRequest {

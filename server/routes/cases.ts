@@ -8,6 +8,7 @@ import type { CaseNumber } from '../../dossier/custody/model.js';
 import type { CaseNumberRepository } from '../../dossier/ports/custody.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
 import type { Transactions } from '../../dossier/ports/transactions.js';
+import type { OcrProgress, PageTextRepository } from '../../dossier/ports/page-text.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
@@ -24,17 +25,40 @@ const listQuery = z.object({
 });
 
 /** `number` is the owner's; `numbers` every agency's own number for the case (owner first). */
-const caseView = (c: CaseRecord, dossiers?: DossierRecord[], numbers: readonly CaseNumber[] = [{ agency: c.agency, number: c.number }]) => ({
+const caseView = (c: CaseRecord, dossiers?: DossierRecord[], numbers: readonly CaseNumber[] = [{ agency: c.agency, number: c.number }], ocr?: Map<string, OcrProgress>) => ({
   id: c.id,
   number: c.number,
   numbers,
   title: c.title,
   agency: c.agency,
   createdAt: c.createdAt.toISOString(),
-  ...(dossiers ? { dossiers: dossiers.map((d) => dossierView(d)) } : {}),
+  ...(dossiers ? { dossiers: dossiers.map((d) => dossierView(d, null, ocrProgress(d, ocr))) } : {}),
 });
 
-export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepository; caseNumbers: CaseNumberRepository; audit: AuditLog; transactions: Transactions }): Router {
+/** A sealed dossier's OCR count, as in GET /api/dossiers/:id; null before the seal. */
+const ocrProgress = (d: DossierRecord, ocr?: Map<string, OcrProgress>) => {
+  const counted = d.status === 'sealed' ? ocr?.get(d.id) : undefined;
+  return counted ? { ...counted, total: d.pageCount ?? 0 } : null;
+};
+
+/** Each case with its dossiers and their OCR progress, in one query per kind. */
+async function casesWithDossiers(deps: CaseRouteDeps, list: readonly CaseRecord[]) {
+  const numbers = await deps.caseNumbers.numbersOf(list.map((c) => c.id));
+  const dossiers = await Promise.all(list.map((c) => deps.dossiers.listByCase(c.id)));
+  const ocr = await deps.pageTexts.progressOf(dossiers.flat().filter((d) => d.status === 'sealed').map((d) => d.id));
+  return list.map((c, i) => caseView(c, dossiers[i], numbers.get(c.id), ocr));
+}
+
+interface CaseRouteDeps {
+  readonly cases: CaseRepository;
+  readonly dossiers: DossierRepository;
+  readonly caseNumbers: CaseNumberRepository;
+  readonly pageTexts: Pick<PageTextRepository, 'progressOf'>;
+  readonly audit: AuditLog;
+  readonly transactions: Transactions;
+}
+
+export function casesRouter(deps: CaseRouteDeps): Router {
   const r = Router();
   r.post('/cases', async (req, res) => {
     const p = principalOf(req);
@@ -52,17 +76,14 @@ export function casesRouter(deps: { cases: CaseRepository; dossiers: DossierRepo
     const p = principalOf(req);
     requirePermission(p, 'case:read');
     const q = parseQuery(listQuery, req.query);
-    const list = await deps.cases.listVisible(p.agency, q);
-    const numbers = await deps.caseNumbers.numbersOf(list.map((c) => c.id));
-    const withDossiers = await Promise.all(list.map(async (c) => caseView(c, await deps.dossiers.listByCase(c.id), numbers.get(c.id))));
-    res.json({ cases: withDossiers });
+    res.json({ cases: await casesWithDossiers(deps, await deps.cases.listVisible(p.agency, q)) });
   });
   r.get('/cases/:id', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'case:read');
     const c = await deps.cases.findVisible(req.params.id, p.agency);
     if (!c) throw notFound('case');
-    res.json(caseView(c, await deps.dossiers.listByCase(c.id), (await deps.caseNumbers.numbersOf([c.id])).get(c.id)));
+    res.json((await casesWithDossiers(deps, [c]))[0]);
   });
   return r;
 }

@@ -116,4 +116,16 @@ export class SqlPageTextRepository implements PageTextRepository {
     );
     return { done: rows[0]?.done ?? 0, failed: rows[0]?.failed ?? 0 };
   }
+
+  async progressOf(dossierIds: readonly string[]): Promise<Map<string, OcrProgress>> {
+    const counts = new Map<string, OcrProgress>(dossierIds.map((id) => [id, { done: 0, failed: 0 }]));
+    if (dossierIds.length === 0) return counts;
+    const rows = await this.db.query<{ dossier_id: string; done: number; failed: number }>(
+      `SELECT dossier_id, count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed
+         FROM page_text WHERE dossier_id = ANY($1::text[]) GROUP BY dossier_id`,
+      [dossierIds],
+    );
+    for (const r of rows) counts.set(r.dossier_id, { done: r.done, failed: r.failed });
+    return counts;
+  }
 }
