@@ -46,7 +46,8 @@ describe('audit over HTTP and the CLI', function () {
 
   before(async () => {
     dataDir = await tempDir('dossier-audit-gw-');
-    gw = await startGateway({ DATA_DIR: dataDir });
+    // A checkpoint every five events: the suite's few events get some.
+    gw = await startGateway({ DATA_DIR: dataDir, AUDIT_CHECKPOINT_EVERY: '5' });
     clerk1 = await gw.token('police-1', 'clerk', { user: 'clerk-7' });
     const clerk2 = await gw.token('police-2', 'clerk', { user: 'clerk-9' });
     auditor1 = await gw.token('police-1', 'auditor', { user: 'auditor-1' });
@@ -139,18 +140,41 @@ describe('audit over HTTP and the CLI', function () {
     expect((await gw.api('GET', '/api/audit', null)).status).to.equal(401);
   });
 
-  it('`dossier audit verify` exits 0 on the intact chain and 3 once a row was edited', async () => {
+  it('`dossier audit verify` exits 0 on the intact chain, 3 once the tail was cut below a kept anchor, 3 once a row was edited', async () => {
     const total = (await gw.api('GET', '/api/audit/verify', auditor1)).json.checked as number;
+    expect((await gw.api('GET', '/api/audit/checkpoint', clerk1)).status).to.equal(403);
+    const latest = await gw.api('GET', '/api/audit/checkpoint', auditor1);
+    expect(latest.status).to.equal(200);
+    expect(latest.json.seq).to.be.a('number').and.be.at.least(5);
+    const anchor = path.join(dataDir, 'anchor.json');
+    await fs.writeFile(anchor, JSON.stringify(latest.json));
     await gw.stop(); // the embedded database belongs to one process
     stopped = true;
     const env = { DATA_DIR: dataDir, DATABASE_URL: '' };
-    const ok = await dossierCli(['audit', 'verify', '--json'], env).done;
+    const ok = await dossierCli(['audit', 'verify', '--json', '--anchor', anchor], env).done;
     expect(ok.code, ok.err).to.equal(0);
     expect(JSON.parse(ok.out)).to.deep.equal({ ok: true, checked: total });
+    const notAnchor = path.join(dataDir, 'not-an-anchor.txt');
+    await fs.writeFile(notAnchor, 'hello');
+    expect((await dossierCli(['audit', 'verify', '--anchor', notAnchor], env).done).code).to.equal(2);
 
+    // Whoever can write the database cuts the tail with its checkpoints and resets the head: the
+    // database alone still looks whole; the anchor kept outside does not.
     const db = await openPglite(path.join(dataDir, 'db'));
-    await db.query(`UPDATE audit_events SET actor = 'nobody' WHERE seq = 2`);
+    const cut = latest.json.seq as number;
+    const [kept] = await db.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = $1', [cut - 1]);
+    await db.query('DELETE FROM audit_events WHERE seq >= $1', [cut]);
+    await db.query('DELETE FROM audit_checkpoints WHERE seq >= $1', [cut]);
+    await db.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [cut - 1, kept!.hash]);
     await db.close();
+    expect((await dossierCli(['audit', 'verify'], env).done).code).to.equal(0);
+    const anchored = await dossierCli(['audit', 'verify', '--json', '--anchor', anchor], env).done;
+    expect(anchored.code, anchored.err).to.equal(3);
+    expect(JSON.parse(anchored.out)).to.include({ ok: false, firstBadSeq: cut });
+
+    const db2 = await openPglite(path.join(dataDir, 'db'));
+    await db2.query(`UPDATE audit_events SET actor = 'nobody' WHERE seq = 2`);
+    await db2.close();
     const broken = await dossierCli(['audit', 'verify', '--json'], env).done;
     expect(broken.code, broken.err).to.equal(3);
     expect(JSON.parse(broken.out)).to.include({ ok: false, checked: 1, firstBadSeq: 2 });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { eventHash, GENESIS_HASH, type AuditEvent } from '../dossier/audit/event.js';
-import { signCheckpoint } from '../dossier/audit/checkpoint.js';
+import { checkpointFromJws, signCheckpoint } from '../dossier/audit/checkpoint.js';
 import type { AuditEntry } from '../dossier/ports/audit-log.js';
 import { SqlAuditLog } from '../storage/db/audit-log.js';
 import { type Database, SqlTransactions } from '../storage/db/database.js';
@@ -184,6 +184,22 @@ forEachEngine('audit chain', (engine) => {
       const report = await log.verify();
       expect(report).to.include({ ok: false, checked: 15, firstBadSeq: 16 });
       expect(report.reason).to.match(/checkpoint covers event 20/);
+    });
+
+    it('the tail cut with its checkpoints and the head: only an anchor kept outside shows it', async () => {
+      const events = await freshChain(25);
+      const anchor = checkpointFromJws((await log.latestCheckpoint())!.jws);
+      expect(anchor.seq).to.equal(20);
+      await db.query('DELETE FROM audit_events WHERE seq > 15');
+      await db.query('DELETE FROM audit_checkpoints WHERE seq > 15');
+      await db.query('UPDATE audit_head SET seq = 15, hash = $1 WHERE id = 1', [events[14]!.hash]);
+      expect(await log.verify()).to.deep.equal({ ok: true, checked: 15 });
+      const report = await log.verify([anchor]);
+      expect(report).to.include({ ok: false, checked: 15, firstBadSeq: 16 });
+      expect(report.reason).to.match(/checkpoint covers event 20/);
+      // An anchor that was tampered with in transit is refused for its signature.
+      const forged = { ...anchor, hash: events[14]!.hash, seq: 15 };
+      expect((await log.verify([forged])).reason).to.match(/differs from what was signed/);
     });
 
     it('the tail cut with the head left alone', async () => {

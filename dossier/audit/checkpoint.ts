@@ -27,6 +27,27 @@ export async function signCheckpoint(signer: Signer, tip: { seq: number; hash: s
   return { seq: tip.seq, hash: tip.hash, time: payload.time, jws: await signCanonical(signer, payload) };
 }
 
+/**
+ * A checkpoint kept outside the database (an anchor: the JWS an auditor saved, published, or
+ * handed to a supervisor) read back from its compact JWS. Only decoded here; verifyChain checks
+ * the signature like any checkpoint's. Throws on text that is not a checkpoint JWS.
+ */
+export function checkpointFromJws(jws: string): AuditCheckpoint {
+  const text = jws.trim();
+  const parts = text.split('.');
+  if (parts.length !== 3) throw new Error('not a compact JWS');
+  let p: Partial<CheckpointPayload>;
+  try {
+    p = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Partial<CheckpointPayload>;
+  } catch {
+    throw new Error('the JWS payload is not JSON');
+  }
+  if (p.kind !== 'audit-checkpoint' || typeof p.seq !== 'number' || typeof p.hash !== 'string' || typeof p.time !== 'string') {
+    throw new Error('the JWS is not an audit checkpoint');
+  }
+  return { seq: p.seq, hash: p.hash, time: p.time, jws: text };
+}
+
 /** Null when the checkpoint is genuine and its row says what was signed; else the reason. */
 export async function checkpointProblem(c: AuditCheckpoint, jwks: PublicJwks): Promise<string | null> {
   let payload: Uint8Array;

@@ -1,5 +1,6 @@
 /** Reading and checking the audit chain (the writing side is audit-log.ts). */
 import type { AuditEvent } from '../audit/event.js';
+import type { AuditCheckpoint } from '../audit/checkpoint.js';
 import type { ChainReport } from '../audit/verify-chain.js';
 
 export interface AuditListQuery {
@@ -15,6 +16,11 @@ export interface AuditListQuery {
 export interface AuditTrail {
   /** One page of the events the agency may read, in seq order. */
   list(q: AuditListQuery): Promise<AuditEvent[]>;
-  /** Recomputes the whole chain against its signed checkpoints. */
-  verify(): Promise<ChainReport>;
+  /**
+   * Recomputes the whole chain against its signed checkpoints and any `anchors`: checkpoints
+   * kept outside the database, which alone reveal a tail cut together with its checkpoints.
+   */
+  verify(anchors?: readonly AuditCheckpoint[]): Promise<ChainReport>;
+  /** The newest signed checkpoint, for auditors to keep outside the database; null before the first. */
+  latestCheckpoint(): Promise<AuditCheckpoint | null>;
 }

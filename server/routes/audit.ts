@@ -7,6 +7,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
+import { DossierError } from '../../dossier/errors.js';
 import type { AuditEvent } from '../../dossier/audit/event.js';
 import type { AuditTrail } from '../../dossier/ports/audit-trail.js';
 import type { CaseRepository } from '../../dossier/ports/repositories.js';
@@ -53,6 +54,16 @@ export function auditRouter(deps: AuditRouteDeps): Router {
     const events = await deps.audit.list({ agency: p.agency, caseId, after: q.after, limit: q.limit });
     const next = events.length === q.limit ? events[events.length - 1]!.seq : null;
     res.json({ events: events.map(eventView), next });
+  });
+  // The newest signed checkpoint: auditors keep it (or publish it) outside the database, and give
+  // it back to `dossier audit verify --anchor`; only such a copy reveals a tail cut together with
+  // its checkpoints.
+  r.get('/audit/checkpoint', async (req, res) => {
+    requirePermission(principalOf(req), 'audit:verify');
+    const c = await deps.audit.latestCheckpoint();
+    if (!c) throw new DossierError('not_found', 'no checkpoint has been signed yet');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(c);
   });
   r.get('/audit/verify', async (req, res) => {
     requirePermission(principalOf(req), 'audit:verify');

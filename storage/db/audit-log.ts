@@ -45,6 +45,15 @@ const toEvent = (r: EventRow): AuditEvent => ({
   hash: r.hash,
 });
 
+interface CheckpointRow {
+  seq: number;
+  time: Date;
+  hash: string;
+  jws: string;
+}
+
+const toCheckpoint = (r: CheckpointRow): AuditCheckpoint => ({ seq: Number(r.seq), time: new Date(r.time).toISOString(), hash: r.hash, jws: r.jws });
+
 export interface SqlAuditLogOptions {
   /** A checkpoint is signed with every this-many-th event. */
   readonly checkpointEvery: number;
@@ -164,14 +173,18 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
   }
 
   async checkpoints(): Promise<AuditCheckpoint[]> {
-    const rows = await this.db.query<{ seq: number; time: Date; hash: string; jws: string }>('SELECT * FROM audit_checkpoints ORDER BY seq');
-    return rows.map((r) => ({ seq: Number(r.seq), time: new Date(r.time).toISOString(), hash: r.hash, jws: r.jws }));
+    return (await this.db.query<CheckpointRow>('SELECT * FROM audit_checkpoints ORDER BY seq')).map(toCheckpoint);
   }
 
-  /** Recomputes the whole chain against the checkpoints and the recorded head. */
-  async verify(): Promise<ChainReport> {
+  async latestCheckpoint(): Promise<AuditCheckpoint | null> {
+    const [row] = await this.db.query<CheckpointRow>('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
+    return row ? toCheckpoint(row) : null;
+  }
+
+  /** Recomputes the whole chain against the checkpoints (and anchors) and the recorded head. */
+  async verify(anchors: readonly AuditCheckpoint[] = []): Promise<ChainReport> {
     // Checkpoints and head first: appends made while the events stream cannot then look like a cut.
-    const checkpoints = await this.checkpoints();
+    const checkpoints = [...(await this.checkpoints()), ...anchors];
     const [head] = await this.db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
     return verifyChain(this.stream(), {
       checkpoints,
