@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { CompactSign, generateKeyPair, exportJWK, calculateJwkThumbprint } from 'jose';
+import { textPath } from '../dossier/evidence/export-layout.js';
 import { verifyExport } from '../dossier/evidence/verify-export.js';
 import { openExport } from '../scripts/support/export-source.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
@@ -11,16 +12,20 @@ import { tempDir } from './support/fixtures.js';
 import { dossierCli } from './support/cli.js';
 import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
+import { ocrFinished } from './support/ocr-fixtures.js';
+import { pythonZipTest, unzipTest } from './support/zip-readers.js';
 
 const cli = (...args: string[]) => dossierCli(args).done;
 
 describe('export and offline verification', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let gw: TestGateway;
   let dir: string;
   let exportZip: string;
   let jwksFile: string;
   let kid: string;
+  /** The pages whose OCR was done at export, each with the text the API serves for it. */
+  let texts: Map<number, string>;
 
   before(async () => {
     gw = await startGateway();
@@ -33,6 +38,14 @@ describe('export and offline verification', function () {
       const d = (await gw.api('GET', `/api/dossiers/${id}`, clerk)).json;
       return d.status === 'sealed' ? d : undefined;
     }, 60_000, 'sealed')).kid;
+    // The export carries the text of each page whose OCR is done: wait for all, so that the layout is known.
+    await ocrFinished(gw, clerk, id, 100_000);
+    const pages = (await gw.api('GET', `/api/dossiers/${id}/pages`, clerk)).json as { index: number; ocr: { status: string } }[];
+    texts = new Map();
+    for (const p of pages.filter((x) => x.ocr.status === 'done')) {
+      const text = await fetch(`${gw.url}/api/dossiers/${id}/pages/${p.index}/text`, { headers: { authorization: `Bearer ${clerk}` } });
+      texts.set(p.index, await text.text());
+    }
     const res = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('application/zip');
@@ -67,18 +80,28 @@ describe('export and offline verification', function () {
   };
   const jwks = async () => JSON.parse(await fs.readFile(jwksFile, 'utf8'));
 
-  it('holds the layout of CONTRACT.md', async () => {
+  it('holds the layout of CONTRACT.md, text/NNNN.txt for each OCR\'d page included', async () => {
     const src = await openExport(exportZip);
     const names = (await src.list()).sort();
+    expect(texts.size, 'pages OCR\'d').to.be.greaterThan(0);
+    const textNames = [...texts.keys()].map((n) => textPath(n));
+    expect(names).to.deep.equal(
+      ['jwks.json', 'manifest.jws', 'original/scan.zip', 'pages/0001.jpg', 'pages/0002.jpg', 'pages/0003.jpg', 'pages/0004.jpg', 'pages/0005.jpg', ...textNames].sort(),
+    );
+    for (const [n, text] of texts) expect((await src.read(textPath(n)))!.toString('utf8'), `page ${n}`).to.equal(text);
     await src.close();
-    expect(names).to.deep.equal(['jwks.json', 'manifest.jws', 'original/scan.zip', 'pages/0001.jpg', 'pages/0002.jpg', 'pages/0003.jpg', 'pages/0004.jpg', 'pages/0005.jpg']);
+  });
+
+  it('is a ZIP that Python\'s zipfile and Info-ZIP unzip test clean', async () => {
+    await pythonZipTest(exportZip);
+    await unzipTest(exportZip);
   });
 
   it('verifies with the JWKS given, or with the export key pinned by thumbprint', async () => {
     for (const trust of [{ jwks: await jwks() }, { pinnedKey: kid }]) {
       const r = await check(exportZip, trust);
       expect(r.problems).to.deep.equal([]);
-      expect(r).to.include({ ok: true, pageCount: 5, pagesVerified: 5, kid });
+      expect(r).to.include({ ok: true, pageCount: 5, pagesVerified: 5, unsignedTexts: texts.size, kid });
     }
   });
 
@@ -86,8 +109,9 @@ describe('export and offline verification', function () {
     const ok = await cli('verify', exportZip, '--jwks', jwksFile);
     expect(ok.code, ok.err).to.equal(0);
     expect(ok.out).to.match(/^VERIFIED/);
+    expect(ok.out).to.contain(`page texts (text/) ${texts.size}: OCR derived after sealing, not signed, not verified`);
     const json = await cli('verify', exportZip, '--key', kid, '--json');
-    expect(JSON.parse(json.out)).to.include({ ok: true, pagesVerified: 5 });
+    expect(JSON.parse(json.out)).to.include({ ok: true, pagesVerified: 5, unsignedTexts: texts.size });
     const tampered = await unpacked();
     await fs.appendFile(path.join(tampered, 'pages/0002.jpg'), Buffer.from([0]));
     const bad = await cli('verify', tampered, '--jwks', jwksFile);
@@ -136,6 +160,29 @@ describe('export and offline verification', function () {
     await fs.writeFile(path.join(d, 'jwks.json'), JSON.stringify({ keys: [{ ...jwk, kid: evilKid, alg: 'EdDSA', use: 'sig' }] }));
     expect((await check(d, { jwks: await jwks() })).problems.map((p) => p.code)).to.deep.equal(['signature_invalid']);
     expect((await check(d, { pinnedKey: kid })).problems.map((p) => p.code)).to.deep.equal(['untrusted_key']);
+  });
+
+  it('page texts are not signed: a changed one still verifies, one that names no page is a problem, none stands in for a page', async () => {
+    const d = await unpacked();
+    const [first] = texts.keys();
+    await fs.writeFile(path.join(d, textPath(first!)), 'anything at all');
+    const changed = await check(d, { jwks: await jwks() });
+    expect(changed.problems).to.deep.equal([]);
+    expect(changed).to.include({ ok: true, unsignedTexts: texts.size });
+
+    await fs.writeFile(path.join(d, 'text/0006.txt'), 'a sixth page?');
+    await fs.writeFile(path.join(d, 'text/notes.txt'), 'no page');
+    await fs.writeFile(path.join(d, 'text/00001.txt'), 'page 1 spelt twice');
+    await fs.rm(path.join(d, `pages/000${first}.jpg`));
+    const r = await check(d, { jwks: await jwks() });
+    expect(r.ok).to.equal(false);
+    expect(r.problems.map((p) => [p.code, p.path]).sort()).to.deep.equal([
+      ['page_missing', `pages/000${first}.jpg`],
+      ['text_unexpected', 'text/00001.txt'],
+      ['text_unexpected', 'text/0006.txt'],
+      ['text_unexpected', 'text/notes.txt'],
+    ]);
+    expect(r).to.include({ pagesVerified: 4, unsignedTexts: texts.size });
   });
 
   it('catches a changed original', async () => {

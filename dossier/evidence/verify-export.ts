@@ -2,13 +2,15 @@
  * Offline verification of a dossier export: the manifest's signature against a key the verifier
  * trusts (a JWKS it was given, or the export's own key only when its RFC 7638 thumbprint was pinned
  * out of band), every page's bytes against the manifest, the Merkle root, and the original.
- * Nothing here trusts the export's contents before the signature is checked.
+ * Nothing here trusts the export's contents before the signature is checked. The page texts under
+ * text/ are derived after sealing and signed by nothing: they are counted, never vouched for, and
+ * a text file that names no page of the manifest is a problem.
  */
 import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import { DossierError } from '../errors.js';
 import { pageMerkleRoot } from '../ingest/seal-dossier.js';
-import { JWKS_FILE, MANIFEST_FILE, PAGES_DIR, originalPath, pagePath } from './export-layout.js';
+import { JWKS_FILE, MANIFEST_FILE, PAGES_DIR, TEXT_DIR, originalPath, pagePath, textPageIndex } from './export-layout.js';
 import { checkReceipts, type ReceiptSummary } from './verify-receipts.js';
 
 export interface ExportSource {
@@ -28,6 +30,7 @@ export type ProblemCode =
   | 'page_missing'
   | 'page_mismatch'
   | 'page_unexpected'
+  | 'text_unexpected'
   | 'root_mismatch'
   | 'original_missing'
   | 'original_mismatch'
@@ -54,6 +57,11 @@ export interface VerifyReport {
   readonly merkleRoot: string | null;
   /** The custody receipts found under receipts/, each checked against the trusted keys and this dossier. */
   readonly receipts: readonly ReceiptSummary[];
+  /**
+   * Page texts under text/ (text/0001.txt …): OCR derived after sealing, not covered by the
+   * signature, so counted and not verified. They neither stand in for a page nor change any verdict.
+   */
+  readonly unsignedTexts: number;
   readonly problems: readonly Problem[];
 }
 
@@ -93,7 +101,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   const problems: Problem[] = [];
   const report = (extra: Partial<VerifyReport> = {}): VerifyReport => ({
     ok: problems.length === 0, keySource, kid: null, dossier: null, case: null, sealedAt: null,
-    pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], problems, ...extra,
+    pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], unsignedTexts: 0, problems, ...extra,
   });
 
   const jws = (await source.read(MANIFEST_FILE))?.toString('ascii').trim();
@@ -131,9 +139,15 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
       problems.push({ code: 'page_mismatch', message: `page ${p.index} (${path}) differs from the sealed page`, page: p.index, path });
     } else pagesVerified++;
   }
+  let unsignedTexts = 0;
   for (const path of await source.list()) {
-    if (path.startsWith(`${PAGES_DIR}/`) && !path.endsWith('/') && !expected.has(path)) {
+    if (path.endsWith('/')) continue;
+    if (path.startsWith(`${PAGES_DIR}/`) && !expected.has(path)) {
       problems.push({ code: 'page_unexpected', message: `${path} is not a page of the sealed dossier`, path });
+    } else if (path.startsWith(`${TEXT_DIR}/`)) {
+      const page = textPageIndex(path);
+      if (page !== null && page <= manifest.pages.length) unsignedTexts++;
+      else problems.push({ code: 'text_unexpected', message: `${path} is not the text of a page of the sealed dossier (${TEXT_DIR}/NNNN.txt)`, path });
     }
   }
   const root = pageMerkleRoot(manifest.pages.map((p) => p.sha256));
@@ -146,7 +160,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   }
   const receipts = await checkReceipts(source, keys, manifest, problems);
   return report({
-    receipts, kid, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
+    receipts, unsignedTexts, kid, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
     pageCount: manifest.pages.length, pagesVerified, merkleRoot: manifest.merkleRoot,
   });
 }

@@ -1,6 +1,9 @@
 /** Measuring helpers for the benchmark: timed commands, a tus upload, polling a dossier. */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import * as tus from 'tus-js-client';
 
 export async function timeCommand(cmd: string, args: string[]): Promise<number> {
@@ -67,4 +70,23 @@ export async function timeDownload(url: string, token: string | null): Promise<{
     bytes += chunk.byteLength;
   }
   return { firstByteMs, seconds: (performance.now() - t0) / 1000, bytes };
+}
+
+/**
+ * The ceiling for an export's MB/s: the same client (timeDownload) fetching `file` from a bare
+ * node:http server in this process that pipes fs.createReadStream into the response. Fairer than
+ * `cp`: the same HTTP, loopback and fetch costs, with nothing of the gateway's own work.
+ */
+export async function timeFileOverHttp(file: string): Promise<{ firstByteMs: number; seconds: number; bytes: number }> {
+  const server = http.createServer((_req, res) => {
+    res.setHeader('Content-Type', 'application/octet-stream');
+    pipeline(fs.createReadStream(file), res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await timeDownload(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, null);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSyntheticDossier } from './fixtures/generate.js';
-import { api, fmt, mb, pollUntil, timeCommand, timeDownload, upload } from './measure.js';
+import { api, fmt, mb, pollUntil, timeCommand, timeDownload, timeFileOverHttp, upload } from './measure.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 import { randomFileOnce } from './random-file.js';
 import { exportPdfRuns, printExportPdf } from './export-pdf.js';
@@ -73,7 +73,9 @@ async function freshServer(env: Record<string, string> = {}) {
 async function dossierRun(label: string, file: string) {
   const size = (await fs.stat(file)).size;
   const base = await baseline(file);
-  const { server, token, dataDir } = await freshServer();
+  const fresh = await freshServer();
+  let server = fresh.server;
+  const { token, dataDir } = fresh;
   try {
     const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-${label}-${Date.now()}` });
     // Start from a clean disk: the previous run's dirty pages must not be written back on our time.
@@ -88,16 +90,24 @@ async function dossierRun(label: string, file: string) {
     const totalS = (performance.now() - t0) / 1000;
     const thumbs = await pollUntil(get, (d) => d.progress.thumbnails >= (d.pageCount ?? 0), 250);
     const thumbsS = (performance.now() - t0) / 1000;
-    // The receiver's side: the export ZIP with a bearer token, then through a signed link.
+    // The receiver's side: the export ZIP with a bearer token, then through a signed link, while
+    // this gateway OCRs the dossier it just sealed (both cores busy)…
     const exportZip = await timeDownload(`${server.url}/api/dossiers/${id}/export`, token);
     const link = await api<{ url: string }>(server.url, token, 'POST', `/api/dossiers/${id}/links`, {});
     const viaLink = await timeDownload(link.url, null);
     const sealedLine = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
     const phases = sealedLine ? (JSON.parse(sealedLine).phases as Record<string, number>) : {};
+    const rss = await server.peakRss();
+    // …then on a gateway with no background work (the OCR left to `dossier worker` processes),
+    // beside the ceiling: the fixture's bytes as one file over plain HTTP, with the same client.
+    await server.kill('SIGTERM');
+    server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKERS: 'none' }, undefined, { compiled: true });
+    const idleExport = await timeDownload(`${server.url}/api/dossiers/${id}/export`, token);
+    const plainHttp = await timeFileOverHttp(file);
     return {
       phases,
       label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
-      thumbsAfterSealS: thumbs.seconds, rss: await server.peakRss(), base, exportZip, viaLink,
+      thumbsAfterSealS: thumbs.seconds, rss, base, exportZip, viaLink, idleExport, plainHttp,
     };
   } finally {
     await server.kill('SIGTERM');
@@ -173,13 +183,13 @@ async function main() {
       );
     }
     console.log('');
-    console.log('| dossier | export ZIP MB | first byte ms | seconds | MB/s | through a signed link: first byte ms | MB/s | cp MB/s |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('| dossier | export ZIP MB | beside OCR: first byte ms | MB/s | through a signed link: first byte ms | MB/s | no background work: first byte ms | seconds | MB/s | same bytes as one file over HTTP MB/s | cp MB/s |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of runs) {
-      const e = r.exportZip;
-      const l = r.viaLink;
+      const rate = (d: { bytes: number; seconds: number }) => fmt(mb(d.bytes) / d.seconds, 0);
+      const [e, l, i] = [r.exportZip, r.viaLink, r.idleExport];
       console.log(
-        `| ${r.label} | ${fmt(mb(e.bytes), 0)} | ${fmt(e.firstByteMs)} | ${fmt(e.seconds, 2)} | ${fmt(mb(e.bytes) / e.seconds, 0)} | ${fmt(l.firstByteMs)} | ${fmt(mb(l.bytes) / l.seconds, 0)} | ${fmt(mb(r.size) / r.base.cp, 0)} |`,
+        `| ${r.label} | ${fmt(mb(e.bytes), 0)} | ${fmt(e.firstByteMs)} | ${rate(e)} | ${fmt(l.firstByteMs)} | ${rate(l)} | ${fmt(i.firstByteMs)} | ${fmt(i.seconds, 2)} | ${rate(i)} | ${rate(r.plainHttp)} | ${fmt(mb(r.size) / r.base.cp, 0)} |`,
       );
     }
     console.log('');

@@ -44,6 +44,7 @@ function summary(r: VerifyReport): string {
     `  sealed ${r.sealedAt ?? '?'} with key ${r.kid ?? '?'} (${r.keySource})`,
     `  pages ${r.pagesVerified}/${r.pageCount} match, Merkle root ${r.merkleRoot ?? '?'}`,
     `  custody receipts ${r.receipts.filter((x) => x.ok).length}/${r.receipts.length} verified`,
+    `  page texts (text/) ${r.unsignedTexts}: OCR derived after sealing, not signed, not verified`,
     ...r.receipts.filter((x) => x.ok).map((x) => `    ${x.time} ${x.from} → ${x.to} (${x.stage}): ${x.decision}${x.reason ? ` (${x.reason})` : ''}`),
     ...r.problems.slice(0, 50).map((p) => `  ✗ ${p.code}: ${p.message}`),
   ];

@@ -130,7 +130,7 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     const d = await sealed(principal, req.params.id);
     await recordEvidenceRead(deps.audit, principal, 'dossier.export', d, undefined, { format: 'zip' });
     req.log?.info({ dossier: d.id, pages: d.pageCount }, 'export started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers }, d);
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts }, d);
   });
 
   // The searchable PDF: page images with the OCR text as an invisible layer (export-pdf.ts).

@@ -7,6 +7,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod';
 import { admitLink, consumeLink } from '../../dossier/access/links.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { PageTextRepository } from '../../dossier/ports/page-text.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
 import type { TransferRepository } from '../../dossier/ports/custody.js';
 import type { KeyRing } from '../../dossier/signing/signer.js';
@@ -22,6 +23,8 @@ export interface DownloadLinkDeps extends LinkRouteDeps {
   readonly keys: KeyRing;
   /** Custody transfers: their receipts go into the export. */
   readonly transfers: TransferRepository;
+  /** Page texts: those ready go into the export. */
+  readonly pageTexts: PageTextRepository;
 }
 
 const NO_STORE = 'no-store';
@@ -48,7 +51,7 @@ export function downloadLinksRouter(deps: DownloadLinkDeps): Router {
       details: { linkId: link.id, scope: link.scope, what: 'export' },
     });
     req.log?.info({ dossier: dossier.id, link: link.id, pages: dossier.pageCount }, 'export through a link started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers }, dossier);
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts }, dossier);
   });
 
   r.get('/:token/pages/:n', async (req, res) => {
