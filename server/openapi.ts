@@ -131,6 +131,7 @@ export const openApiDocument = {
     },
     '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
     '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), original/<filename>', security: bearer, parameters: [idParam], responses: { 200: { description: 'application/zip' }, 409: error, ...errors } } },
     '/api/dossiers/{id}/export.pdf': {
       get: {
         summary: 'the sealed dossier as one searchable PDF (page images, OCR text as an invisible layer; PDF pages copied), streamed; pages whose OCR is not done yet have no text layer',
@@ -160,6 +161,7 @@ export const openApiDocument = {
         responses: { 200: { description: '{ events: [{ seq, time, actor, agency, action, target: { type, id }, caseId, details, prevHash, hash }], next: seq or null }' }, 400: error, ...errors },
       },
     },
+    '/api/audit/checkpoint': { get: { summary: 'the newest signed checkpoint { seq, time, hash, jws }: keep it outside the database and give it to `dossier audit verify --anchor` (auditor, supervisor, admin)', security: bearer, responses: { 200: { description: 'checkpoint' }, 404: { ...error, description: 'no checkpoint signed yet' }, 401: error, 403: error } } },
     '/api/audit/verify': { get: { summary: 'recomputes the whole audit chain against its signed checkpoints (auditor, supervisor, admin)', security: bearer, responses: { 200: { description: '{ ok, checked, firstBadSeq?, reason? }' }, ...errors } } },
     '/api/agencies': {
       get: { summary: 'registered agencies { agencies: [{ id, name, kind }] } (anyone authenticated)', security: bearer, responses: { 200: { description: 'agencies' }, 401: error } },
