@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { lineBand, scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
@@ -82,7 +82,7 @@ export class NativeTesseractEngine implements OcrEngine {
         const words = wordsFromTsv(tsv);
         return { prepared, text: text.replace(/\f/g, ''), words, confidence: meanConfidence(words) };
       };
-      const r = await readUpright(await scalePage(image), read, detect);
+      const r = await readUpright(await scalePage(image, lineBand(this.languages)), read, detect);
       const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
       return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated };
     } finally {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { lineBand, scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { traineddataFile } from './traineddata.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
@@ -189,7 +189,7 @@ export class TesseractJsEngine implements OcrEngine {
       const words = wordsFromTsv(data.tsv ?? '');
       return { prepared, text: data.text, words, confidence: meanConfidence(words) };
     };
-    const r = await readUpright(await scalePage(image), read, detect);
+    const r = await readUpright(await scalePage(image, lineBand(this.languages)), read, detect);
     const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
     return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated };
   }

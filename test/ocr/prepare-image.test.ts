@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { chooseScale, decideRotation, MAX_LINE, MIN_LINE, prepareImage, toInputBox, type PreparedImage, type Rotation } from '../../ocr/prepare-image.js';
+import { chooseScale, CJK_BAND, decideRotation, LATIN_BAND, lineBand, prepareImage, toInputBox, type PreparedImage, type Rotation } from '../../ocr/prepare-image.js';
 import { cer, normaliseForCer } from '../../ocr/cer.js';
 import { englishPage, turnBox, turned } from '../../scripts/bench/fixtures/ocr-pages.js';
 
@@ -10,7 +10,7 @@ describe('OCR: image preparation', () => {
   it('leaves text in the line-height band alone, scales small text up and large text down', async () => {
     const page = await englishPage();
     const same = await prepareImage(page.image, noOsd);
-    expect(same.lineHeight).to.be.within(MIN_LINE, MAX_LINE);
+    expect(same.lineHeight).to.be.within(LATIN_BAND.min, LATIN_BAND.max);
     expect(same.scale).to.equal(1);
     expect(same.rotated).to.equal(0);
     const gray = await sharp(same.png).metadata();
@@ -18,11 +18,19 @@ describe('OCR: image preparation', () => {
 
     const big = await prepareImage(await sharp(page.image).resize(page.width * 3).png().toBuffer(), noOsd);
     expect(big.scale).to.be.below(0.6);
-    expect(big.lineHeight! * big.scale).to.be.within(MIN_LINE, MAX_LINE);
+    expect(big.lineHeight! * big.scale).to.be.within(LATIN_BAND.min, LATIN_BAND.max);
 
     const small = await prepareImage(await sharp(page.image).resize(Math.round(page.width * 0.6)).png().toBuffer(), noOsd);
     expect(small.scale).to.be.above(1);
-    expect(small.lineHeight! * small.scale).to.be.within(MIN_LINE, MAX_LINE);
+    // Small text goes up further than the band: it reads better with room (prepare-image.ts).
+    expect(small.lineHeight! * small.scale).to.be.closeTo(LATIN_BAND.up, 1);
+  });
+
+  it('keeps CJK pages in a wider band than Latin ones', () => {
+    expect(lineBand(['eng'])).to.equal(LATIN_BAND);
+    expect(lineBand(['chi_sim', 'eng'])).to.equal(CJK_BAND);
+    expect(chooseScale(30, 1240, 1754, LATIN_BAND) * 30).to.be.closeTo(LATIN_BAND.down, 0.1);
+    expect(chooseScale(30, 1240, 1754, CJK_BAND)).to.equal(1);
   });
 
   it('does not blow up a page whose lines cannot be measured beyond the pixel budget', () => {
