@@ -20,6 +20,11 @@ import { meanConfidence, wordsFromTsv } from './tsv.js';
 export interface TesseractJsOptions {
   readonly languages: readonly string[];
   readonly workers: number;
+  /**
+   * A slot idle this long is ended: each holds two wasm heaps (~200 MB), which a gateway that has
+   * finished its OCR should give back. The next page starts a slot again (~1 s). Default 60 s.
+   */
+  readonly idleMs?: number;
 }
 
 interface Slot {
@@ -28,6 +33,8 @@ interface Slot {
   /** Rejects when either thread exits: a crashed wasm heap must not leave a page waiting forever. */
   readonly died: Promise<never>;
   dead: boolean;
+  /** Set while the slot waits in the idle list. */
+  idleTimer?: NodeJS.Timeout;
 }
 
 const linkDirs = new Set<string>();
@@ -56,6 +63,7 @@ export class TesseractJsEngine implements OcrEngine {
   readonly name = 'tesseract.js';
   readonly languages: readonly string[];
   private readonly max: number;
+  private readonly idleMs: number;
   private readonly langDir: string;
   private readonly osdDir: string;
   private readonly idle: Slot[] = [];
@@ -68,6 +76,7 @@ export class TesseractJsEngine implements OcrEngine {
     if (options.languages.length === 0) throw new Error('tesseract.js engine: no languages');
     this.languages = [...options.languages];
     this.max = Math.max(1, Math.floor(options.workers));
+    this.idleMs = options.idleMs ?? 60_000;
     this.langDir = linkLanguages(this.languages);
     this.osdDir = path.dirname(traineddataFile('osd'));
   }
@@ -105,6 +114,7 @@ export class TesseractJsEngine implements OcrEngine {
 
   private async acquire(signal?: AbortSignal): Promise<Slot> {
     for (let s = this.idle.pop(); s; s = this.idle.pop()) {
+      clearTimeout(s.idleTimer);
       if (!s.dead) return s;
       this.live -= 1;
     }
@@ -131,8 +141,25 @@ export class TesseractJsEngine implements OcrEngine {
   private release(slot: Slot): void {
     if (this.closed || slot.dead) return this.discard(slot);
     const next = this.waiting.shift();
-    if (next) next.resolve(slot);
-    else this.idle.push(slot);
+    if (next) return next.resolve(slot);
+    this.idle.push(slot);
+    slot.idleTimer = setTimeout(() => this.retire(slot), this.idleMs);
+    slot.idleTimer.unref();
+  }
+
+  /** Ends a slot that stayed idle: its memory goes back, the next page starts a fresh one. */
+  private retire(slot: Slot): void {
+    const i = this.idle.indexOf(slot);
+    if (i < 0) return;
+    this.idle.splice(i, 1);
+    this.live -= 1;
+    void slot.ocr.terminate();
+    void slot.osd.terminate();
+  }
+
+  /** Slots running now (busy or idle): for tests and metrics. */
+  get slots(): number {
+    return this.live;
   }
 
   /** Ends a slot's threads; a queued page (if any) gets a fresh slot in its place. */
@@ -197,6 +224,7 @@ export class TesseractJsEngine implements OcrEngine {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
+    for (const s of this.idle) clearTimeout(s.idleTimer);
     await Promise.all(this.idle.splice(0).flatMap((s) => [s.ocr.terminate(), s.osd.terminate()]));
     fs.rmSync(this.langDir, { recursive: true, force: true });
     linkDirs.delete(this.langDir);

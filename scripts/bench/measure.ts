@@ -1,9 +1,7 @@
 /** Measuring helpers for the benchmark: timed commands, a tus upload, polling a dossier. */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import * as tus from 'tus-js-client';
 
 export async function timeCommand(cmd: string, args: string[]): Promise<number> {
@@ -73,20 +71,21 @@ export async function timeDownload(url: string, token: string | null): Promise<{
 }
 
 /**
- * The ceiling for an export's MB/s: the same client (timeDownload) fetching `file` from a bare
- * node:http server in this process that pipes fs.createReadStream into the response. Fairer than
- * `cp`: the same HTTP, loopback and fetch costs, with nothing of the gateway's own work.
+ * The ceiling for a download on this machine: the file's bytes served by a bare node:http server
+ * in a process of its own (as the gateway is), piping fs.createReadStream into the response, and
+ * fetched with the same client as the export. Fairer than `cp`: the same HTTP, loopback and fetch
+ * costs, with nothing of the gateway's own work.
  */
 export async function timeFileOverHttp(file: string): Promise<{ firstByteMs: number; seconds: number; bytes: number }> {
-  const server = http.createServer((_req, res) => {
-    res.setHeader('Content-Type', 'application/octet-stream');
-    pipeline(fs.createReadStream(file), res).catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const serve = `
+    const http = require('node:http'), fs = require('node:fs'), { pipeline } = require('node:stream');
+    const server = http.createServer((req, res) => pipeline(fs.createReadStream(process.argv[1]), res, () => {}));
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));`;
+  const child = spawn(process.execPath, ['-e', serve, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    return await timeDownload(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, null);
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    return await timeDownload(`http://127.0.0.1:${Number(line.toString().trim())}/`, null);
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    child.kill();
   }
 }

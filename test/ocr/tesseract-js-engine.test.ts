@@ -9,6 +9,7 @@ import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
 import { isDossierError } from '../../dossier/errors.js';
 import { pageText, renderPage } from '../../scripts/bench/fixtures/synthetic-pages.js';
 import { chinesePage, englishPage, iou, turnBox, turned, type KnownPage } from '../../scripts/bench/fixtures/ocr-pages.js';
+import { eventually } from '../support/eventually.js';
 
 /** Stated accuracy: measured 0–0.5 % on these pages; 2 % leaves room for engine updates, not for a broken pipeline. */
 const MAX_CER_ENGLISH = 0.02;
@@ -86,6 +87,25 @@ describe('OCR: tesseract.js engine (eng)', function () {
     expect(isDossierError(err) && err.code).to.equal('corrupt_image');
     const aborted = AbortSignal.abort(new Error('gone'));
     expect(await engine.recognize(await turned(page, 0), aborted).catch((e: Error) => e.message)).to.equal('gone');
+  });
+});
+
+describe('OCR: tesseract.js engine, idle slots', function () {
+  this.timeout(120_000);
+
+  it('ends a slot left idle, gives its memory back, and starts a fresh one for the next page', async () => {
+    const engine = new TesseractJsEngine({ languages: ['eng'], workers: 1, idleMs: 300 });
+    try {
+      const page = await englishPage();
+      const input = await turned(page, 0);
+      expect(cer((await engine.recognize(input)).text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
+      expect(engine.slots).to.equal(1);
+      await eventually(async () => (engine.slots === 0 ? true : undefined), 10_000, 'the idle slot ended');
+      expect(cer((await engine.recognize(input)).text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
+      expect(engine.slots).to.equal(1);
+    } finally {
+      await engine.close();
+    }
   });
 });
 
