@@ -9,6 +9,7 @@ import { MIGRATIONS } from '../storage/db/migrations/index.js';
 import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
+import { SqlTransactions } from '../storage/db/database.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
 import { forEachEngine } from './support/databases.js';
 import { eventually } from './support/eventually.js';
@@ -106,6 +107,44 @@ forEachEngine('database', (get) => {
       expect(all[0]!.payload).to.deep.equal({ n: 1 });
       await q.complete(all[0]!.id, all[0]!.id === a[0]?.id ? 'w1' : 'w2');
       expect(await q.claim('k1', 'w3', 30, 10)).to.deep.equal([]);
+    });
+
+    it('enqueues many at once (past one statement’s rows), idempotently, with their attempts and run times', async () => {
+      const q = new PgJobQueue(get().db);
+      const kind = `many-${randomUUID()}`;
+      const later = new Date(Date.now() + 3_600_000);
+      const jobs = Array.from({ length: 1205 }, (_, i) => ({ kind, key: String(i), payload: { i }, maxAttempts: i === 0 ? 9 : undefined, runAt: i === 1 ? later : undefined }));
+      await q.enqueueAll(jobs);
+      await q.enqueueAll(jobs.slice(0, 10).map((j) => ({ ...j, payload: { i: -1 } })));
+      const rows = await get().db.query<{ key: string; payload: { i: number }; max_attempts: number; run_at: Date }>(
+        'SELECT key, payload, max_attempts, run_at FROM jobs WHERE kind = $1 ORDER BY key::int', [kind]);
+      expect(rows).to.have.length(1205);
+      expect(rows.every((r, i) => r.payload.i === i)).to.equal(true);
+      expect(rows[0]!.max_attempts).to.equal(9);
+      expect(rows[2]!.max_attempts).to.equal(5);
+      expect(new Date(rows[1]!.run_at).getTime()).to.equal(later.getTime());
+      expect((await q.claim(kind, 'w', 30, 2000)).map((j) => j.key)).to.not.include('1');
+    });
+
+    it('wakes local runners only once the enqueueing transaction has committed, and not after a rollback', async () => {
+      const q = new PgJobQueue(get().db);
+      const tx = new SqlTransactions(get().db);
+      const seen: string[] = [];
+      const stop = q.onEnqueue(() => seen.push('wake'));
+      try {
+        await tx.run(async (t) => {
+          await q.enqueue({ kind: 'k-commit', key: randomUUID() }, t);
+          seen.push('enqueued');
+        });
+        expect(seen).to.deep.equal(['enqueued', 'wake']);
+        await tx.run(async (t) => {
+          await q.enqueue({ kind: 'k-commit', key: randomUUID() }, t);
+          throw new Error('rolled back');
+        }).catch(() => {});
+        expect(seen).to.deep.equal(['enqueued', 'wake']);
+      } finally {
+        stop();
+      }
     });
 
     it('gives a job whose lease lapsed to another worker', async () => {

@@ -1,5 +1,5 @@
 /** Work that follows the seal and never delays it: thumbnails and OCR. */
-import type { JobQueue } from '../ports/job-queue.js';
+import type { JobQueue, NewJob } from '../ports/job-queue.js';
 import type { Tx } from '../ports/transactions.js';
 
 export const THUMBNAIL_JOB = 'thumbnails';
@@ -18,13 +18,15 @@ export const OCR_BATCH = 10;
 export const OCR_PAGE_ATTEMPTS = 3;
 
 export async function enqueueDerivatives(queue: JobQueue, dossierId: string, pageCount: number, within?: Tx): Promise<void> {
+  const jobs: NewJob[] = [];
   for (let from = 1; from <= pageCount; from += THUMBNAIL_BATCH) {
     const to = Math.min(pageCount, from + THUMBNAIL_BATCH - 1);
-    await queue.enqueue({ kind: THUMBNAIL_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to } }, within);
+    jobs.push({ kind: THUMBNAIL_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to } });
   }
   for (let from = 1; from <= pageCount; from += OCR_BATCH) {
     const to = Math.min(pageCount, from + OCR_BATCH - 1);
     // Attempts of the job itself (a worker stopped or killed mid-batch), not of a page.
-    await queue.enqueue({ kind: OCR_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to }, maxAttempts: 10 }, within);
+    jobs.push({ kind: OCR_JOB, key: `${dossierId}:${from}`, payload: { dossierId, from, to }, maxAttempts: 10 });
   }
+  await queue.enqueueAll(jobs, within);
 }

@@ -7,6 +7,8 @@ import type { Tx } from './transactions.js';
 
 export interface JobQueue {
   enqueue(job: NewJob, within?: Tx): Promise<void>;
+  /** Many jobs in as few statements as the database allows (a sealed dossier's hundreds). */
+  enqueueAll(jobs: readonly NewJob[], within?: Tx): Promise<void>;
 }
 
 export interface NewJob {

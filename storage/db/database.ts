@@ -26,12 +26,31 @@ export function inTransaction<T>(db: Database, within: Tx | undefined, fn: (q: Q
   return within ? fn(txQueryable(within)) : db.transaction(fn);
 }
 
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction behind `tx` has committed (never if it rolls back): a wake-up
+ * sent earlier would reach a worker on another connection before the rows it should find. At once
+ * for a transaction that SqlTransactions did not open.
+ */
+export function afterCommit(tx: Tx, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
 /** The unit of work over this database. */
 export class SqlTransactions implements Transactions {
   constructor(private readonly db: Database) {}
 
-  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction((q) => fn(q as unknown as Tx));
+  async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const hooks: (() => void)[] = [];
+    const result = await this.db.transaction((q) => {
+      commitHooks.set(q, hooks);
+      return fn(q as unknown as Tx);
+    });
+    for (const hook of hooks) hook();
+    return result;
   }
 }
 

@@ -4,7 +4,10 @@
  * lease that the runner renews while the job runs, and a lease that lapses (its worker died)
  * makes the job claimable again.
  */
-import { type Database, queryableIn } from '../db/database.js';
+import { afterCommit, type Database, queryableIn } from '../db/database.js';
+
+/** Jobs per INSERT: five array parameters, whatever the count. */
+const INSERT_ROWS = 1000;
 import type { Job, JobQueue, NewJob } from '../../dossier/ports/job-queue.js';
 import type { Tx } from '../../dossier/ports/transactions.js';
 
@@ -14,13 +17,30 @@ export class PgJobQueue implements JobQueue {
   constructor(private readonly db: Database) {}
 
   async enqueue(job: NewJob, within?: Tx): Promise<void> {
+    await this.enqueueAll([job], within);
+  }
+
+  async enqueueAll(jobs: readonly NewJob[], within?: Tx): Promise<void> {
     const q = queryableIn(this.db, within);
-    await q.query(
-      `INSERT INTO jobs (kind, key, payload, max_attempts, run_at) VALUES ($1, $2, $3, $4, coalesce($5, now()))
-       ON CONFLICT (kind, key) DO NOTHING`,
-      [job.kind, job.key, JSON.stringify(job.payload ?? {}), job.maxAttempts ?? 5, job.runAt ?? null],
-    );
-    for (const wake of this.listeners) wake();
+    for (let i = 0; i < jobs.length; i += INSERT_ROWS) {
+      const rows = jobs.slice(i, i + INSERT_ROWS);
+      await q.query(
+        `INSERT INTO jobs (kind, key, payload, max_attempts, run_at)
+         SELECT kind, key, payload::jsonb, max_attempts, coalesce(run_at, now())
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[]) AS j(kind, key, payload, max_attempts, run_at)
+         ON CONFLICT (kind, key) DO NOTHING`,
+        [
+          rows.map((j) => j.kind),
+          rows.map((j) => j.key),
+          rows.map((j) => JSON.stringify(j.payload ?? {})),
+          rows.map((j) => j.maxAttempts ?? 5),
+          rows.map((j) => j.runAt?.toISOString() ?? null) as unknown as readonly string[],
+        ],
+      );
+    }
+    const wake = () => { for (const listener of this.listeners) listener(); };
+    if (within) afterCommit(within, wake);
+    else wake();
   }
 
   /** In-process wake-ups so a local runner need not wait for its next poll. */
