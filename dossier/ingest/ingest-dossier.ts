@@ -21,7 +21,7 @@ import type { PageSource } from '../pages/page-source.js';
 import type { KeyRing } from '../signing/signer.js';
 import { signCanonical, type PageStatement } from '../evidence/statements.js';
 import { sniffMediaType } from '../pages/media-type.js';
-import { sealDossier } from './seal-dossier.js';
+import { signSeal } from './seal-dossier.js';
 import { enqueueDerivatives } from './derivatives.js';
 
 export interface IngestDeps {
@@ -74,24 +74,24 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
       await deps.staging.forget(dossierId);
     }
     phase('keepOriginal');
+    const sealed = await signSeal(deps.keys, {
+      dossier: d.id,
+      caseId: d.caseId,
+      original: { filename: d.filename, size: original.size, sha256: original.sha256 },
+      pages: pages.records,
+    });
     // Sealed, recorded in the chain and its thumbnail and OCR jobs queued: all or nothing.
-    const sealed = await deps.transactions.run(async (tx) => {
-      const s = await sealDossier(deps, {
-        dossier: d.id,
-        caseId: d.caseId,
-        original: { filename: d.filename, size: original.size, sha256: original.sha256 },
-        pages: pages.records,
-      }, tx);
+    await deps.transactions.run(async (tx) => {
+      await deps.dossiers.seal(d.id, sealed, tx);
       await deps.audit.record({
         actor: 'system',
         agency: d.agency,
         action: 'dossier.sealed',
         target: { type: 'dossier', id: d.id },
         caseId: d.caseId,
-        details: { pages: pages.records.length, bytes: original.size, sha256: original.sha256, merkleRoot: s.merkleRoot },
+        details: { pages: pages.records.length, bytes: original.size, sha256: original.sha256, merkleRoot: sealed.merkleRoot },
       }, tx);
       await enqueueDerivatives(deps.queue, d.id, pages.records.length, tx);
-      return s;
     });
     phase('seal');
     log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, phases: phase.done(), root: sealed.merkleRoot }, 'dossier sealed');

@@ -1,8 +1,7 @@
 /** Sealing: the Merkle root over every page and the signed manifest that names them all. */
 import type { PageRecord } from '../model.js';
-import type { DossierRepository } from '../ports/repositories.js';
+import type { SealRecord } from '../ports/repositories.js';
 import type { KeyRing } from '../signing/signer.js';
-import type { Tx } from '../ports/transactions.js';
 import { leafHash, merkleRoot } from '../merkle.js';
 import { SUITE, signCanonical, type Manifest } from '../evidence/statements.js';
 
@@ -18,12 +17,13 @@ export function pageMerkleRoot(pageSha256s: readonly string[]): string {
   return merkleRoot(pageSha256s.map((h) => leafHash(Buffer.from(h, 'hex')))).toString('hex');
 }
 
-export async function sealDossier(
-  deps: { dossiers: DossierRepository; keys: KeyRing },
-  input: SealInput,
-  within?: Tx,
-): Promise<{ merkleRoot: string; manifestJws: string }> {
-  const signer = deps.keys.current();
+/**
+ * The Merkle root and the signed manifest, ready to be stored with `dossiers.seal`. Signing is kept
+ * apart from storing so that it happens outside the seal's transaction (PGlite holds its one
+ * connection for the whole of a transaction).
+ */
+export async function signSeal(keys: KeyRing, input: SealInput): Promise<SealRecord> {
+  const signer = keys.current();
   const sealedAt = new Date();
   const root = pageMerkleRoot(input.pages.map((p) => p.sha256));
   const manifest: Manifest = {
@@ -39,6 +39,5 @@ export async function sealDossier(
     merkleRoot: root,
   };
   const manifestJws = await signCanonical(signer, manifest);
-  await deps.dossiers.seal(input.dossier, { merkleRoot: root, manifestJws, kid: signer.kid, sealedAt, pageCount: input.pages.length }, within);
-  return { merkleRoot: root, manifestJws };
+  return { merkleRoot: root, manifestJws, kid: signer.kid, sealedAt, pageCount: input.pages.length };
 }

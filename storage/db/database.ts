@@ -4,7 +4,7 @@
  */
 import type { Transactions, Tx } from '../../dossier/ports/transactions.js';
 
-export type SqlParam = string | number | boolean | null | Date | Buffer | readonly string[] | readonly number[];
+export type SqlParam = string | number | boolean | null | Date | Buffer | readonly (string | null)[] | readonly number[];
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;

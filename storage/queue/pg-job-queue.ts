@@ -34,7 +34,7 @@ export class PgJobQueue implements JobQueue {
           rows.map((j) => j.key),
           rows.map((j) => JSON.stringify(j.payload ?? {})),
           rows.map((j) => j.maxAttempts ?? 5),
-          rows.map((j) => j.runAt?.toISOString() ?? null) as unknown as readonly string[],
+          rows.map((j) => j.runAt?.toISOString() ?? null),
         ],
       );
     }
