@@ -1,8 +1,8 @@
 /**
  * The OCR engine port. tesseract.js (worker threads) is the default engine; a native `tesseract`
- * binary or remote worker processes implement the same interface. Nothing implements it yet:
- * OCR arrives with its own issue; the ingest already enqueues derivative work after the seal.
+ * binary implements the same interface (native-tesseract-engine.ts).
  */
+import type { ImageInput } from './prepare-image.js';
 export interface OcrWord {
   readonly text: string;
   readonly confidence: number;
@@ -17,12 +17,15 @@ export interface OcrResult {
   readonly words: readonly OcrWord[];
   /** Clockwise degrees the page was turned before recognition (orientation detection). */
   readonly rotated: 0 | 90 | 180 | 270;
+  /** The languages the page was read with: all configured, or those of the page's script. */
+  readonly languages: readonly string[];
 }
 
 export interface OcrEngine {
   readonly name: string;
   /** Languages as tesseract names them, e.g. ['chi_sim', 'eng']. */
   readonly languages: readonly string[];
-  recognize(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult>;
+  /** An encoded image file, or raw pixels (a rendered PDF page). */
+  recognize(image: ImageInput, signal?: AbortSignal): Promise<OcrResult>;
   close(): Promise<void>;
 }

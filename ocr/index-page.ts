@@ -7,7 +7,9 @@ import { buffer } from 'node:stream/consumers';
 import { sha256Hex } from '../dossier/hash.js';
 import type { PageRecord } from '../dossier/model.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
-import type { PageTextRepository, WordsDocument } from '../dossier/ports/page-text.js';
+import type { PageRotation, PageTextRepository, WordsDocument } from '../dossier/ports/page-text.js';
+import type { PageRenderer } from '../dossier/pages/render/page-renderer.js';
+import type { ImageInput } from './prepare-image.js';
 import type { OcrEngine } from './engine.js';
 import { tsvectorLiteral } from './index-terms.js';
 import { pageContent } from './page-content.js';
@@ -18,6 +20,8 @@ export interface IndexPageDeps {
   /** The process's engine, created on first use (text-layer pages never need one). */
   readonly engine: () => Promise<OcrEngine>;
   readonly pageTimeoutMs: number;
+  /** Draws the PDF and JPEG 2000 pages whose image cannot be read as it stands. */
+  readonly renderer: PageRenderer;
 }
 
 export class PageTimeoutError extends Error {
@@ -27,11 +31,14 @@ export class PageTimeoutError extends Error {
 /** Resolves true when this call recorded the page, false when it was already done. */
 export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: AbortSignal): Promise<boolean> {
   const bytes = await buffer(await deps.blobs.read(page.sha256));
-  const content = await pageContent(bytes, page.mediaType);
+  const content = await pageContent(bytes, page.mediaType, deps.renderer, signal);
   let text: string;
   let words: WordsDocument;
   let confidence: number;
   let engineName: string;
+  let rotation: PageRotation = 0;
+  let languages: string | null = null;
+  let note: string | null = null;
   if (content.kind === 'text') {
     text = content.text;
     words = content.words;
@@ -43,7 +50,13 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
     text = result.text;
     confidence = result.confidence;
     engineName = `${engine.name}:${engine.languages.join('+')}`;
+    rotation = result.rotated;
+    languages = result.languages.join('+');
+    // Boxes are in the pixels recognised: the stored image's, or the rendering's (which covers
+    // the whole page box, so the same proportions place them on the PDF page).
     words = { v: 1, unit: 'px', width: content.width, height: content.height, words: result.words };
+    const omitted = content.rendered?.omittedImages ?? 0;
+    if (omitted > 0) note = `${omitted} image${omitted > 1 ? 's' : ''} over the renderer's pixel budget left out: not read`;
   }
   const textBytes = Buffer.from(text, 'utf8');
   const wordsBytes = Buffer.from(JSON.stringify(words), 'utf8');
@@ -60,6 +73,9 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
     engine: engineName,
     text,
     terms: tsvectorLiteral(text),
+    rotation,
+    languages,
+    note,
   });
 }
 
@@ -67,7 +83,7 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
  * The engine is handed an AbortSignal that fires at the page timeout (or when the worker stops);
  * the race makes sure that even an engine that ignores it cannot hold the batch.
  */
-async function recognizeWithin(engine: OcrEngine, image: Uint8Array, timeoutMs: number, stop: AbortSignal) {
+async function recognizeWithin(engine: OcrEngine, image: ImageInput, timeoutMs: number, stop: AbortSignal) {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new PageTimeoutError(`OCR took longer than ${timeoutMs} ms`)), timeoutMs);
   const signal = AbortSignal.any([stop, timeout.signal]);

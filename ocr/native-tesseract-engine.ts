@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { lineBand, scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { lineBand, scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
@@ -56,11 +56,11 @@ export class NativeTesseractEngine implements OcrEngine {
     this.limit = pLimit(Math.max(1, Math.floor(options.workers)));
   }
 
-  recognize(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult> {
+  recognize(image: ImageInput, signal?: AbortSignal): Promise<OcrResult> {
     return this.limit(() => this.page(image, signal));
   }
 
-  private async page(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult> {
+  private async page(image: ImageInput, signal?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-ocr-'));
     try {
@@ -84,7 +84,7 @@ export class NativeTesseractEngine implements OcrEngine {
       };
       const r = await readUpright(await scalePage(image, lineBand(this.languages)), read, detect);
       const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
-      return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated };
+      return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: this.languages };
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

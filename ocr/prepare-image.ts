@@ -89,11 +89,27 @@ export function chooseScale(lineHeight: number | null, width: number, height: nu
   return Math.round(s * 1000) / 1000;
 }
 
-async function decodeGray(bytes: Uint8Array): Promise<{ data: Buffer; width: number; height: number }> {
+/** Raw pixels, as a PDF page's scan or the page renderer gives them. */
+export interface RawImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3 | 4;
+}
+
+/** What the engines read: an encoded image file (JPEG, PNG, TIFF, WebP) or raw pixels. */
+export type ImageInput = Uint8Array | RawImage;
+
+const isRaw = (image: ImageInput): image is RawImage => !(image instanceof Uint8Array);
+
+async function decodeGray(image: ImageInput): Promise<{ data: Buffer; width: number; height: number }> {
   try {
     // No .rotate(): EXIF orientation is ignored, so boxes stay in the stored raster's pixels;
     // a sideways raster is turned by orientation detection like any sideways scan.
-    const { data, info } = await sharp(bytes, { limitInputPixels: 30_000 * 30_000 })
+    const input = isRaw(image)
+      ? sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+      : sharp(image, { limitInputPixels: 30_000 * 30_000 });
+    const { data, info } = await input
       .grayscale()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -126,7 +142,7 @@ export interface ScaledPage {
   readonly lineHeight: number | null;
 }
 
-export async function scalePage(bytes: Uint8Array, band: LineBand = LATIN_BAND): Promise<ScaledPage> {
+export async function scalePage(bytes: ImageInput, band: LineBand = LATIN_BAND): Promise<ScaledPage> {
   const page = await decodeGray(bytes);
   const f = Math.min(1, ANALYSIS_SIDE / Math.max(page.width, page.height));
   const small = f < 1
@@ -160,7 +176,7 @@ export async function turnPage(page: ScaledPage, rotate: Rotation): Promise<Prep
 }
 
 /** Scale, ask `detect` about every page with measurable lines, turn (the native engine's path). */
-export async function prepareImage(bytes: Uint8Array, detect: DetectOrientation, band: LineBand = LATIN_BAND): Promise<PreparedImage> {
+export async function prepareImage(bytes: ImageInput, detect: DetectOrientation, band: LineBand = LATIN_BAND): Promise<PreparedImage> {
   const page = await scalePage(bytes, band);
   const upright = await turnPage(page, 0);
   const rotated = page.axis === null ? 0 : decideRotation(await detect(upright.png), page.axis);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { lineBand, scalePage, toInputBox, type DetectOrientation, type Rotation } from './prepare-image.js';
+import { lineBand, scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { traineddataFile } from './traineddata.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
@@ -176,7 +176,7 @@ export class TesseractJsEngine implements OcrEngine {
     }
   }
 
-  async recognize(image: Uint8Array, signal?: AbortSignal): Promise<OcrResult> {
+  async recognize(image: ImageInput, signal?: AbortSignal): Promise<OcrResult> {
     if (this.closed) throw new Error('tesseract.js engine is closed');
     signal?.throwIfAborted();
     const slot = await this.acquire(signal);
@@ -205,7 +205,7 @@ export class TesseractJsEngine implements OcrEngine {
     }
   }
 
-  private async run(slot: Slot, image: Uint8Array): Promise<OcrResult> {
+  private async run(slot: Slot, image: ImageInput): Promise<OcrResult> {
     const detect: DetectOrientation = async (png) => {
       const { data } = await slot.osd.detect(png);
       if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
@@ -218,7 +218,7 @@ export class TesseractJsEngine implements OcrEngine {
     };
     const r = await readUpright(await scalePage(image, lineBand(this.languages)), read, detect);
     const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
-    return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated };
+    return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: this.languages };
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import { receiveUpload } from '../dossier/ingest/receive-upload.js';
 import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
+import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
@@ -85,11 +86,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
   let ocrEngine: OcrEngine | null = null;
-  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
+  // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
+  const renderer = new PageRenderer({ threads: config.cores });
+  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const makeRunner = () =>
     new JobRunner(queue, [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
-      thumbnailHandler(ingestDeps, Math.max(1, config.cores)),
+      thumbnailHandler({ ...ingestDeps, renderer }, Math.max(1, config.cores)),
       // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
       ocrHandler(ocrDeps, config.ocr.workers),
     ], log);
@@ -185,6 +188,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       }
       await runner?.stop();
       await ocrEngine?.close();
+      await renderer.close();
       await stopCheckpoints?.();
       await db.close();
     },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { JobHandler } from '../ports/job-queue.js';
 import { ingestDossier, rejectDossier, type IngestDeps } from './ingest-dossier.js';
 import { THUMBNAIL_JOB } from './derivatives.js';
-import { makeThumbnails } from './make-thumbnails.js';
+import { makeThumbnails, type ThumbnailDeps } from './make-thumbnails.js';
 
 export const INGEST_JOB = 'ingest';
 
@@ -27,7 +27,7 @@ export function ingestHandler(deps: IngestDeps, concurrency: number): JobHandler
   };
 }
 
-export function thumbnailHandler(deps: Pick<IngestDeps, 'dossiers' | 'blobs'>, concurrency: number): JobHandler {
+export function thumbnailHandler(deps: ThumbnailDeps, concurrency: number): JobHandler {
   return {
     kind: THUMBNAIL_JOB,
     concurrency,

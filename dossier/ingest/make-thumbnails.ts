@@ -1,19 +1,28 @@
 /**
- * Thumbnails for a range of pages: 240 px wide JPEGs, content-addressed like every blob. Pages
- * whose format the image library cannot render (PDF, JPEG 2000) are recorded as having none.
+ * Thumbnails for a range of pages: 240 px wide JPEGs, content-addressed like every blob. Image
+ * pages are scaled by the image library; PDF and JPEG 2000 pages are drawn by the page renderer at
+ * the thumbnail's width. A page that cannot be drawn is recorded as having none.
  */
 import { buffer } from 'node:stream/consumers';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { sha256Hex } from '../hash.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { DossierRepository } from '../ports/repositories.js';
 import type { PageMediaType } from '../pages/types.js';
+import { renderableMediaTypes, type PageRenderer } from '../pages/render/page-renderer.js';
 
 export const THUMBNAIL_WIDTH = 240;
-const RENDERABLE: ReadonlySet<PageMediaType> = new Set(['image/jpeg', 'image/png', 'image/tiff', 'image/webp']);
+const SCALABLE: ReadonlySet<PageMediaType> = new Set(['image/jpeg', 'image/png', 'image/tiff', 'image/webp']);
+
+export interface ThumbnailDeps {
+  readonly dossiers: DossierRepository;
+  readonly blobs: BlobStore;
+  readonly renderer: PageRenderer;
+  readonly concurrency?: number;
+}
 
 export async function makeThumbnails(
-  deps: { dossiers: DossierRepository; blobs: BlobStore; concurrency?: number },
+  deps: ThumbnailDeps,
   job: { dossierId: string; from: number; to: number },
 ): Promise<number> {
   const pages = await deps.dossiers.listPages(job.dossierId, { offset: job.from - 1, limit: job.to - job.from + 1 });
@@ -25,7 +34,7 @@ export async function makeThumbnails(
     Array.from({ length: lanes }, async () => {
       while (next < todo.length) {
         const page = todo[next++]!;
-        results.push({ index: page.index, sha256: RENDERABLE.has(page.mediaType) ? await thumbnail(deps.blobs, page.sha256) : null });
+        results.push({ index: page.index, sha256: await thumbnail(deps, page.sha256, page.mediaType) });
       }
     }),
   );
@@ -33,18 +42,25 @@ export async function makeThumbnails(
   return results.length;
 }
 
-async function thumbnail(blobs: BlobStore, pageSha256: string): Promise<string | null> {
-  const bytes = await buffer(await blobs.read(pageSha256));
+async function thumbnail(deps: ThumbnailDeps, pageSha256: string, mediaType: PageMediaType): Promise<string | null> {
+  if (!SCALABLE.has(mediaType) && !renderableMediaTypes.has(mediaType)) return null;
+  const bytes = await buffer(await deps.blobs.read(pageSha256));
   try {
-    const out = await sharp(bytes, { failOn: 'none', sequentialRead: true })
-      .rotate()
-      .resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true })
-      .jpeg({ quality: 70, mozjpeg: false })
-      .toBuffer();
+    let image: Sharp;
+    if (SCALABLE.has(mediaType)) {
+      image = sharp(bytes, { failOn: 'none', sequentialRead: true }).rotate().resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true });
+    } else {
+      const drawn = await deps.renderer.render(bytes, mediaType, THUMBNAIL_RENDER);
+      image = sharp(drawn.rgba, { raw: { width: drawn.width, height: drawn.height, channels: 4 } }).flatten({ background: '#ffffff' });
+    }
+    const out = await image.jpeg({ quality: 70, mozjpeg: false }).toBuffer();
     const sha = sha256Hex(out);
-    await blobs.putBytes(sha, out);
+    await deps.blobs.putBytes(sha, out);
     return sha;
   } catch {
-    return null; // a page the library cannot render keeps no thumbnail; the page itself is intact
+    return null; // a page that cannot be drawn keeps no thumbnail; the page itself is intact
   }
 }
+
+/** Drawn straight at the thumbnail's width; the budgets still bound a page box that lies. */
+const THUMBNAIL_RENDER = Object.freeze({ width: THUMBNAIL_WIDTH, maxPixels: THUMBNAIL_WIDTH * THUMBNAIL_WIDTH * 8, maxDpi: 300, maxImagePixels: 50_000_000 });

@@ -24,7 +24,15 @@ export interface PageTextRecord {
   /** Why the page ended `failed`. */
   readonly reason: string | null;
   readonly attempts: number;
+  /** Clockwise degrees that show the page upright (found by OCR); the stored bytes are untouched. */
+  readonly rotation: PageRotation;
+  /** The OCR languages the page was read with, e.g. 'eng' or 'chi_sim' ('+'-joined); null for a text layer. */
+  readonly languages: string | null;
+  /** What OCR could not take, for a person: e.g. an image over the renderer's pixel budget. */
+  readonly note: string | null;
 }
+
+export type PageRotation = 0 | 90 | 180 | 270;
 
 /**
  * Word boxes as stored (JSON, one blob per page). Coordinates are in the stored page's own
@@ -52,6 +60,9 @@ export interface PageTextDone {
   readonly text: string;
   /** The index terms as a tsvector literal (ocr/index-terms.ts). */
   readonly terms: string;
+  readonly rotation?: PageRotation;
+  readonly languages?: string | null;
+  readonly note?: string | null;
 }
 
 /** OCR counts of a dossier; pages without a record yet are neither done nor failed. */

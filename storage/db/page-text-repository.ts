@@ -13,6 +13,9 @@ interface PageTextRow {
   engine: string | null;
   reason: string | null;
   attempts: number;
+  rotation: number;
+  languages: string | null;
+  note: string | null;
 }
 
 const toRecord = (r: PageTextRow): PageTextRecord => ({
@@ -26,9 +29,12 @@ const toRecord = (r: PageTextRow): PageTextRecord => ({
   engine: r.engine,
   reason: r.reason,
   attempts: r.attempts,
+  rotation: r.rotation as PageTextRecord['rotation'],
+  languages: r.languages,
+  note: r.note,
 });
 
-const COLUMNS = 'dossier_id, index, status, source, confidence, text_sha256, words_sha256, engine, reason, attempts';
+const COLUMNS = 'dossier_id, index, status, source, confidence, text_sha256, words_sha256, engine, reason, attempts, rotation, languages, note';
 
 export class SqlPageTextRepository implements PageTextRepository {
   constructor(private readonly db: Database) {}
@@ -51,13 +57,14 @@ export class SqlPageTextRepository implements PageTextRepository {
       // The row lock makes two workers finishing the same page (a lease that lapsed while the
       // first still ran) record it once: the second sees `done` and changes nothing.
       const changed = await tx.query(
-        `INSERT INTO page_text (dossier_id, index, status, source, confidence, text_sha256, words_sha256, engine, reason, updated_at)
-         VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, NULL, now())
+        `INSERT INTO page_text (dossier_id, index, status, source, confidence, text_sha256, words_sha256, engine, reason, rotation, languages, note, updated_at)
+         VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, NULL, $8, $9, $10, now())
          ON CONFLICT (dossier_id, index) DO UPDATE SET status = 'done', source = excluded.source, confidence = excluded.confidence,
-           text_sha256 = excluded.text_sha256, words_sha256 = excluded.words_sha256, engine = excluded.engine, reason = NULL, updated_at = now()
+           text_sha256 = excluded.text_sha256, words_sha256 = excluded.words_sha256, engine = excluded.engine, reason = NULL,
+           rotation = excluded.rotation, languages = excluded.languages, note = excluded.note, updated_at = now()
          WHERE page_text.status <> 'done'
          RETURNING index`,
-        [p.dossierId, p.index, p.source, p.confidence, p.textSha256, p.wordsSha256, p.engine],
+        [p.dossierId, p.index, p.source, p.confidence, p.textSha256, p.wordsSha256, p.engine, p.rotation ?? 0, p.languages ?? null, p.note ?? null],
       );
       if (changed.length === 0) return false;
       await tx.query(

@@ -6,6 +6,7 @@ import type { OcrResult } from '../../ocr/engine.js';
 import { pageContent } from '../../ocr/page-content.js';
 import type { Rotation } from '../../ocr/prepare-image.js';
 import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
+import { PageRenderer } from '../../dossier/pages/render/page-renderer.js';
 import { isDossierError } from '../../dossier/errors.js';
 import { pageText, renderPage } from '../../scripts/bench/fixtures/synthetic-pages.js';
 import { chinesePage, englishPage, iou, turnBox, turned, type KnownPage } from '../../scripts/bench/fixtures/ocr-pages.js';
@@ -27,11 +28,12 @@ describe('OCR: tesseract.js engine (eng)', function () {
   let engine: TesseractJsEngine;
   let page: KnownPage;
 
+  const renderer = new PageRenderer({ threads: 1 });
   before(async () => {
     engine = new TesseractJsEngine({ languages: ['eng'], workers: 2 });
     page = await englishPage();
   });
-  after(() => engine.close());
+  after(() => Promise.all([engine.close(), renderer.close()]));
 
   for (const r of [0, 90, 180, 270] as const) {
     it(`reads a page scanned at ${r}° upright, CER ≤ ${MAX_CER_ENGLISH * 100} %, word boxes in the input's pixels`, async () => {
@@ -61,9 +63,9 @@ describe('OCR: tesseract.js engine (eng)', function () {
     const doc = await PDFDocument.create();
     const img = await doc.embedJpg(jpeg);
     doc.addPage([595, 362]).drawImage(img, { x: 0, y: 0, width: 595, height: 362 });
-    const content = await pageContent(await doc.save(), 'application/pdf');
+    const content = await pageContent(await doc.save(), 'application/pdf', renderer);
     if (content.kind !== 'image') throw new Error(`expected an image page, got ${content.kind}`);
-    expect(Buffer.from(content.image).equals(jpeg)).to.equal(true);
+    expect(Buffer.from(content.image as Uint8Array).equals(jpeg)).to.equal(true);
     const result = await engine.recognize(content.image);
     expect(cer(result.text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
   });
