@@ -1,16 +1,11 @@
 /**
- * The text layer of a one-page PDF with pdfjs-dist (legacy build for Node): in-process (no
- * worker thread), no eval, no font loading, nothing fetched — CMaps and standard-font metrics
- * are read from pdfjs-dist's own folders. Word boxes are in PDF points from the top-left of the
+ * The text layer of a one-page PDF with pdf.js (opened as dossier/pages/render/pdfjs.ts does:
+ * in this thread, nothing fetched, nothing evaluated). Word boxes are in PDF points from the top-left of the
  * unrotated page (crop box); each text run's width is shared among its words by characters.
  */
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { getDocument, Util } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { Util } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { WordsDocument } from '../dossier/ports/page-text.js';
-import { DossierError } from '../dossier/errors.js';
-
-const pdfjsDir = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+import { openPdf } from '../dossier/pages/render/pdfjs.js';
 
 export interface TextLayer {
   readonly text: string;
@@ -27,25 +22,7 @@ interface TextItem {
 type Word = WordsDocument['words'][number];
 
 export async function pdfTextLayer(bytes: Uint8Array): Promise<TextLayer> {
-  let doc;
-  try {
-    doc = await getDocument({
-      // pdfjs takes ownership of (detaches) the buffer it is given: hand it a copy.
-      data: new Uint8Array(bytes),
-      isEvalSupported: false,
-      disableFontFace: true,
-      useSystemFonts: false,
-      useWorkerFetch: false,
-      isOffscreenCanvasSupported: false,
-      stopAtErrors: false,
-      verbosity: 0,
-      cMapUrl: `${path.join(pdfjsDir, 'cmaps')}/`,
-      cMapPacked: true,
-      standardFontDataUrl: `${path.join(pdfjsDir, 'standard_fonts')}/`,
-    }).promise;
-  } catch (err) {
-    throw new DossierError('corrupt_pdf', `a stored PDF page cannot be read: ${(err as Error).message}`);
-  }
+  const doc = await openPdf(bytes);
   try {
     const page = await doc.getPage(1);
     const viewport = page.getViewport({ scale: 1, rotation: 0 });

@@ -86,7 +86,8 @@ export async function renderPdfPage(bytes: Uint8Array, options: RenderOptions): 
     if (!(box.width > 0 && box.height > 0)) throw new DossierError('corrupt_pdf', 'the page has an empty page box');
     const dpi = chooseDpi(box.width, box.height, await drawnImageSizes(page), options);
     const viewport = page.getViewport({ scale: dpi / 72 });
-    const width = Math.max(1, Math.floor(viewport.width)), height = Math.max(1, Math.floor(viewport.height));
+    // Rounded, not floored: a page box made from pixels at 72/dpi comes back as 753.9999.
+    const width = Math.max(1, Math.round(viewport.width)), height = Math.max(1, Math.round(viewport.height));
     const canvas = createCanvas(width, height);
     const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#ffffff';

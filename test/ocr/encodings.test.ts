@@ -1,0 +1,159 @@
+/**
+ * The same known page (English text, 150 dpi) stored in every scan encoding a PDF can carry, and
+ * as a JPEG 2000 page of its own, read through pageContent and the engine: each reads at the CER
+ * of the page as a JPEG, within a point. Fixtures are made here: CCITT G4 by libtiff (tiffcp,
+ * tiff2pdf), JPEG 2000 by OpenJPEG (opj_compress), the Flate variants with pdf-lib. JBIG2 has no
+ * encoder in Debian: the real JBIG2 scans of the corpus are read in corpus.test.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { expect } from 'chai';
+import { PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
+import sharp from 'sharp';
+import { cer } from '../../ocr/cer.js';
+import { pageContent } from '../../ocr/page-content.js';
+import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
+import { PageRenderer } from '../../dossier/pages/render/page-renderer.js';
+import { englishPage, type KnownPage } from '../../scripts/bench/fixtures/ocr-pages.js';
+import { testEnv } from '../support/env.js';
+
+const DPI = 150;
+const TOOLS = ['/usr/bin/tiffcp', '/usr/bin/tiff2pdf', '/usr/bin/opj_compress'];
+
+/** A one-page PDF drawing `image` (an XObject dict + its encoded bytes) over the whole page. */
+async function imagePdf(width: number, height: number, dict: Record<string, unknown>, data: Uint8Array): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const w = (width * 72) / DPI, h = (height * 72) / DPI;
+  const image = doc.context.register(doc.context.stream(data, { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, ...dict } as never));
+  const page = doc.addPage([w, h]);
+  page.node.setXObject(PDFName.of('Im0'), image);
+  page.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(`q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q`)));
+  return doc.save();
+}
+
+/** PNG predictor rows (filter type 1, Sub) over 8-bit gray pixels, deflated. */
+function pngPredicted(gray: Buffer, width: number, height: number): Buffer {
+  const rows = Buffer.alloc((width + 1) * height);
+  for (let y = 0; y < height; y++) {
+    rows[y * (width + 1)] = 1;
+    for (let x = 0; x < width; x++) {
+      const left = x > 0 ? gray[y * width + x - 1]! : 0;
+      rows[y * (width + 1) + 1 + x] = (gray[y * width + x]! - left) & 0xff;
+    }
+  }
+  return zlib.deflateSync(rows);
+}
+
+describe('OCR: every scan encoding reads like the same page as a JPEG', function () {
+  this.timeout(300_000);
+  const missing = TOOLS.filter((t) => !fs.existsSync(t));
+  let engine: TesseractJsEngine;
+  let renderer: PageRenderer;
+  let page: KnownPage;
+  let gray: { data: Buffer; width: number; height: number };
+  let dir: string;
+  let jpegCer: number;
+
+  const read = async (bytes: Uint8Array, mediaType: string) => {
+    const content = await pageContent(bytes, mediaType, renderer);
+    if (content.kind !== 'image') throw new Error(`expected an image page, got ${content.kind}`);
+    return { content, cer: cer((await engine.recognize(content.image)).text, page.text) };
+  };
+
+  before(async function () {
+    if (missing.length) {
+      if (testEnv.ci) throw new Error(`${missing.join(', ')} missing: mandatory in CI (apt-get install libtiff-tools libopenjp2-tools)`);
+      console.warn(`    ! ${missing.join(', ')} missing (Debian libtiff-tools, libopenjp2-tools): encodings SKIPPED`);
+      return this.skip();
+    }
+    engine = new TesseractJsEngine({ languages: ['eng'], workers: 2 });
+    renderer = new PageRenderer();
+    page = await englishPage();
+    const { data, info } = await sharp(page.image).grayscale().raw().toBuffer({ resolveWithObject: true });
+    gray = { data, width: info.width, height: info.height };
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dossier-encodings-'));
+    const jpeg = await sharp(page.image).jpeg({ quality: 85 }).toBuffer();
+    const baseline = await read(await imagePdf(gray.width, gray.height, { ColorSpace: 'DeviceGray', BitsPerComponent: 8, Filter: 'DCTDecode' }, jpeg), 'application/pdf');
+    expect(baseline.content.rendered, 'a lone JPEG is taken as it stands').to.equal(undefined);
+    jpegCer = baseline.cer;
+  });
+  after(async () => {
+    await Promise.all([engine?.close(), renderer?.close()]);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const within = (c: number, what: string) => expect(c, `${what} CER against the JPEG's ${(jpegCer * 100).toFixed(2)} %`).to.be.at.most(jpegCer + 0.01);
+
+  it('CCITT G4 (bilevel, libtiff tiff2pdf)', async () => {
+    const tif = path.join(dir, 'bilevel.tif'), g4 = path.join(dir, 'g4.tif'), pdf = path.join(dir, 'g4.pdf');
+    await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).threshold(160).toColourspace('b-w').tiff({ compression: 'ccittfax4', bitdepth: 1, xres: DPI / 25.4, yres: DPI / 25.4 }).toFile(tif);
+    execFileSync('/usr/bin/tiffcp', ['-c', 'g4', '-r', String(gray.height), tif, g4]);
+    execFileSync('/usr/bin/tiff2pdf', ['-o', pdf, g4]);
+    const bytes = fs.readFileSync(pdf);
+    expect(bytes.includes(Buffer.from('CCITTFaxDecode')), 'tiff2pdf kept the G4 data').to.equal(true);
+    const r = await read(bytes, 'application/pdf');
+    expect(r.content.rendered?.dpi).to.be.closeTo(DPI, 1);
+    within(r.cer, 'CCITT G4');
+  });
+
+  it('JPEG 2000 inside a PDF (JPXDecode, OpenJPEG), and as a page of its own', async () => {
+    const png = path.join(dir, 'page.png'), jp2 = path.join(dir, 'page.jp2');
+    await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).png().toFile(png);
+    execFileSync('/usr/bin/opj_compress', ['-i', png, '-o', jp2, '-r', '20'], { stdio: 'ignore' });
+    const bytes = fs.readFileSync(jp2);
+    const inPdf = await read(await imagePdf(gray.width, gray.height, { ColorSpace: 'DeviceGray', BitsPerComponent: 8, Filter: 'JPXDecode' }, bytes), 'application/pdf');
+    within(inPdf.cer, 'JPEG 2000 in a PDF');
+    const alone = await read(bytes, 'image/jp2');
+    expect([alone.content.width, alone.content.height]).to.deep.equal([gray.width, gray.height]);
+    within(alone.cer, 'JPEG 2000 page');
+  });
+
+  it('Flate with a PNG predictor', async () => {
+    const data = pngPredicted(gray.data, gray.width, gray.height);
+    const r = await read(await imagePdf(gray.width, gray.height, {
+      ColorSpace: 'DeviceGray', BitsPerComponent: 8, Filter: 'FlateDecode',
+      DecodeParms: { Predictor: 15, Colors: 1, BitsPerComponent: 8, Columns: gray.width },
+    }, data), 'application/pdf');
+    expect(r.content.rendered, 'drawn by the renderer').to.not.equal(undefined);
+    within(r.cer, 'Flate + predictor');
+  });
+
+  it('Flate with a palette (Indexed colour space), and 1-bit gray', async () => {
+    // 16 gray levels through a palette: 4-bit indices, two a byte.
+    const lookup = Buffer.alloc(16 * 3);
+    for (let i = 0; i < 16; i++) lookup.fill(i * 17, i * 3, i * 3 + 3);
+    const rowBytes = Math.ceil(gray.width / 2);
+    const indices = Buffer.alloc(rowBytes * gray.height);
+    for (let y = 0; y < gray.height; y++) for (let x = 0; x < gray.width; x++) {
+      const v = gray.data[y * gray.width + x]! >> 4;
+      indices[y * rowBytes + (x >> 1)]! |= x % 2 === 0 ? v << 4 : v;
+    }
+    const doc = await PDFDocument.create();
+    const palette = doc.context.register(doc.context.stream(lookup));
+    const space = doc.context.obj([PDFName.of('Indexed'), PDFName.of('DeviceRGB'), 15, palette]);
+    const w = (gray.width * 72) / DPI, h = (gray.height * 72) / DPI;
+    const image = doc.context.register(doc.context.flateStream(indices, { Type: 'XObject', Subtype: 'Image', Width: gray.width, Height: gray.height, BitsPerComponent: 4, ColorSpace: space }));
+    const p = doc.addPage([w, h]);
+    p.node.setXObject(PDFName.of('Im0'), image);
+    p.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(`q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q`)));
+    within((await read(await doc.save(), 'application/pdf')).cer, 'palette');
+
+    const bits = Buffer.alloc(Math.ceil(gray.width / 8) * gray.height);
+    const stride = Math.ceil(gray.width / 8);
+    for (let y = 0; y < gray.height; y++) for (let x = 0; x < gray.width; x++) {
+      if (gray.data[y * gray.width + x]! >= 160) bits[y * stride + (x >> 3)]! |= 0x80 >> (x & 7);
+    }
+    const mono = await imagePdf(gray.width, gray.height, { ColorSpace: 'DeviceGray', BitsPerComponent: 1, Filter: 'FlateDecode' }, zlib.deflateSync(bits));
+    within((await read(mono, 'application/pdf')).cer, '1-bit Flate');
+  });
+
+  it('keeps the JPEG fast path byte for byte (no drawing)', async () => {
+    const jpeg = await sharp(page.image).jpeg({ quality: 85 }).toBuffer();
+    const content = await pageContent(await imagePdf(gray.width, gray.height, { ColorSpace: 'DeviceGray', BitsPerComponent: 8, Filter: 'DCTDecode' }, jpeg), 'application/pdf', renderer);
+    expect(content.kind === 'image' && Buffer.from(content.image as Uint8Array).equals(jpeg)).to.equal(true);
+    expect(PDFRawStream).to.be.a('function');
+  });
+});
