@@ -61,7 +61,20 @@ export interface PreparedImage {
   readonly scale: number;
   readonly rotated: Rotation;
   readonly lineHeight: number | null;
+  /** Set when the scaled page was deskewed before the turn: the angle undone and the size before. */
+  readonly deskew: Deskew | null;
 }
+
+export interface Deskew {
+  /** Degrees the lines sloped down to the right; the page was turned back by as much. */
+  readonly degrees: number;
+  /** Scaled size before the deskew. */
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Skews under this (degrees) are left: tesseract reads them as well and a resample costs. */
+const MIN_DESKEW = 0.4;
 
 /** OSD margins below this are guesses unless the line axis agrees (see decideRotation). */
 const SURE_MARGIN = 5;
@@ -140,6 +153,7 @@ export interface ScaledPage {
   /** Which way the lines run (page-layout.ts); null when no lines were found. */
   readonly axis: 'rows' | 'columns' | null;
   readonly lineHeight: number | null;
+  readonly deskew: Deskew | null;
 }
 
 export async function scalePage(bytes: ImageInput, band: LineBand = LATIN_BAND): Promise<ScaledPage> {
@@ -152,9 +166,19 @@ export async function scalePage(bytes: ImageInput, band: LineBand = LATIN_BAND):
   const lineHeight = layout.lineHeight === null ? null : layout.lineHeight / (small.info.width / page.width);
   const scale = chooseScale(lineHeight, page.width, page.height, band);
   const width = Math.max(1, Math.round(page.width * scale)), height = Math.max(1, Math.round(page.height * scale));
-  const gray = scale === 1 ? page.data : await rawGray(page.data, page.width, page.height).resize(width, height).raw().toBuffer();
+  let gray = scale === 1 ? page.data : await rawGray(page.data, page.width, page.height).resize(width, height).raw().toBuffer();
+  // A page fed in askew is straightened (white corners): tesseract then finds its columns and
+  // reads them in order, where the askew page read as one run of merged lines.
+  let deskew: Deskew | null = null;
+  let out = { width, height };
+  if (Math.abs(layout.skew) >= MIN_DESKEW) {
+    const turned = await rawGray(gray, width, height).rotate(-layout.skew, { background: { r: 255, g: 255, b: 255 } }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    gray = turned.data;
+    deskew = { degrees: layout.skew, width, height };
+    out = { width: turned.info.width, height: turned.info.height };
+  }
   return {
-    gray, width, height,
+    gray, width: out.width, height: out.height, deskew,
     input: { width: page.width, height: page.height },
     scale: width / page.width,
     dpi: impliedDpi(lineHeight === null ? null : lineHeight * scale),
@@ -172,7 +196,7 @@ export async function turnPage(page: ScaledPage, rotate: Rotation): Promise<Prep
   const img = rawGray(page.gray, page.width, page.height);
   const { data, info } = await (rotate === 0 ? img : img.rotate(rotate))
     .png({ compressionLevel: 0, adaptiveFiltering: false }).withDensity(page.dpi).toBuffer({ resolveWithObject: true });
-  return { png: data, width: info.width, height: info.height, input: page.input, scale: page.scale, rotated: rotate, lineHeight: page.lineHeight };
+  return { png: data, width: info.width, height: info.height, input: page.input, scale: page.scale, rotated: rotate, lineHeight: page.lineHeight, deskew: page.deskew };
 }
 
 /** Scale, ask `detect` about every page with measurable lines, turn (the native engine's path). */
@@ -198,8 +222,24 @@ export function toInputBox(box: readonly [number, number, number, number], p: Pr
     case 270: [x0, y0, x1, y1] = [W - (v + h), u, W - v, u + w]; break;
     default: [x0, y0, x1, y1] = [u, v, u + w, v + h];
   }
+  if (p.deskew) [x0, y0, x1, y1] = unskew([x0, y0, x1, y1], W, H, p.deskew);
   const s = p.scale;
   const left = Math.max(0, Math.floor(x0 / s)), top = Math.max(0, Math.floor(y0 / s));
   const right = Math.min(p.input.width, Math.ceil(x1 / s)), bottom = Math.min(p.input.height, Math.ceil(y1 / s));
   return [left, top, Math.max(0, right - left), Math.max(0, bottom - top)];
+}
+
+/**
+ * A box on the deskewed page back on the scaled page before the deskew: its corners turned
+ * clockwise by the skew about the centres (sharp's rotate keeps the centre), then their bounds.
+ */
+function unskew(b: [number, number, number, number], W: number, H: number, d: Deskew): [number, number, number, number] {
+  const a = (d.degrees * Math.PI) / 180, c = Math.cos(a), sn = Math.sin(a);
+  const xs: number[] = [], ys: number[] = [];
+  for (const [u, v] of [[b[0], b[1]], [b[2], b[1]], [b[0], b[3]], [b[2], b[3]]] as const) {
+    const dx = u - W / 2, dy = v - H / 2;
+    xs.push(d.width / 2 + dx * c - dy * sn);
+    ys.push(d.height / 2 + dx * sn + dy * c);
+  }
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }

@@ -25,6 +25,8 @@ export interface PdfPageInput {
    * text layer already carries the text).
    */
   readonly words: WordsDocument | null;
+  /** Clockwise degrees that show the page upright (found by OCR): set as the page's /Rotate. */
+  readonly rotation?: 0 | 90 | 180 | 270;
 }
 
 export interface SearchablePdfOptions {
@@ -58,8 +60,9 @@ export async function* searchablePdf(pages: AsyncIterable<PdfPageInput>, options
   const kids: number[] = [];
   for await (const page of pages) {
     const bytes = Buffer.isBuffer(page.bytes) ? page.bytes : await collect(page.bytes);
-    if (page.mediaType === 'application/pdf') kids.push(yield* copiedPage(file, bytes, tree, text(page.words)));
-    else kids.push(yield* imagePage(file, bytes, page.mediaType, tree, text(page.words)));
+    const turn = page.rotation ?? 0;
+    if (page.mediaType === 'application/pdf') kids.push(yield* copiedPage(file, bytes, tree, text(page.words), turn));
+    else kids.push(yield* imagePage(file, bytes, page.mediaType, tree, text(page.words), turn));
   }
 
   // Last, since characters outside the BMP get their CIDs as the pages are written.
@@ -76,6 +79,7 @@ async function* imagePage(
   mediaType: string,
   tree: number,
   { font, cids, words }: { font: number; cids: CidEncoder; words: WordsDocument | null },
+  turn: number,
 ): AsyncGenerator<Buffer, number> {
   const image = await describeImage(bytes, mediaType);
   const pageNum = file.allocate();
@@ -86,7 +90,7 @@ async function* imagePage(
   const fonts = text ? ` /Font <</${TEXT_FONT_NAME} ${font} 0 R>>` : '';
   yield file.object(
     pageNum,
-    `<</Type /Page /Parent ${tree} 0 R /MediaBox [0 0 ${num(width)} ${num(height)}] /Resources <</XObject <</Im0 ${imageNum} 0 R>>${fonts}>> /Contents ${contentsNum} 0 R>>`,
+    `<</Type /Page /Parent ${tree} 0 R /MediaBox [0 0 ${num(width)} ${num(height)}]${turn ? ` /Rotate ${turn}` : ''} /Resources <</XObject <</Im0 ${imageNum} 0 R>>${fonts}>> /Contents ${contentsNum} 0 R>>`,
   );
   const draw = `q ${num(width)} 0 0 ${num(height)} 0 0 cm /Im0 Do Q\n${text}`;
   yield* file.stream(contentsNum, ' /Filter /FlateDecode', zlib.deflateSync(Buffer.from(draw, 'latin1')));

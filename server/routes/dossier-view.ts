@@ -35,6 +35,8 @@ export function pageView(p: PageRecord, ocr: PageTextRecord | 'queued' | null = 
     source: p.sourceName,
     signature: p.signature,
     thumbnail: p.thumbnailSha256 !== null,
+    /** Clockwise degrees that show the page upright (OCR found it scanned turned); 0 until known. */
+    rotation: ocr !== null && ocr !== 'queued' && ocr.status === 'done' ? ocr.rotation : 0,
     ocr:
       ocr === null
         ? null
@@ -43,7 +45,7 @@ export function pageView(p: PageRecord, ocr: PageTextRecord | 'queued' | null = 
           : {
               status: ocr.status,
               confidence: ocr.confidence,
-              ...(ocr.status === 'done' ? { source: ocr.source } : {}),
+              ...(ocr.status === 'done' ? { source: ocr.source, languages: ocr.languages, note: ocr.note } : {}),
               ...(ocr.status === 'failed' ? { reason: ocr.reason } : {}),
             },
   };

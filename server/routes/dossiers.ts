@@ -1,4 +1,6 @@
 import { Router, type Response } from 'express';
+import { buffer } from 'node:stream/consumers';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import { DossierError } from '../../dossier/errors.js';
@@ -103,6 +105,16 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     if (!p.thumbnailSha256) throw notFound('thumbnail');
     // A thumbnail shows the page's content too: audited like the page.
     await recordEvidenceRead(deps.audit, principal, 'thumbnail.read', d, p.index);
+    // Shown upright: a page OCR found scanned turned is turned here (240 px, a few ms), so the
+    // thumbnail made before OCR knew stays the one stored.
+    const turn = (await deps.pageTexts.get(d.id, p.index))?.rotation ?? 0;
+    if (turn) {
+      const upright = await sharp(await buffer(await deps.blobs.read(p.thumbnailSha256))).rotate(turn).jpeg({ quality: 70 }).toBuffer();
+      res.setHeader('Cache-Control', 'private, no-cache');
+      res.setHeader('ETag', `"${p.thumbnailSha256}-r${turn}"`);
+      res.type('image/jpeg').send(upright);
+      return;
+    }
     const size = (await deps.blobs.size(p.thumbnailSha256)) ?? 0;
     await sendBlob(req, res, deps.blobs, { sha256: p.thumbnailSha256, size, mediaType: 'image/jpeg', immutable: true });
   });

@@ -85,7 +85,7 @@ async function* pageInputs(deps: ExportPdfDeps, d: DossierRecord, total: number,
 
 async function readPage(deps: ExportPdfDeps, page: PageRecord, text: PageTextRecord | undefined, reading: Promise<Readable>, log?: Logger): Promise<PdfPageInput> {
   const [bytes, words] = await Promise.all([reading.then(buffer), wordsOf(deps, page, text, log)]);
-  return { bytes, mediaType: page.mediaType, words };
+  return { bytes, mediaType: page.mediaType, words, rotation: text?.status === 'done' ? text.rotation : 0 };
 }
 
 /** The page's words for the text layer: none until OCR is done, none when the PDF page has its own. */

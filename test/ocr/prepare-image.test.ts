@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { chooseScale, CJK_BAND, decideRotation, LATIN_BAND, lineBand, prepareImage, toInputBox, type PreparedImage, type Rotation } from '../../ocr/prepare-image.js';
+import { chooseScale, CJK_BAND, decideRotation, LATIN_BAND, lineBand, prepareImage, scalePage, toInputBox, turnPage, type PreparedImage, type Rotation } from '../../ocr/prepare-image.js';
 import { cer, normaliseForCer } from '../../ocr/cer.js';
 import { englishPage, turnBox, turned } from '../../scripts/bench/fixtures/ocr-pages.js';
 
@@ -62,13 +62,36 @@ describe('OCR: image preparation', () => {
       const input = { width: 1000, height: 600 };
       const scale = 1.5;
       const W = input.width * scale, H = input.height * scale;
-      const p: PreparedImage = { png: Buffer.alloc(0), width: r % 180 ? H : W, height: r % 180 ? W : H, input, scale, rotated: r, lineHeight: 20 };
+      const p: PreparedImage = { png: Buffer.alloc(0), width: r % 180 ? H : W, height: r % 180 ? W : H, input, scale, rotated: r, lineHeight: 20, deskew: null };
       const original: [number, number, number, number] = [100, 50, 200, 30];
       // The box as it lies on the prepared image: scaled, then turned with the page.
       const onPrepared = turnBox(original.map((v) => v * scale) as [number, number, number, number], r, W, H);
       expect(toInputBox(onPrepared, p)).to.deep.equal(original);
     });
   }
+
+  it('maps boxes on a deskewed page back through the skew: a word drawn askew lands around its ink', async () => {
+    // A page with one black bar sloping 3 degrees down to the right, like a line fed in askew.
+    const width = 1200, height = 800;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>` +
+      Array.from({ length: 12 }, (_, i) => `<rect x="150" y="${120 + i * 48}" width="900" height="20" fill="#000" transform="rotate(3 600 ${130 + i * 48})"/>`).join('') + '</svg>';
+    const png = await sharp(Buffer.from(svg)).png().toBuffer();
+    const page = await scalePage(png);
+    expect(page.deskew?.degrees).to.be.closeTo(3, 0.51);
+    const prepared = await turnPage(page, 0);
+    // The straightened first bar, found on the prepared image, maps back around the askew bar.
+    const { data, info } = await sharp(prepared.png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    let top = info.height, bottom = 0, left = info.width, right = 0;
+    for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) {
+      if (data[y * info.width + x]! < 128 && y < top + 40) { top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x); }
+    }
+    const [x, y, w, h] = toInputBox([left, top, right - left, bottom - top], prepared);
+    // The askew bar spans x 150..1050 and, sloping 3 degrees, y ~100..170 on the input page.
+    expect(x).to.be.closeTo(150, 12);
+    expect(x + w).to.be.closeTo(1050, 12);
+    expect(y).to.be.within(90, 125);
+    expect(y + h).to.be.within(150, 190);
+  });
 });
 
 describe('OCR: character error rate', () => {

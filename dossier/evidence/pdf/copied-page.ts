@@ -5,7 +5,7 @@
  * stream contents as they are (never decoded or re-encoded). The parsed copy is thrown away.
  */
 import zlib from 'node:zlib';
-import { ParseSpeeds, PDFArray, PDFDict, PDFDocument, PDFName, PDFNull, PDFPageLeaf, PDFRef, PDFStream, type PDFObject } from 'pdf-lib';
+import { ParseSpeeds, PDFArray, PDFDict, PDFDocument, PDFName, PDFNull, PDFNumber, PDFPageLeaf, PDFRef, PDFStream, type PDFObject } from 'pdf-lib';
 import { DossierError } from '../../errors.js';
 import type { WordsDocument } from '../../ports/page-text.js';
 import { invisibleTextOperators, TEXT_FONT_NAME, type CidEncoder } from './invisible-text.js';
@@ -23,6 +23,7 @@ export async function* copiedPage(
   bytes: Buffer,
   parent: number,
   text: { font: number; cids: CidEncoder; words: WordsDocument | null },
+  turn = 0,
 ): AsyncGenerator<Buffer, number> {
   let doc: PDFDocument;
   try {
@@ -39,7 +40,10 @@ export async function* copiedPage(
   }
   leaf.delete(PDFName.of('Parent'));
 
-  const layer = text.words ? textLayer(page.getCropBox(), page.getRotation().angle, text.words, text.cids) : '';
+  const shown = page.getRotation().angle;
+  // The words were read on the page as shown (its own /Rotate); the turn OCR found comes on top.
+  const layer = text.words ? textLayer(page.getCropBox(), shown, text.words, text.cids) : '';
+  if (turn) leaf.set(PDFName.of('Rotate'), PDFNumber.of((((shown + turn) % 360) + 360) % 360));
   const fontHolder = layer ? fontDictionary(doc, leaf) : null;
   if (layer) {
     // Contents may be a reference to an array of streams: inline it, so streams can be added.
