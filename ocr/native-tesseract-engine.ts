@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { lineBand, scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
+import { scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
@@ -74,17 +74,17 @@ export class NativeTesseractEngine implements OcrEngine {
         });
       };
       const read: ReadPrepared = async (prepared) => {
-        const input = path.join(dir, `page-${prepared.rotated}.png`);
+        const input = path.join(dir, `page-${prepared.rotated}-${prepared.languages.join('+')}.png`);
         await fs.writeFile(input, prepared.png);
-        const base = path.join(dir, `out-${prepared.rotated}`);
-        await run(this.binary, [input, base, '-l', this.languages.join('+'), '--psm', '3', 'txt', 'tsv'], signal);
+        const base = path.join(dir, `out-${prepared.rotated}-${prepared.languages.join('+')}`);
+        await run(this.binary, [input, base, '-l', prepared.languages.join('+'), '--psm', '3', 'txt', 'tsv'], signal);
         const [text, tsv] = await Promise.all([fs.readFile(`${base}.txt`, 'utf8'), fs.readFile(`${base}.tsv`, 'utf8')]);
         const words = wordsFromTsv(tsv);
         return { prepared, text: text.replace(/\f/g, ''), words, confidence: meanConfidence(words) };
       };
-      const r = await readUpright(await scalePage(image, lineBand(this.languages)), read, detect);
+      const r = await readUpright(await scalePage(image, this.languages), read, detect);
       const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
-      return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: this.languages };
+      return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: r.prepared.languages };
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

@@ -15,6 +15,18 @@ export interface Layout {
   readonly lines: number;
   /** Degrees the lines slope down to the right (a scan fed in askew, clockwise); 0 when straight. */
   readonly skew: number;
+  /**
+   * Share of the lines' ink in the middle half of their height (null without lines). Latin
+   * letters put most of theirs between baseline and x-height, with thin ascenders and descenders
+   * outside; Han characters fill their square evenly. script.ts reads the script from it.
+   */
+  readonly centralInk: number | null;
+  /**
+   * Median width of the inked runs along the lines (glyphs, or words where letters touch) over
+   * the line height (null without lines). Han characters are square, ~0.9; Latin letters ~0.5;
+   * touching letters and words are wider still.
+   */
+  readonly glyphWidth: number | null;
 }
 
 /** Otsu's threshold of an 8-bit histogram. */
@@ -37,53 +49,69 @@ function otsu(hist: Uint32Array, total: number): number {
 
 interface Profile {
   readonly runs: number[];
+  /** Where each run starts, in step with `runs`. */
+  readonly starts: number[];
   /** Share of blank positions between the first and the last inked one. */
   readonly blank: number;
 }
 
 /** Inked runs of a profile: a position is inked when it holds more than `min` ink pixels. */
 function profile(counts: Uint32Array, min: number): Profile {
-  const runs: number[] = [];
+  const runs: number[] = [], starts: number[] = [];
   let start = -1, first = -1, last = -1, inkedTotal = 0;
   for (let i = 0; i <= counts.length; i++) {
     const inked = i < counts.length && (counts[i] as number) > min;
     if (inked) { inkedTotal += 1; last = i; if (first < 0) first = i; }
     if (inked && start < 0) start = i;
-    else if (!inked && start >= 0) { if (i - start >= 3) runs.push(i - start); start = -1; }
+    else if (!inked && start >= 0) { if (i - start >= 3) { runs.push(i - start); starts.push(start); } start = -1; }
   }
   const span = last - first + 1;
-  return { runs, blank: span > 0 ? 1 - inkedTotal / span : 0 };
+  return { runs, starts, blank: span > 0 ? 1 - inkedTotal / span : 0 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const MAX_SKEW_DEG = 6;
-const SKEW_STEP_DEG = 0.5;
+const COARSE_STEP_DEG = 1;
+const SKEW_STEP_DEG = 0.25;
 /** Ink pixels sampled for the angle search: enough for a page's lines, bounded in time. */
-const MAX_SAMPLES = 120_000;
+const MAX_SAMPLES = 40_000;
 
 /**
  * The profile of ink positions projected across `along` (0: rows, y; 1: columns, x), at the
  * sharpest angle. `xs`, `ys` are ink pixel coordinates; `n` is the profile's length.
  */
+/** Projection of an ink pixel across the lines (v) or along them (u), at `deg`. */
+const across = (x: number, y: number, c: number, s: number, along: 0 | 1) => (along === 0 ? y * c - x * s : x * c + y * s);
+const alongLine = (x: number, y: number, c: number, s: number, along: 0 | 1) => (along === 0 ? x * c + y * s : y * c - x * s);
+
 function sharpestProfile(xs: Float64Array, ys: Float64Array, count: number, n: number, along: 0 | 1): { bins: Uint32Array; deg: number } {
-  let best: Uint32Array | null = null, bestScore = -1, bestDeg = 0;
   const step = Math.max(1, Math.floor(count / MAX_SAMPLES));
-  for (let deg = -MAX_SKEW_DEG; deg <= MAX_SKEW_DEG + 1e-9; deg += SKEW_STEP_DEG) {
+  const bins = new Uint32Array(n);
+  const project = (deg: number): number => {
     const a = (deg * Math.PI) / 180, c = Math.cos(a), sn = Math.sin(a);
-    const bins = new Uint32Array(n);
+    bins.fill(0);
     for (let i = 0; i < count; i += step) {
-      const v = along === 0 ? ys[i]! * c - xs[i]! * sn : xs[i]! * c + ys[i]! * sn;
-      const b = Math.round(v);
+      const b = Math.round(across(xs[i]!, ys[i]!, c, sn, along));
       if (b >= 0 && b < n) bins[b]! += 1;
     }
     let score = 0;
     for (let b = 0; b < n; b++) score += bins[b]! * bins[b]!;
-    // Ties keep the straighter angle: the loop meets 0 degrees before none of the others.
-    if (score > bestScore * (1 + 1e-6) || (deg === 0 && score >= bestScore)) { bestScore = score; best = bins; bestDeg = deg; }
-  }
-  if (step > 1 && best) for (let b = 0; b < n; b++) best[b] = best[b]! * step;
-  return { bins: best ?? new Uint32Array(n), deg: bestDeg };
+    return score;
+  };
+  // Coarse, then fine around the best: the score is smooth in the angle near its peak.
+  let best = 0, bestScore = project(0);
+  const consider = (deg: number) => {
+    const score = project(deg);
+    // Ties keep the straighter angle.
+    if (score > bestScore * (1 + 1e-6)) { bestScore = score; best = deg; }
+  };
+  for (let deg = -MAX_SKEW_DEG; deg <= MAX_SKEW_DEG; deg += COARSE_STEP_DEG) if (deg !== 0) consider(deg);
+  const centre = best;
+  for (let d = -COARSE_STEP_DEG + SKEW_STEP_DEG; d < COARSE_STEP_DEG; d += SKEW_STEP_DEG) if (d !== 0) consider(centre + d);
+  project(best);
+  if (step > 1) for (let b = 0; b < n; b++) bins[b] = bins[b]! * step;
+  return { bins: bins.slice(), deg: best };
 }
 
 /** Layout of a one-channel image (row-major bytes, 0 = black). */
@@ -116,5 +144,47 @@ export function measureLayout(gray: Uint8Array, width: number, height: number): 
   const lines = rowsWin ? byRow : byCol;
   const axis = lines.runs.length >= 3 ? (rowsWin ? 'rows' : 'columns') : null;
   const lineRuns = axis ? lines.runs : [];
-  return { axis, lineHeight: lineRuns.length ? median(lineRuns) : null, lines: lineRuns.length, skew: axis === 'rows' ? rows.deg : 0 };
+  const along = rowsWin ? rows.bins : cols.bins;
+  const glyphWidth = axis ? medianGlyphWidth(xs, ys, count, lines, rowsWin ? 0 : 1, rowsWin ? rows.deg : cols.deg, rowsWin ? width : height) : null;
+  let central = 0, total = 0;
+  if (axis) lines.runs.forEach((len, i) => {
+    const start = lines.starts[i]!;
+    for (let k = 0; k < len; k++) {
+      const ink = along[start + k]!;
+      total += ink;
+      if (k >= len / 4 && k < (3 * len) / 4) central += ink;
+    }
+  });
+  return { axis, lineHeight: lineRuns.length ? median(lineRuns) : null, lines: lineRuns.length, skew: axis === 'rows' ? rows.deg : 0, centralInk: total > 0 ? central / total : null, glyphWidth };
+}
+
+/**
+ * Each line's profile along itself (ink pixels whose cross position falls in the line's run), its
+ * inked runs, and their median width over the line's height. A run holds at least one ink pixel
+ * per position, so letters apart are runs of their own.
+ */
+function medianGlyphWidth(xs: Float64Array, ys: Float64Array, count: number, lines: Profile, along: 0 | 1, deg: number, length: number): number | null {
+  const a = (deg * Math.PI) / 180, c = Math.cos(a), sn = Math.sin(a);
+  const lineOf = new Int32Array(Math.max(...lines.starts.map((st, i) => st + lines.runs[i]!), 0) + 1).fill(-1);
+  lines.starts.forEach((st, i) => lineOf.fill(i, st, st + lines.runs[i]!));
+  const size = Math.ceil(length * 1.2) + 2;
+  const profiles = lines.runs.map(() => new Uint8Array(size));
+  for (let i = 0; i < count; i++) {
+    const v = Math.round(across(xs[i]!, ys[i]!, c, sn, along));
+    const line = v >= 0 && v < lineOf.length ? lineOf[v]! : -1;
+    if (line < 0) continue;
+    const u = Math.round(alongLine(xs[i]!, ys[i]!, c, sn, along)) + Math.ceil(length * 0.1);
+    if (u >= 0 && u < size) profiles[line]![u] = 1;
+  }
+  const widths: number[] = [];
+  profiles.forEach((prof, i) => {
+    const h = lines.runs[i]!;
+    let start = -1;
+    for (let u = 0; u <= size; u++) {
+      const inked = u < size && prof[u] === 1;
+      if (inked && start < 0) start = u;
+      else if (!inked && start >= 0) { widths.push((u - start) / h); start = -1; }
+    }
+  });
+  return widths.length ? median(widths) : null;
 }

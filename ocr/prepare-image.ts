@@ -22,6 +22,7 @@
 import sharp from 'sharp';
 import { DossierError } from '../dossier/errors.js';
 import { measureLayout } from './page-layout.js';
+import { languagesFor, pageScript } from './script.js';
 
 export type Rotation = 0 | 90 | 180 | 270;
 
@@ -63,6 +64,10 @@ export interface PreparedImage {
   readonly lineHeight: number | null;
   /** Set when the scaled page was deskewed before the turn: the angle undone and the size before. */
   readonly deskew: Deskew | null;
+  /** The languages to read it with: those of its script (script.ts), or all configured. */
+  readonly languages: readonly string[];
+  /** Every configured language: a doubtful reading with `languages` is tried again with these. */
+  readonly configured: readonly string[];
 }
 
 export interface Deskew {
@@ -154,9 +159,15 @@ export interface ScaledPage {
   readonly axis: 'rows' | 'columns' | null;
   readonly lineHeight: number | null;
   readonly deskew: Deskew | null;
+  readonly languages: readonly string[];
+  readonly configured: readonly string[];
 }
 
-export async function scalePage(bytes: ImageInput, band: LineBand = LATIN_BAND): Promise<ScaledPage> {
+/**
+ * Decodes, measures (line axis, height, skew, script), picks the languages of the page's script
+ * and scales the text into their line band, straightening a page fed in askew.
+ */
+export async function scalePage(bytes: ImageInput, configured: readonly string[] = ['eng']): Promise<ScaledPage> {
   const page = await decodeGray(bytes);
   const f = Math.min(1, ANALYSIS_SIDE / Math.max(page.width, page.height));
   const small = f < 1
@@ -164,7 +175,8 @@ export async function scalePage(bytes: ImageInput, band: LineBand = LATIN_BAND):
     : { data: page.data, info: { width: page.width, height: page.height } };
   const layout = measureLayout(small.data, small.info.width, small.info.height);
   const lineHeight = layout.lineHeight === null ? null : layout.lineHeight / (small.info.width / page.width);
-  const scale = chooseScale(lineHeight, page.width, page.height, band);
+  const languages = languagesFor(pageScript(layout), configured);
+  const scale = chooseScale(lineHeight, page.width, page.height, lineBand(languages));
   const width = Math.max(1, Math.round(page.width * scale)), height = Math.max(1, Math.round(page.height * scale));
   let gray = scale === 1 ? page.data : await rawGray(page.data, page.width, page.height).resize(width, height).raw().toBuffer();
   // A page fed in askew is straightened (white corners): tesseract then finds its columns and
@@ -178,7 +190,7 @@ export async function scalePage(bytes: ImageInput, band: LineBand = LATIN_BAND):
     out = { width: turned.info.width, height: turned.info.height };
   }
   return {
-    gray, width: out.width, height: out.height, deskew,
+    gray, width: out.width, height: out.height, deskew, languages, configured,
     input: { width: page.width, height: page.height },
     scale: width / page.width,
     dpi: impliedDpi(lineHeight === null ? null : lineHeight * scale),
@@ -196,12 +208,12 @@ export async function turnPage(page: ScaledPage, rotate: Rotation): Promise<Prep
   const img = rawGray(page.gray, page.width, page.height);
   const { data, info } = await (rotate === 0 ? img : img.rotate(rotate))
     .png({ compressionLevel: 0, adaptiveFiltering: false }).withDensity(page.dpi).toBuffer({ resolveWithObject: true });
-  return { png: data, width: info.width, height: info.height, input: page.input, scale: page.scale, rotated: rotate, lineHeight: page.lineHeight, deskew: page.deskew };
+  return { png: data, width: info.width, height: info.height, input: page.input, scale: page.scale, rotated: rotate, lineHeight: page.lineHeight, deskew: page.deskew, languages: page.languages, configured: page.configured };
 }
 
 /** Scale, ask `detect` about every page with measurable lines, turn (the native engine's path). */
-export async function prepareImage(bytes: ImageInput, detect: DetectOrientation, band: LineBand = LATIN_BAND): Promise<PreparedImage> {
-  const page = await scalePage(bytes, band);
+export async function prepareImage(bytes: ImageInput, detect: DetectOrientation, languages: readonly string[] = ['eng']): Promise<PreparedImage> {
+  const page = await scalePage(bytes, languages);
   const upright = await turnPage(page, 0);
   const rotated = page.axis === null ? 0 : decideRotation(await detect(upright.png), page.axis);
   return rotated === 0 ? upright : turnPage(page, rotated);

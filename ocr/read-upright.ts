@@ -1,5 +1,7 @@
 /**
- * Orientation detection only where it can pay. OSD costs about a fifth of a page's time, and
+ * A doubtful reading is first tried again with every configured language, when the page was read
+ * with those of its script only (script.ts): a misjudged script costs one more reading, never
+ * the text. Then orientation detection, only where it can pay. OSD costs about a fifth of a page's time, and
  * almost every scanned page is upright, so a page whose lines run left to right is read as it
  * is first; only a doubtful reading (low mean word confidence: an upside-down page reads as
  * garbage at 30–40, an upright one at 85–96 on our synthetic scans) asks OSD, and the turned
@@ -30,10 +32,14 @@ export async function readUpright(page: ScaledPage, read: ReadPrepared, detect: 
     const rotate = decideRotation(await detect(upright.png), page.axis);
     return rotate === 0 ? read(upright) : readTurned(rotate);
   }
-  const first = await readTurned(0);
+  let first = await readTurned(0);
+  if (first.confidence < DOUBTFUL_CONFIDENCE && first.prepared.languages.length < first.prepared.configured.length) {
+    const all = await read({ ...first.prepared, languages: first.prepared.configured });
+    if (all.confidence > first.confidence) first = all;
+  }
   if (first.confidence >= DOUBTFUL_CONFIDENCE) return first;
   const rotate = decideRotation(await detect(first.prepared.png), page.axis);
   if (rotate === 0) return first;
-  const turned = await readTurned(rotate);
+  const turned = await read({ ...(await turnPage(page, rotate)), languages: first.prepared.languages });
   return turned.confidence > first.confidence ? turned : first;
 }

@@ -1,7 +1,9 @@
 /**
- * OcrEngine over tesseract.js 7: a pool of up to `workers` slots, each one recognition worker
- * (LSTM-only core, the configured languages) and one orientation worker (legacy core + osd data;
- * tesseract.js's `detect` needs the legacy core), asked only when read-upright.ts needs it. Slots
+ * OcrEngine over tesseract.js 7: a pool of up to `workers` slots, each one orientation worker
+ * (legacy core + osd data; tesseract.js's `detect` needs the legacy core, asked only when
+ * read-upright.ts needs it) and one recognition worker (LSTM-only core) per language set its
+ * pages asked for: with one language configured that is one; with several, the page's script
+ * picks its own (script.ts), so a slot holds up to one per script plus the combination. Slots
  * start on demand and stay warm; pages queue while every slot is busy. A page whose signal aborts,
  * or whose worker thread dies, costs that slot: its threads are terminated and a fresh slot takes
  * its place.
@@ -12,7 +14,7 @@ import path from 'node:path';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { lineBand, scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
+import { scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { traineddataFile } from './traineddata.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
@@ -28,11 +30,14 @@ export interface TesseractJsOptions {
 }
 
 interface Slot {
-  readonly ocr: Worker;
+  /** Recognition workers by language set ('eng', 'chi_sim', 'chi_sim+eng'), started as pages need them. */
+  readonly ocr: Map<string, Promise<Worker>>;
   readonly osd: Worker;
   /** Rejects when either thread exits: a crashed wasm heap must not leave a page waiting forever. */
   readonly died: Promise<never>;
   dead: boolean;
+  /** Marks the slot dead when any of its threads exits. */
+  readonly dead_: (code: number) => void;
   /** Set while the slot waits in the idle list. */
   idleTimer?: NodeJS.Timeout;
 }
@@ -81,14 +86,25 @@ export class TesseractJsEngine implements OcrEngine {
     this.osdDir = path.dirname(traineddataFile('osd'));
   }
 
-  private async startSlot(): Promise<Slot> {
+  /** A recognition worker for one language set; psm and inversion as the CLI reads dossiers. */
+  private async startRecognizer(languages: string): Promise<Worker> {
     // cacheMethod 'none': read the packaged .gz, write no cache file anywhere; gzip: the files are .gz.
     // chi_sim's own config asks for the chi_sim_vert sublanguage, which no npm package ships:
     // tesseract prints "Failed loading language" (with a garbled name) and reads on without it.
-    const common = { cacheMethod: 'none', gzip: true, errorHandler: () => {} } as const;
+    const worker = await createWorker(languages, OEM.LSTM_ONLY, { cacheMethod: 'none', gzip: true, errorHandler: () => {}, langPath: this.langDir });
+    // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
+    // automatic layout (psm 3) keeps multi-column pages in reading order.
+    // tessedit_do_invert 0: tesseract 5 re-reads every doubtful line as white-on-black, doubling
+    // its cost on poor scans; dossier scans are dark text on light paper.
+    await worker.setParameters({ tessedit_pageseg_mode: PSM.AUTO, tessedit_do_invert: '0' });
+    return worker;
+  }
+
+  private async startSlot(): Promise<Slot> {
+    const first = this.languages.join('+');
     const started = await Promise.allSettled([
-      createWorker(this.languages.join('+'), OEM.LSTM_ONLY, { ...common, langPath: this.langDir }),
-      createWorker('osd', OEM.TESSERACT_ONLY, { ...common, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
+      this.startRecognizer(first),
+      createWorker('osd', OEM.TESSERACT_ONLY, { cacheMethod: 'none', gzip: true, errorHandler: () => {}, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
     ]);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
@@ -97,19 +113,33 @@ export class TesseractJsEngine implements OcrEngine {
       throw new Error(`tesseract.js worker did not start: ${String(failed.reason)}`);
     }
     const [ocr, osd] = started.map((r) => (r as PromiseFulfilledResult<Worker>).value) as [Worker, Worker];
-    // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
-    // automatic layout (psm 3) keeps multi-column pages in reading order.
-    // tessedit_do_invert 0: tesseract 5 re-reads every doubtful line as white-on-black, doubling
-    // its cost on poor scans; dossier scans are dark text on light paper.
-    await ocr.setParameters({ tessedit_pageseg_mode: PSM.AUTO, tessedit_do_invert: '0' });
     let dead!: (code: number) => void;
     const died = new Promise<never>((_, reject) => {
       dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };
     });
     died.catch(() => {});
-    const slot: Slot = { ocr, osd, died, dead: false };
+    const slot: Slot = { ocr: new Map([[first, Promise.resolve(ocr)]]), osd, died, dead: false, dead_: dead };
     for (const w of [ocr, osd]) threadOf(w).once('exit', dead);
     return slot;
+  }
+
+  /** The slot's worker for a language set, started (and watched) on first use. */
+  private recognizer(slot: Slot, languages: string): Promise<Worker> {
+    let w = slot.ocr.get(languages);
+    if (!w) {
+      w = this.startRecognizer(languages).then((worker) => {
+        threadOf(worker).once('exit', slot.dead_);
+        return worker;
+      });
+      w.catch(() => slot.ocr.delete(languages));
+      slot.ocr.set(languages, w);
+    }
+    return w;
+  }
+
+  private static terminateAll(slot: Slot): void {
+    for (const w of slot.ocr.values()) void w.then((x) => x.terminate(), () => {});
+    void slot.osd.terminate();
   }
 
   private async acquire(signal?: AbortSignal): Promise<Slot> {
@@ -153,8 +183,7 @@ export class TesseractJsEngine implements OcrEngine {
     if (i < 0) return;
     this.idle.splice(i, 1);
     this.live -= 1;
-    void slot.ocr.terminate();
-    void slot.osd.terminate();
+    TesseractJsEngine.terminateAll(slot);
   }
 
   /** Slots running now (busy or idle): for tests and metrics. */
@@ -165,8 +194,7 @@ export class TesseractJsEngine implements OcrEngine {
   /** Ends a slot's threads; a queued page (if any) gets a fresh slot in its place. */
   private discard(slot: Slot): void {
     this.live -= 1;
-    void slot.ocr.terminate();
-    void slot.osd.terminate();
+    TesseractJsEngine.terminateAll(slot);
     const next = this.waiting.shift();
     if (next && !this.closed) {
       this.starting += 1;
@@ -212,20 +240,21 @@ export class TesseractJsEngine implements OcrEngine {
       return { rotate: data.orientation_degrees as Rotation, confidence: data.orientation_confidence };
     };
     const read: ReadPrepared = async (prepared) => {
-      const { data } = await slot.ocr.recognize(prepared.png, {}, { text: true, tsv: true });
+      const worker = await this.recognizer(slot, prepared.languages.join('+'));
+      const { data } = await worker.recognize(prepared.png, {}, { text: true, tsv: true });
       const words = wordsFromTsv(data.tsv ?? '');
       return { prepared, text: data.text, words, confidence: meanConfidence(words) };
     };
-    const r = await readUpright(await scalePage(image, lineBand(this.languages)), read, detect);
+    const r = await readUpright(await scalePage(image, this.languages), read, detect);
     const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
-    return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: this.languages };
+    return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: r.prepared.languages };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
     for (const s of this.idle) clearTimeout(s.idleTimer);
-    await Promise.all(this.idle.splice(0).flatMap((s) => [s.ocr.terminate(), s.osd.terminate()]));
+    await Promise.all(this.idle.splice(0).flatMap((s) => [...[...s.ocr.values()].map((w) => w.then((x) => x.terminate(), () => {})), s.osd.terminate()]));
     fs.rmSync(this.langDir, { recursive: true, force: true });
     linkDirs.delete(this.langDir);
   }

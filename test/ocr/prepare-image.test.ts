@@ -62,7 +62,7 @@ describe('OCR: image preparation', () => {
       const input = { width: 1000, height: 600 };
       const scale = 1.5;
       const W = input.width * scale, H = input.height * scale;
-      const p: PreparedImage = { png: Buffer.alloc(0), width: r % 180 ? H : W, height: r % 180 ? W : H, input, scale, rotated: r, lineHeight: 20, deskew: null };
+      const p: PreparedImage = { png: Buffer.alloc(0), width: r % 180 ? H : W, height: r % 180 ? W : H, input, scale, rotated: r, lineHeight: 20, deskew: null, languages: ['eng'], configured: ['eng'] };
       const original: [number, number, number, number] = [100, 50, 200, 30];
       // The box as it lies on the prepared image: scaled, then turned with the page.
       const onPrepared = turnBox(original.map((v) => v * scale) as [number, number, number, number], r, W, H);
