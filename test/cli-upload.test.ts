@@ -7,6 +7,10 @@ import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
 import { dossierCli } from './support/cli.js';
 import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
+import { englishPage } from '../scripts/bench/fixtures/ocr-pages.js';
+import { cer } from '../ocr/cer.js';
+import { ccittG4Pdf, grayOf, scanToolsOrSkip } from './support/scan-encodings.js';
+import { ocrFinished } from './support/ocr-fixtures.js';
 
 describe('dossier upload (CLI)', function () {
   this.timeout(180_000);
@@ -57,6 +61,28 @@ describe('dossier upload (CLI)', function () {
     expect(second.err).to.contain(`resuming upload ${id}`);
     const result = JSON.parse(second.out);
     expect(result).to.include({ dossier: id, status: 'sealed', pageCount: 8 });
+  });
+
+  it('uploads a CCITT G4 scan (what office scanners write) that ends read, searchable, with a thumbnail', async function () {
+    if (!scanToolsOrSkip(this)) return;
+    const page = await englishPage();
+    const file = path.join(dir, 'scan-g4.pdf');
+    await fs.writeFile(file, await ccittG4Pdf(await grayOf(page.image), dir, 150));
+    const r = await dossierCli(['upload', file, '--case', caseId, '--wait', '--json'], env).done;
+    expect(r.code, r.err).to.equal(0);
+    const { dossier: id } = JSON.parse(r.out) as { dossier: string };
+    const clerk = env.DOSSIER_TOKEN!;
+    const d = await ocrFinished(gw, clerk, id);
+    expect(d.progress.ocr).to.include({ done: 1, failed: 0 });
+    const text = await (await fetch(`${gw.url}/api/dossiers/${id}/pages/1/text`, { headers: { authorization: `Bearer ${clerk}` } })).text();
+    expect(cer(text, page.text)).to.be.at.most(0.03);
+    const hits = (await gw.api('GET', `/api/search?q=${page.word}`, clerk)).json.hits as { dossierId: string }[];
+    expect(hits.map((h) => h.dossierId)).to.include(id);
+    const thumb = await eventually(async () => {
+      const t = await fetch(`${gw.url}/api/dossiers/${id}/pages/1/thumbnail`, { headers: { authorization: `Bearer ${clerk}` } });
+      return t.status === 200 ? Buffer.from(await t.arrayBuffer()) : undefined;
+    }, 60_000, 'thumbnail');
+    expect(thumb.subarray(0, 2).toString('hex')).to.equal('ffd8');
   });
 
   it('usage errors exit 2', async () => {
