@@ -32,7 +32,7 @@ export type PageContent =
 export async function pageContent(bytes: Uint8Array, mediaType: string, renderer: PageRenderer, signal?: AbortSignal): Promise<PageContent> {
   const draw = async (): Promise<PageContent> => {
     const page = await renderer.render(bytes, mediaType, OCR_RENDER, signal);
-    const image = { data: page.rgba, width: page.width, height: page.height, channels: 4 as const };
+    const image = { data: page.pixels, width: page.width, height: page.height, channels: page.channels };
     return { kind: 'image', image, width: page.width, height: page.height, rendered: { dpi: page.dpi, omittedImages: page.omittedImages } };
   };
   if (mediaType === 'application/pdf') {

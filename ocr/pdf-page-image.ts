@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 import { DossierError } from '../dossier/errors.js';
 import { scanPageImages, type PageImageInfo } from '../dossier/pages/render/pdf-page-images.js';
 import type { ImageInput } from './prepare-image.js';
+import { OCR_RENDER } from '../dossier/pages/render/page-renderer.js';
 
 export interface PageImage {
   readonly image: ImageInput;
@@ -27,7 +28,9 @@ export async function pdfPageImage(bytes: Uint8Array): Promise<{ images: number;
   if (!only) return { images: images.length, scan: null };
   const { width, height } = only;
   if (only.filters.length === 1 && only.filters[0] === 'DCTDecode') return { images: 1, scan: { image: only.stream.contents, width, height } };
-  if (!plainFlate(only)) return { images: 1, scan: null };
+  // Inflating a huge Flate scan costs its whole raw size in this thread: over the renderer's
+  // image budget, the renderer (poppler where installed) draws it within its pixel budget.
+  if (!plainFlate(only) || width * height > OCR_RENDER.maxImagePixels) return { images: 1, scan: null };
   const channels = only.components!;
   let pixels: Buffer;
   try {

@@ -51,7 +51,7 @@ async function thumbnail(deps: ThumbnailDeps, pageSha256: string, mediaType: Pag
       image = sharp(bytes, { failOn: 'none', sequentialRead: true }).rotate().resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true });
     } else {
       const drawn = await deps.renderer.render(bytes, mediaType, THUMBNAIL_RENDER);
-      image = sharp(drawn.rgba, { raw: { width: drawn.width, height: drawn.height, channels: 4 } }).flatten({ background: '#ffffff' });
+      image = sharp(drawn.pixels, { raw: { width: drawn.width, height: drawn.height, channels: drawn.channels } }).flatten({ background: '#ffffff' });
     }
     const out = await image.jpeg({ quality: 70, mozjpeg: false }).toBuffer();
     const sha = sha256Hex(out);

@@ -6,12 +6,15 @@
  * The pixel budget bounds time and memory whatever the file claims: the output never exceeds
  * `maxPixels`, and an image larger than `maxImagePixels` is not decoded at all (pdf.js leaves it
  * out, and the result says how many were), so a 35000 x 35000 bilevel page costs a blank render,
- * not gigabytes. Synchronous CPU work: run it in a worker thread (page-renderer.ts).
+ * not gigabytes; where Debian's poppler is installed, such a page is drawn by it instead, which
+ * scales the image as it streams it (poppler.ts). Synchronous CPU work: run it in a worker thread
+ * (page-renderer.ts).
  */
 import { createCanvas } from '@napi-rs/canvas';
 import { OPS, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { DossierError } from '../../errors.js';
 import { scanPageImages } from './pdf-page-images.js';
+import { popplerAvailable, renderWithPoppler } from './poppler.js';
 import { openPdf } from './pdfjs.js';
 
 export interface RenderOptions {
@@ -23,17 +26,22 @@ export interface RenderOptions {
   readonly maxImagePixels: number;
   /** Draw at this width in pixels (thumbnails) instead of the page's own resolution. */
   readonly width?: number;
+  /** Pages with an image over the budget go to poppler where installed (default), or are drawn without it. */
+  readonly oversized?: 'poppler' | 'leave-out';
 }
 
 export interface RenderedPage {
-  /** Width x height x 4 bytes, RGBA, white where nothing is drawn. */
-  readonly rgba: Uint8Array;
+  /** Width x height x channels bytes: RGBA (pdf.js), or gray (poppler), white where nothing is drawn. */
+  readonly pixels: Uint8Array;
+  readonly channels: 1 | 4;
   readonly width: number;
   readonly height: number;
   /** The resolution drawn at, in dots per inch of the page. */
   readonly dpi: number;
-  /** Images left out because they exceed the image budget. */
+  /** Images left out because they exceed the image budget (none where poppler drew the page). */
   readonly omittedImages: number;
+  /** Which library drew the page. */
+  readonly by: 'pdf.js' | 'poppler';
 }
 
 /** Resolution used when the page draws no image (vector text, line art). */
@@ -75,15 +83,22 @@ export function chooseDpi(pageWidthPt: number, pageHeightPt: number, images: rea
   return dpi;
 }
 
-export async function renderPdfPage(bytes: Uint8Array, options: RenderOptions): Promise<RenderedPage> {
+export async function renderPdfPage(bytes: Uint8Array, options: RenderOptions, signal?: AbortSignal): Promise<RenderedPage> {
   // pdf.js says nothing of the images it leaves out: count them from the page's own objects.
-  const omittedImages = (await scanPageImages(bytes)).filter((im) => im.width * im.height > options.maxImagePixels).length;
+  const images = await scanPageImages(bytes);
+  const oversized = images.filter((im) => im.width * im.height > options.maxImagePixels);
   const doc = await openPdf(bytes, { maxImagePixels: options.maxImagePixels });
   try {
     if (doc.numPages < 1) throw new DossierError('corrupt_pdf', 'the stored PDF page has no page');
     const page = await doc.getPage(1);
     const box = page.getViewport({ scale: 1 });
     if (!(box.width > 0 && box.height > 0)) throw new DossierError('corrupt_pdf', 'the page has an empty page box');
+    if (oversized.length > 0 && options.oversized !== 'leave-out' && popplerAvailable()) {
+      const dpi = chooseDpi(box.width, box.height, images, options);
+      const gray = await renderWithPoppler(bytes, dpi, signal);
+      return { ...gray, channels: 1, dpi: Math.round(dpi * 10) / 10, omittedImages: 0, by: 'poppler' };
+    }
+    const omittedImages = oversized.length;
     const dpi = chooseDpi(box.width, box.height, await drawnImageSizes(page), options);
     const viewport = page.getViewport({ scale: dpi / 72 });
     // Rounded, not floored: a page box made from pixels at 72/dpi comes back as 753.9999.
@@ -95,8 +110,8 @@ export async function renderPdfPage(bytes: Uint8Array, options: RenderOptions): 
     // pdf.js's types name the DOM's canvas; @napi-rs/canvas is the one it uses in Node.
     await page.render({ canvas: canvas as never, canvasContext: ctx as never, viewport, background: 'rgb(255,255,255)' }).promise;
     const data = ctx.getImageData(0, 0, width, height).data;
-    const rgba = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return { rgba, width, height, dpi: Math.round(dpi * 10) / 10, omittedImages };
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { pixels, channels: 4, width, height, dpi: Math.round(dpi * 10) / 10, omittedImages, by: 'pdf.js' };
   } finally {
     await doc.destroy();
   }

@@ -25,7 +25,9 @@ class Moved {
 export default async function render(task: RenderTask): Promise<unknown> {
   try {
     const page = await renderPdfPage(task.pdf, task.options);
-    return Piscina.move(new Moved({ ok: true, page }, [page.rgba.buffer as ArrayBuffer]) as never);
+    // A page drawn by poppler is a view into the process output's buffer: copy out just its pixels.
+    const own = page.pixels.byteOffset === 0 && page.pixels.byteLength === page.pixels.buffer.byteLength ? page : { ...page, pixels: new Uint8Array(page.pixels) };
+    return Piscina.move(new Moved({ ok: true, page: own }, [own.pixels.buffer as ArrayBuffer]) as never);
   } catch (err) {
     const code = isDossierError(err) ? err.code : 'internal';
     return Piscina.move(new Moved({ ok: false, code, message: err instanceof Error ? err.message : String(err) }, []) as never);
