@@ -117,7 +117,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

@@ -55,6 +55,7 @@ export const openApiDocument = {
           index: { type: 'integer' }, sha256: { type: 'string' }, size: { type: 'integer' }, mediaType: { type: 'string' },
           width: { type: ['integer', 'null'] }, height: { type: ['integer', 'null'] }, source: { type: 'string' },
           signature: { type: 'string', description: 'JWS compact (EdDSA) over the page statement' }, thumbnail: { type: 'boolean' },
+          rotation: { type: 'integer', enum: [0, 90, 180, 270], description: 'clockwise degrees that show the page upright (found by OCR); the stored bytes are not turned' },
           ocr: {
             type: ['object', 'null'],
             description: 'null before the seal',
@@ -85,7 +86,15 @@ export const openApiDocument = {
     '/api/dossiers/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'dossier', content: { 'application/json': { schema: { $ref: '#/components/schemas/Dossier' } } } }, ...errors } } },
     '/api/dossiers/{id}/pages': { get: { security: bearer, parameters: [idParam, { name: 'offset', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }], responses: { 200: { description: 'pages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Page' } } } } }, ...errors } } },
     '/api/dossiers/{id}/pages/{n}': { get: { summary: 'the page’s stored bytes (Range supported)', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'bytes' }, 206: { description: 'range' }, 409: error, ...errors } } },
-    '/api/dossiers/{id}/pages/{n}/thumbnail': { get: { security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'JPEG' }, ...errors } } },
+    '/api/dossiers/{id}/pages/{n}/thumbnail': { get: { security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'JPEG, 240 px wide, shown upright' }, ...errors } } },
+    '/api/dossiers/{id}/pages/{n}/image': {
+      get: {
+        security: bearer,
+        summary: 'The page as a picture for a viewer, upright, any page type (PDF and JPEG 2000 pages drawn by the server); audited as page.view',
+        parameters: [idParam, pageParam, { name: 'width', in: 'query', schema: { type: 'integer', minimum: 64, maximum: 3000, default: 1200 } }],
+        responses: { 200: { description: 'JPEG' }, 304: { description: 'not modified (ETag)' }, ...errors },
+      },
+    },
     '/api/dossiers/{id}/pages/{n}/text': { get: { summary: 'the page’s text (OCR or the PDF’s text layer), text/plain UTF-8', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'text', content: { 'text/plain': { schema: { type: 'string' } } } }, 409: { ...error, description: 'ocr_pending: OCR not finished yet; ocr_failed: OCR ended failed (the message says why); conflict: dossier not sealed' }, ...errors } } },
     '/api/search': {
       get: {

@@ -42,6 +42,7 @@ const RESOURCE_ROUTES: Row[] = [
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages`, role: 'judge', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages/1`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages/1/thumbnail`, role: 'clerk', insider: POLICE, denied: 'auditor' },
+  { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages/1/image?width=300`, role: 'judge', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages/1/text`, role: 'clerk', insider: POLICE, denied: 'auditor' },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/pages/1/proof`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/manifest`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },

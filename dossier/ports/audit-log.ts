@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'dossier.read',
   'page.read',
   'thumbnail.read',
+  'page.view',
   'proof.read',
   'page.text.read',
   'manifest.read',

@@ -1,6 +1,4 @@
 import { Router, type Response } from 'express';
-import { buffer } from 'node:stream/consumers';
-import sharp from 'sharp';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import { DossierError } from '../../dossier/errors.js';
@@ -20,8 +18,9 @@ import { sendBlob } from './send-blob.js';
 import { recordEvidenceRead } from './evidence-read.js';
 import { streamExport } from './export.js';
 import { streamSearchablePdf } from './export-pdf.js';
+import { sendThumbnail, sendViewImage, type PageImageDeps } from './page-images.js';
 
-export interface DossierRouteDeps {
+export interface DossierRouteDeps extends PageImageDeps {
   readonly dossiers: DossierRepository;
   readonly blobs: BlobStore;
   readonly keys: KeyRing;
@@ -105,18 +104,16 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     if (!p.thumbnailSha256) throw notFound('thumbnail');
     // A thumbnail shows the page's content too: audited like the page.
     await recordEvidenceRead(deps.audit, principal, 'thumbnail.read', d, p.index);
-    // Shown upright: a page OCR found scanned turned is turned here (240 px, a few ms), so the
-    // thumbnail made before OCR knew stays the one stored.
-    const turn = (await deps.pageTexts.get(d.id, p.index))?.rotation ?? 0;
-    if (turn) {
-      const upright = await sharp(await buffer(await deps.blobs.read(p.thumbnailSha256))).rotate(turn).jpeg({ quality: 70 }).toBuffer();
-      res.setHeader('Cache-Control', 'private, no-cache');
-      res.setHeader('ETag', `"${p.thumbnailSha256}-r${turn}"`);
-      res.type('image/jpeg').send(upright);
-      return;
-    }
-    const size = (await deps.blobs.size(p.thumbnailSha256)) ?? 0;
-    await sendBlob(req, res, deps.blobs, { sha256: p.thumbnailSha256, size, mediaType: 'image/jpeg', immutable: true });
+    await sendThumbnail(req, res, deps, p);
+  });
+
+  r.get('/dossiers/:id/pages/:n/image', async (req, res) => {
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    const p = await page(d, req.params.n);
+    // A view of the page shows its content: audited like the page.
+    await recordEvidenceRead(deps.audit, principal, 'page.view', d, p.index);
+    await sendViewImage(req, res, deps, p);
   });
 
   r.get('/dossiers/:id/pages/:n/proof', async (req, res) => {
