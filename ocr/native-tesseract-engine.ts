@@ -22,6 +22,8 @@ export const NATIVE_ENV: Readonly<Record<string, string>> = Object.freeze({ OMP_
 export interface NativeTesseractOptions {
   readonly languages: readonly string[];
   readonly workers: number;
+  /** Read each page with the languages of its script (script.ts); default true. */
+  readonly languagePerPage?: boolean;
   readonly binary?: string;
 }
 
@@ -47,11 +49,13 @@ export function parseOsd(out: string): { rotate: Rotation; confidence: number } 
 export class NativeTesseractEngine implements OcrEngine {
   readonly name = 'tesseract';
   readonly languages: readonly string[];
+  private readonly languagePerPage: boolean;
   private readonly binary: string;
   private readonly limit: LimitFunction;
 
   constructor(options: NativeTesseractOptions) {
     this.languages = [...options.languages];
+    this.languagePerPage = options.languagePerPage ?? true;
     this.binary = options.binary ?? NATIVE_TESSERACT;
     this.limit = pLimit(Math.max(1, Math.floor(options.workers)));
   }
@@ -82,7 +86,7 @@ export class NativeTesseractEngine implements OcrEngine {
         const words = wordsFromTsv(tsv);
         return { prepared, text: text.replace(/\f/g, ''), words, confidence: meanConfidence(words) };
       };
-      const r = await readUpright(await scalePage(image, this.languages), read, detect);
+      const r = await readUpright(await scalePage(image, this.languages, this.languagePerPage), read, detect);
       const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
       return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: r.prepared.languages };
     } finally {

@@ -167,7 +167,7 @@ export interface ScaledPage {
  * Decodes, measures (line axis, height, skew, script), picks the languages of the page's script
  * and scales the text into their line band, straightening a page fed in askew.
  */
-export async function scalePage(bytes: ImageInput, configured: readonly string[] = ['eng']): Promise<ScaledPage> {
+export async function scalePage(bytes: ImageInput, configured: readonly string[] = ['eng'], languagePerPage = true): Promise<ScaledPage> {
   const page = await decodeGray(bytes);
   const f = Math.min(1, ANALYSIS_SIDE / Math.max(page.width, page.height));
   const small = f < 1
@@ -175,7 +175,7 @@ export async function scalePage(bytes: ImageInput, configured: readonly string[]
     : { data: page.data, info: { width: page.width, height: page.height } };
   const layout = measureLayout(small.data, small.info.width, small.info.height);
   const lineHeight = layout.lineHeight === null ? null : layout.lineHeight / (small.info.width / page.width);
-  const languages = languagesFor(pageScript(layout), configured);
+  const languages = languagePerPage ? languagesFor(pageScript(layout), configured) : configured;
   const scale = chooseScale(lineHeight, page.width, page.height, lineBand(languages));
   const width = Math.max(1, Math.round(page.width * scale)), height = Math.max(1, Math.round(page.height * scale));
   let gray = scale === 1 ? page.data : await rawGray(page.data, page.width, page.height).resize(width, height).raw().toBuffer();

@@ -22,6 +22,8 @@ import { meanConfidence, wordsFromTsv } from './tsv.js';
 export interface TesseractJsOptions {
   readonly languages: readonly string[];
   readonly workers: number;
+  /** Read each page with the languages of its script (script.ts); default true. */
+  readonly languagePerPage?: boolean;
   /**
    * A slot idle this long is ended: each holds two wasm heaps (~200 MB), which a gateway that has
    * finished its OCR should give back. The next page starts a slot again (~1 s). Default 60 s.
@@ -67,6 +69,7 @@ const threadOf = (w: Worker): ThreadWorker => (w as unknown as { worker: ThreadW
 export class TesseractJsEngine implements OcrEngine {
   readonly name = 'tesseract.js';
   readonly languages: readonly string[];
+  private readonly languagePerPage: boolean;
   private readonly max: number;
   private readonly idleMs: number;
   private readonly langDir: string;
@@ -80,6 +83,7 @@ export class TesseractJsEngine implements OcrEngine {
   constructor(options: TesseractJsOptions) {
     if (options.languages.length === 0) throw new Error('tesseract.js engine: no languages');
     this.languages = [...options.languages];
+    this.languagePerPage = options.languagePerPage ?? true;
     this.max = Math.max(1, Math.floor(options.workers));
     this.idleMs = options.idleMs ?? 60_000;
     this.langDir = linkLanguages(this.languages);
@@ -245,7 +249,7 @@ export class TesseractJsEngine implements OcrEngine {
       const words = wordsFromTsv(data.tsv ?? '');
       return { prepared, text: data.text, words, confidence: meanConfidence(words) };
     };
-    const r = await readUpright(await scalePage(image, this.languages), read, detect);
+    const r = await readUpright(await scalePage(image, this.languages, this.languagePerPage), read, detect);
     const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
     return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: r.prepared.languages };
   }

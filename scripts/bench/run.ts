@@ -9,6 +9,9 @@
  * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
  * native tesseract CLI, on N synthetic pages (default 20), the corpus images and a Chinese page.
  *
+ * `--only render [--corpus DIR]`: the corpus read before and after the page renderer, drawing time per
+ * scan encoding and size, orientation and language-per-page costs (scripts/bench/render.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -25,6 +28,7 @@ import { makeSampleArchive } from './fixtures/sample-archive.js';
 import { execFile } from 'node:child_process';
 import { searchBench } from './search.js';
 import { ocrBench } from './ocr.js';
+import { renderBench } from './render.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -223,6 +227,7 @@ async function main() {
   if (!only || only === 'ocr') {
     await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir });
   }
+  if (!only || only === 'render') await renderBench({ corpusDir: args.corpus, runDir });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
     const r = await rawUploadRun();

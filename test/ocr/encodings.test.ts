@@ -8,9 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { expect } from 'chai';
-import { PDFDocument, PDFName } from 'pdf-lib';
 import sharp from 'sharp';
 import { cer } from '../../ocr/cer.js';
 import type { OcrEngine } from '../../ocr/engine.js';
@@ -20,7 +18,7 @@ import { TesseractJsEngine } from '../../ocr/tesseract-js-engine.js';
 import { PageRenderer } from '../../dossier/pages/render/page-renderer.js';
 import { englishPage, type KnownPage } from '../../scripts/bench/fixtures/ocr-pages.js';
 import { testEnv } from '../support/env.js';
-import { ccittG4Pdf, grayOf, type Gray, imagePdf as imagePdfAt, jpeg2000, scanToolsOrSkip } from '../support/scan-encodings.js';
+import { bilevelPdf, ccittG4Pdf, grayOf, imagePdf as imagePdfAt, jpeg2000, jpeg2000Pdf, palettePdf, predictorPdf, scanToolsOrSkip, type Gray } from '../support/scan-encodings.js';
 
 const DPI = 150;
 const imagePdf = (width: number, height: number, dict: Record<string, unknown>, data: Uint8Array) => imagePdfAt(width, height, dict, data, DPI);
@@ -29,19 +27,6 @@ const ENGINES: { name: string; available: () => boolean; make: () => OcrEngine }
   { name: 'tesseract.js', available: () => true, make: () => new TesseractJsEngine({ languages: ['eng'], workers: 2 }) },
   { name: 'native tesseract', available: () => fs.existsSync(NATIVE_TESSERACT), make: () => new NativeTesseractEngine({ languages: ['eng'], workers: 2 }) },
 ];
-
-/** PNG predictor rows (filter type 1, Sub) over 8-bit gray pixels, deflated. */
-function pngPredicted(gray: Buffer, width: number, height: number): Buffer {
-  const rows = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) {
-    rows[y * (width + 1)] = 1;
-    for (let x = 0; x < width; x++) {
-      const left = x > 0 ? gray[y * width + x - 1]! : 0;
-      rows[y * (width + 1) + 1 + x] = (gray[y * width + x]! - left) & 0xff;
-    }
-  }
-  return zlib.deflateSync(rows);
-}
 
 for (const kind of ENGINES) describe(`OCR: every scan encoding reads like the same page as a JPEG (${kind.name})`, function () {
   this.timeout(300_000);
@@ -91,51 +76,21 @@ for (const kind of ENGINES) describe(`OCR: every scan encoding reads like the sa
   });
 
   it('JPEG 2000 inside a PDF (JPXDecode, OpenJPEG), and as a page of its own', async () => {
-    const bytes = await jpeg2000(gray, dir);
-    const inPdf = await read(await imagePdf(gray.width, gray.height, { ColorSpace: 'DeviceGray', BitsPerComponent: 8, Filter: 'JPXDecode' }, bytes), 'application/pdf');
-    within(inPdf.cer, 'JPEG 2000 in a PDF');
-    const alone = await read(bytes, 'image/jp2');
+    within((await read(await jpeg2000Pdf(gray, dir, DPI), 'application/pdf')).cer, 'JPEG 2000 in a PDF');
+    const alone = await read(await jpeg2000(gray, dir), 'image/jp2');
     expect([alone.content.width, alone.content.height]).to.deep.equal([gray.width, gray.height]);
     within(alone.cer, 'JPEG 2000 page');
   });
 
   it('Flate with a PNG predictor', async () => {
-    const data = pngPredicted(gray.data, gray.width, gray.height);
-    const r = await read(await imagePdf(gray.width, gray.height, {
-      ColorSpace: 'DeviceGray', BitsPerComponent: 8, Filter: 'FlateDecode',
-      DecodeParms: { Predictor: 15, Colors: 1, BitsPerComponent: 8, Columns: gray.width },
-    }, data), 'application/pdf');
+    const r = await read(await predictorPdf(gray, DPI), 'application/pdf');
     expect(r.content.rendered, 'drawn by the renderer').to.not.equal(undefined);
     within(r.cer, 'Flate + predictor');
   });
 
   it('Flate with a palette (Indexed colour space), and 1-bit gray', async () => {
-    // 16 gray levels through a palette: 4-bit indices, two a byte.
-    const lookup = Buffer.alloc(16 * 3);
-    for (let i = 0; i < 16; i++) lookup.fill(i * 17, i * 3, i * 3 + 3);
-    const rowBytes = Math.ceil(gray.width / 2);
-    const indices = Buffer.alloc(rowBytes * gray.height);
-    for (let y = 0; y < gray.height; y++) for (let x = 0; x < gray.width; x++) {
-      const v = gray.data[y * gray.width + x]! >> 4;
-      indices[y * rowBytes + (x >> 1)]! |= x % 2 === 0 ? v << 4 : v;
-    }
-    const doc = await PDFDocument.create();
-    const palette = doc.context.register(doc.context.stream(lookup));
-    const space = doc.context.obj([PDFName.of('Indexed'), PDFName.of('DeviceRGB'), 15, palette]);
-    const w = (gray.width * 72) / DPI, h = (gray.height * 72) / DPI;
-    const image = doc.context.register(doc.context.flateStream(indices, { Type: 'XObject', Subtype: 'Image', Width: gray.width, Height: gray.height, BitsPerComponent: 4, ColorSpace: space }));
-    const p = doc.addPage([w, h]);
-    p.node.setXObject(PDFName.of('Im0'), image);
-    p.node.set(PDFName.of('Contents'), doc.context.register(doc.context.stream(`q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q`)));
-    within((await read(await doc.save(), 'application/pdf')).cer, 'palette');
-
-    const bits = Buffer.alloc(Math.ceil(gray.width / 8) * gray.height);
-    const stride = Math.ceil(gray.width / 8);
-    for (let y = 0; y < gray.height; y++) for (let x = 0; x < gray.width; x++) {
-      if (gray.data[y * gray.width + x]! >= 160) bits[y * stride + (x >> 3)]! |= 0x80 >> (x & 7);
-    }
-    const mono = await imagePdf(gray.width, gray.height, { ColorSpace: 'DeviceGray', BitsPerComponent: 1, Filter: 'FlateDecode' }, zlib.deflateSync(bits));
-    within((await read(mono, 'application/pdf')).cer, '1-bit Flate');
+    within((await read(await palettePdf(gray, DPI), 'application/pdf')).cer, 'palette');
+    within((await read(await bilevelPdf(gray, DPI), 'application/pdf')).cer, '1-bit Flate');
   });
 
   it('keeps the JPEG fast path byte for byte (no drawing)', async () => {
