@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import { DossierError } from '../../dossier/errors.js';
@@ -59,6 +59,14 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     if (!found) throw notFound('page');
     return found;
   };
+  /** A sealed dossier's page, read by the caller and audited as `action`. */
+  const auditedPage = async (req: Request<{ id: string; n: string }>, action: 'page.read' | 'page.view' | 'proof.read') => {
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    const p = await page(d, req.params.n);
+    await recordEvidenceRead(deps.audit, principal, action, d, p.index);
+    return { d, p };
+  };
 
   r.get('/dossiers/:id', async (req, res) => {
     const d = await visible(principalOf(req), req.params.id);
@@ -108,19 +116,13 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   });
 
   r.get('/dossiers/:id/pages/:n/image', async (req, res) => {
-    const principal = principalOf(req);
-    const d = await sealed(principal, req.params.id);
-    const p = await page(d, req.params.n);
     // A view of the page shows its content: audited like the page.
-    await recordEvidenceRead(deps.audit, principal, 'page.view', d, p.index);
+    const { p } = await auditedPage(req, 'page.view');
     await sendViewImage(req, res, deps, p);
   });
 
   r.get('/dossiers/:id/pages/:n/proof', async (req, res) => {
-    const principal = principalOf(req);
-    const d = await sealed(principal, req.params.id);
-    const p = await page(d, req.params.n);
-    await recordEvidenceRead(deps.audit, principal, 'proof.read', d, p.index);
+    const { d, p } = await auditedPage(req, 'proof.read');
     const leaves = (await deps.dossiers.pageHashes(d.id)).map((h) => leafHash(Buffer.from(h, 'hex')));
     const tree = new MerkleTree(leaves);
     if (tree.root.toString('hex') !== d.merkleRoot) throw new DossierError('internal', 'stored pages do not match the sealed root');
