@@ -33,6 +33,7 @@ import { SqlTransferRepository } from '../storage/db/transfer-repository.js';
 import { CustodyService } from '../dossier/custody/custody-service.js';
 import { registerConfiguredAgencies } from './agencies-file.js';
 import { SqlAuditLog } from '../storage/db/audit-log.js';
+import { SqlAccountRepository, SqlSessionRepository } from '../storage/db/account-repository.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
@@ -114,7 +115,10 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps });
+  const accounts = new SqlAccountRepository(db);
+  // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
+  const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, sessions });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -145,6 +149,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     pageTexts,
     agencies,
     transfers,
+    accounts,
     queue,
     store,
     app,

@@ -8,6 +8,7 @@ import type { CaseRepository } from '../dossier/ports/repositories.js';
 import type { AuditLog } from '../dossier/ports/audit-log.js';
 import type { AuditTrail } from '../dossier/ports/audit-trail.js';
 import { authenticate } from './auth.js';
+import { sessionRouter, type SessionRouteDeps } from './session.js';
 import { errorBody, errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { requestLog } from './request-log.js';
@@ -31,6 +32,8 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly audit: AuditLog & AuditTrail;
   readonly tus: TusServer;
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Browser sessions (local accounts); absent: bearer tokens only. */
+  readonly sessions?: SessionRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -51,10 +54,11 @@ export function createApp(deps: AppDeps): Express {
     res.json(deps.keys.publicJwks());
   });
 
-  const auth = authenticate(deps.verify);
+  const auth = authenticate(deps.verify, deps.sessions);
   app.all(['/files', '/files/*rest'], auth, (req, res) => deps.tus.handle(req, res));
 
   const api = express.Router();
+  if (deps.sessions) api.use(sessionRouter(deps.sessions, auth));
   api.use(auth, express.json({ limit: '1mb' }));
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
