@@ -41,6 +41,7 @@ import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { TusStaging } from '../storage/uploads/tus-staging.js';
 import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
+import { defaultWebDir } from '../server/web-app.js';
 import type { Config } from './config.js';
 
 export interface ComposeOptions {
@@ -118,7 +119,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, sessions });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, sessions, webDir: defaultWebDir() });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
