@@ -63,10 +63,13 @@ function SendForm({ dossierId, stages, session, onSent }: { dossierId: string; s
   const [stage, setStage] = useState('');
   const [error, setError] = useState<Error | null>(null);
   const [done, setDone] = useState(false);
+  // Until the user picks, the first of each list is the choice shown and sent.
+  const chosenAgency = to || list[0]?.id || '';
+  const chosenStage = stage || stages?.[0]?.name || '';
   const send = async (e: Event) => {
     e.preventDefault();
     try {
-      await post(`/api/dossiers/${dossierId}/transfers`, { toAgency: to || list[0]?.id, stage: stage || stages?.[0]?.name });
+      await post(`/api/dossiers/${dossierId}/transfers`, { toAgency: chosenAgency, stage: chosenStage });
       setDone(true);
       onSent();
     } catch (err) {
@@ -76,12 +79,12 @@ function SendForm({ dossierId, stages, session, onSent }: { dossierId: string; s
   return (
     <form class="inline-form" onSubmit={send} aria-label={t('send')}>
       <label>{t('sendTo')}
-        <select name="toAgency" value={to} onChange={(e) => setTo((e.target as HTMLSelectElement).value)}>
+        <select name="toAgency" value={chosenAgency} onChange={(e) => setTo((e.target as HTMLSelectElement).value)}>
           {list.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
         </select>
       </label>
       <label>{t('stage')}
-        <select name="stage" value={stage} onChange={(e) => setStage((e.target as HTMLSelectElement).value)}>
+        <select name="stage" value={chosenStage} onChange={(e) => setStage((e.target as HTMLSelectElement).value)}>
           {(stages ?? []).map((s) => <option key={s.name} value={s.name}>{s.label[locale()]}</option>)}
         </select>
       </label>

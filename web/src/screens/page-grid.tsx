@@ -49,7 +49,7 @@ export function PageGrid({ dossierId, pages, onOpen }: { dossierId: string; page
     }
   }
   return (
-    <div ref={box} class="grid-box" tabIndex={0} role="region" aria-label={t('grid')} data-pages={pages.length}>
+    <div ref={box} class="grid-box" style={{ height: `min(70vh, ${rows * TILE_H + 2}px)` }} tabIndex={0} role="region" aria-label={t('grid')} data-pages={pages.length}>
       <ul class="grid" style={{ height: `${rows * TILE_H}px` }}>{tiles}</ul>
     </div>
   );

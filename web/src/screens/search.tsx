@@ -16,11 +16,11 @@ interface Hit {
 export function SearchScreen({ q }: { q: string }) {
   useLocale();
   const [input, setInput] = useState(q);
-  const { data, error } = useData<{ hits: Hit[] }>(q ? `/api/search?q=${encodeURIComponent(q)}&limit=50` : null);
+  const { data, error, reload } = useData<{ hits: Hit[] }>(q ? `/api/search?q=${encodeURIComponent(q)}&limit=50` : null);
   return (
     <section>
       <h1>{t('search')}</h1>
-      <form role="search" class="inline-form" onSubmit={(e) => (e.preventDefault(), navigate('/search', { q: input.trim() }))}>
+      <form role="search" class="inline-form" onSubmit={(e) => (e.preventDefault(), input.trim() === q ? reload() : navigate('/search', { q: input.trim() }))}>
         <label>{t('search')}<input type="search" name="q" placeholder={t('searchPlaceholder')} value={input} onInput={(e) => setInput((e.target as HTMLInputElement).value)} /></label>
         <button type="submit">{t('search')}</button>
       </form>
