@@ -27,8 +27,12 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
   useEffect(() => {
     if (!d || d.status !== 'sealed' || !d.pageCount) return;
     void allPages(id, d.pageCount).then(setPages);
-    void loadManifest(id).then((m) => m.ok && setSigned(m.manifest.pages), () => undefined);
   }, [d?.id, d?.status]);
+  // The signed manifest is needed once a page is shown (its check); not for the grid's first paint.
+  useEffect(() => {
+    if (!page || signed) return;
+    void loadManifest(id).then((m) => m.ok && setSigned(m.manifest.pages), () => undefined);
+  }, [id, page !== null]);
 
   if (!d) return error ? <ErrorNote error={error} /> : <p>{t('loading')}</p>;
   const open = (n: number | null) => navigate(`/dossiers/${id}`, { page: n ?? undefined, q: q || undefined });
