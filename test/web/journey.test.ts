@@ -52,6 +52,7 @@ describe('web application in chromium', function () {
       gw.gateway.accounts.create({ userId, agency, roles, passwordHash: await hashPassword(PASSWORD) }, new Date());
     await account('clerk-li', 'police-1', ['clerk']);
     await account('prosecutor-wang', 'procuratorate-1', ['prosecutor']);
+    await account('auditor-zhao', 'police-1', ['auditor']);
     const dir = await tempDir('web-journey-');
     const pages = await Promise.all(Array.from({ length: PAGES }, async (_, i) => ({ name: `${i + 1}.jpg`, data: await headerScan(i + 1, PAGES) })));
     zip = await zipDossier(dir, 'scans.zip', pages);
@@ -220,6 +221,12 @@ describe('web application in chromium', function () {
     const saved = await download.path();
     const head = (await fs.readFile(saved)).subarray(0, 4);
     expect(head.toString('latin1')).to.equal('PK\x03\x04');
+    // One page, too (a link that is not single-use).
+    await receiver.page.locator('input[type=number]').fill('2');
+    const [one] = await Promise.all([receiver.page.waitForEvent('download'), receiver.page.getByRole('link', { name: 'Download one page' }).click()]);
+    const pages = (await gw.api('GET', `/api/dossiers/${dossierId}/pages`, await gw.token('police-1', 'clerk'))).json as { sha256: string }[];
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update(await fs.readFile(await one.path())).digest('hex')).to.equal(pages[1]!.sha256);
     await receiver.context.close();
   });
 
@@ -251,6 +258,15 @@ describe('web application in chromium', function () {
     // Switching back to English is one choice away.
     await page.locator('header select').selectOption('en');
     await page.getByRole('tab', { name: 'Inbox' }).waitFor();
+    await page.locator('header select').selectOption('zh-CN');
+    await page.getByRole('button', { name: '退出登录' }).click();
+    // An auditor of the police sees the case's audit events.
+    await signIn(page, 'auditor-zhao', '22-sign-in-auditor-zh');
+    await page.goto(`${gw.url}/#/cases/${caseId}`);
+    await page.getByRole('heading', { name: '审计日志' }).waitFor();
+    await page.locator('td code', { hasText: 'transfer.send' }).first().waitFor();
+    await expectAccessible(page, 'audit events zh-CN');
+    await screenshot(page, '23-case-audit-zh');
     await context.close();
   });
 });

@@ -125,6 +125,13 @@ export const en = {
   landingHowToVerify: 'How to verify',
   landingVerifyText: 'The ZIP holds the signed manifest, the signing keys and every page. Check it offline with “dossier verify export.zip --jwks jwks.json” against the keys the sending agency publishes at /.well-known/jwks.json; every page’s SHA-256 and the Merkle root must match.',
   landingInvalid: 'This link is not valid: {message}',
+  landingOnePage: 'Download one page',
+  landingPageNumber: 'Page number',
+  auditEvents: 'Audit events',
+  time: 'Time',
+  actor: 'Who',
+  action: 'What',
+  target: 'On',
   merkleRoot: 'Merkle root',
   sha256: 'SHA-256',
 } as const;

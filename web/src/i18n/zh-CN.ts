@@ -127,6 +127,13 @@ export const zhCN: Record<MessageKey, string> = {
   landingHowToVerify: '如何校验',
   landingVerifyText: 'ZIP 中包含签名清单、签名公钥和全部页面。可离线运行“dossier verify export.zip --jwks jwks.json”，使用移送单位在 /.well-known/jwks.json 公布的密钥校验；每页的 SHA-256 和默克尔根必须一致。',
   landingInvalid: '此链接无效：{message}',
+  landingOnePage: '下载单页',
+  landingPageNumber: '页码',
+  auditEvents: '审计日志',
+  time: '时间',
+  actor: '操作人',
+  action: '操作',
+  target: '对象',
   merkleRoot: '默克尔根',
   sha256: 'SHA-256',
 };

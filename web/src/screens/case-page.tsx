@@ -5,6 +5,7 @@ import { formatDate, locale, t, useLocale } from '../i18n/index.js';
 import { href } from '../router.js';
 import { DossierProgress, ErrorNote, StatusBadge } from '../status.js';
 import { useData } from '../use-data.js';
+import { AuditEvents } from './audit-events.js';
 import { CustodyTimeline } from './custody-timeline.js';
 
 const settled = (d: Dossier) => d.status === 'rejected' || (d.status === 'sealed' && !!d.progress.ocr && d.progress.ocr.done + d.progress.ocr.failed >= d.progress.ocr.total);
@@ -60,6 +61,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
           </ul>
         )}
       </section>
+      {session.roles.some((r) => r === 'auditor' || r === 'admin') && <AuditEvents caseId={c.id} />}
     </section>
   );
 }

@@ -14,6 +14,7 @@ export function Landing({ token }: { token: string }) {
   useLocale();
   const [info, setInfo] = useState<LinkInfo | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [pageNumber, setPageNumber] = useState('1');
   useEffect(() => {
     fetch(`/d/${token}/info`, { credentials: 'omit' }).then(async (r) => {
       const json = await r.json();
@@ -38,6 +39,13 @@ export function Landing({ token }: { token: string }) {
             <dt>{t('merkleRoot')}</dt><dd><code>{info.dossier.merkleRoot}</code></dd>
           </dl>
           <p><a class="button primary" href={`/d/${token}?download=1`} download>{t('landingDownload')}</a></p>
+          {/* A single-use link is spent by its first download: one page would use it up. */}
+          {!info.singleUse && (
+            <p class="inline-form">
+              <label>{t('landingPageNumber')}<input type="number" min={1} max={info.dossier.pageCount} value={pageNumber} onInput={(e) => setPageNumber((e.target as HTMLInputElement).value)} /></label>
+              <a class="button" href={`/d/${token}/pages/${Math.min(info.dossier.pageCount, Math.max(1, Number(pageNumber) || 1))}`} download>{t('landingOnePage')}</a>
+            </p>
+          )}
           <section aria-labelledby="howto-h">
             <h2 id="howto-h">{t('landingHowToVerify')}</h2>
             <p>{t('landingVerifyText')}</p>
