@@ -12,6 +12,12 @@ interface AuditEvent {
   target: { type: string; id: string };
 }
 
+/** Ids shortened for reading; a page's target is "<dossier>/<n>", so its number stays whole. */
+const targetLabel = (target: { type: string; id: string }) => {
+  const [id = '', n] = target.id.split('/');
+  return n ? `${id.slice(0, 8)} / ${n}` : id.slice(0, 8);
+};
+
 export function AuditEvents({ caseId }: { caseId: string }) {
   useLocale();
   const { data, error } = useData<{ events: AuditEvent[] }>(`/api/audit?caseId=${caseId}&limit=200`);
@@ -26,7 +32,7 @@ export function AuditEvents({ caseId }: { caseId: string }) {
           </thead>
           <tbody>
             {data.events.map((e) => (
-              <tr key={e.seq}><td>{e.seq}</td><td>{formatDate(e.time)}</td><td>{e.actor} ({e.agency})</td><td><code>{e.action}</code></td><td>{e.target.type} {e.target.id.slice(0, 12)}</td></tr>
+              <tr key={e.seq}><td>{e.seq}</td><td>{formatDate(e.time)}</td><td>{e.actor} ({e.agency})</td><td><code>{e.action}</code></td><td>{e.target.type} {targetLabel(e.target)}</td></tr>
             ))}
           </tbody>
         </table>

@@ -15,6 +15,8 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
   const { data: c, error, reload } = useData<Case>(`/api/cases/${id}`, { pollMs: 1500, keepPolling: (c) => (c.dossiers ?? []).some((d) => !settled(d)) });
   const uploadTarget = useRef<HTMLDivElement>(null);
   const mayUpload = session.roles.includes('clerk') && c?.agency === session.agency;
+  // The roles that may read transfers (dossier/access/policy.ts); the server refuses the others.
+  const mayReadTransfers = session.roles.some((r) => r === 'clerk' || r === 'prosecutor' || r === 'judge' || r === 'admin');
 
   useEffect(() => {
     if (!mayUpload || !uploadTarget.current) return;
@@ -55,7 +57,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
                   <strong>{d.title || d.filename}</strong> <StatusBadge status={d.status} /> <DossierProgress d={d} />
                   {d.status === 'sealed' && <a class="button" href={href(`/dossiers/${d.id}`)}>{t('open')}</a>}
                 </div>
-                {d.status === 'sealed' && <CustodyTimeline dossier={d} caseAgency={c.agency} session={session} />}
+                {d.status === 'sealed' && mayReadTransfers && <CustodyTimeline dossier={d} caseAgency={c.agency} session={session} />}
               </li>
             ))}
           </ul>

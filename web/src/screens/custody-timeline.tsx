@@ -9,7 +9,7 @@ export const stageLabel = (stages: Stage[] | undefined, name: string) => stages?
 
 export function CustodyTimeline({ dossier, caseAgency, session }: { dossier: Dossier; caseAgency: string; session: Session }) {
   useLocale();
-  const { data, reload } = useData<{ transfers: Transfer[] }>(`/api/dossiers/${dossier.id}/transfers`);
+  const { data, error, reload } = useData<{ transfers: Transfer[] }>(`/api/dossiers/${dossier.id}/transfers`);
   const stages = useData<{ stages: Stage[] }>('/api/stages').data?.stages;
   const transfers = data?.transfers ?? [];
   // The server decides; this only hides a form that could not succeed.
@@ -19,7 +19,11 @@ export function CustodyTimeline({ dossier, caseAgency, session }: { dossier: Dos
   return (
     <div class="custody">
       <h3>{t('custody')}</h3>
-      {transfers.length === 0 ? (
+      {error ? (
+        <ErrorNote error={error} />
+      ) : !data ? (
+        <p>{t('loading')}</p>
+      ) : transfers.length === 0 ? (
         <p>{t('noTransfers')}</p>
       ) : (
         <ol class="timeline">
