@@ -8,6 +8,8 @@ COPY storage ./storage
 COPY server ./server
 COPY scripts ./scripts
 COPY runtime ./runtime
+# The web application: `npm ci` runs `prepare`, which builds it with Vite into dist/web.
+COPY web ./web
 RUN npm ci --no-fund --no-audit && npm prune --omit=dev
 
 # Run stage: only the compiled code and production dependencies, as a non-root user.

@@ -39,6 +39,11 @@ export const ERROR_CODES = [
   // a page's text: OCR not finished yet; OCR ended failed (the message carries the reason)
   'ocr_pending',
   'ocr_failed',
+  // sign-in and browser sessions: a wrong user or password; too many failures in a row; a
+  // state-changing request made with a session cookie but without its CSRF token
+  'invalid_credentials',
+  'too_many_attempts',
+  'csrf_failed',
   // ingest rejections (a dossier ends `rejected` with one of these)
   ...REJECTIONS,
   // internal

@@ -34,6 +34,7 @@ import { SqlTransferRepository } from '../storage/db/transfer-repository.js';
 import { CustodyService } from '../dossier/custody/custody-service.js';
 import { registerConfiguredAgencies } from './agencies-file.js';
 import { SqlAuditLog } from '../storage/db/audit-log.js';
+import { SqlAccountRepository, SqlSessionRepository } from '../storage/db/account-repository.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
@@ -41,6 +42,7 @@ import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { TusStaging } from '../storage/uploads/tus-staging.js';
 import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
+import { defaultWebDir } from '../server/web-app.js';
 import type { Config } from './config.js';
 
 export interface ComposeOptions {
@@ -117,7 +119,10 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps });
+  const accounts = new SqlAccountRepository(db);
+  // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
+  const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir() });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -148,6 +153,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     pageTexts,
     agencies,
     transfers,
+    accounts,
     queue,
     store,
     app,

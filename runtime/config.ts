@@ -79,6 +79,9 @@ const envSchema = z.object({
   AUDIT_CHECKPOINT_INTERVAL: duration.default(600),
   /** A JSON list of agencies [{ id, name, kind }] registered (or updated) at start. */
   AGENCIES_FILE: z.string().min(1).optional(),
+  /** Browser sessions: ended after this long unused, and this long after sign-in whatever happens. */
+  SESSION_IDLE: duration.default(30 * 60),
+  SESSION_MAX_AGE: duration.default(12 * 3600),
 });
 
 export interface Config {
@@ -107,6 +110,8 @@ export interface Config {
   /** AGENCIES_FILE, resolved; null when agencies are registered through the API only. */
   readonly agenciesFile: string | null;
   readonly cores: number;
+  /** Browser sessions of local accounts (SESSION_IDLE, SESSION_MAX_AGE), in seconds. */
+  readonly sessions: { readonly idleSeconds: number; readonly absoluteSeconds: number };
 }
 
 export const LOCAL_ISSUER = 'urn:dossier-gateway:local';
@@ -153,6 +158,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     audit: { checkpointEvery: e.AUDIT_CHECKPOINT_EVERY, checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL * 1000 },
     agenciesFile: e.AGENCIES_FILE ? path.resolve(e.AGENCIES_FILE) : null,
     cores: os.availableParallelism(),
+    sessions: { idleSeconds: e.SESSION_IDLE, absoluteSeconds: e.SESSION_MAX_AGE },
   });
 }
 

@@ -13,6 +13,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerUpload } from './commands/upload.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerAudit } from './commands/audit.js';
+import { registerUser } from './commands/user.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -28,6 +29,7 @@ registerVerify(program);
 registerUpload(program);
 registerMigrate(program);
 registerAudit(program);
+registerUser(program);
 
 try {
   await program.parseAsync(process.argv);

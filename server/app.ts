@@ -8,6 +8,9 @@ import type { CaseRepository } from '../dossier/ports/repositories.js';
 import type { AuditLog } from '../dossier/ports/audit-log.js';
 import type { AuditTrail } from '../dossier/ports/audit-trail.js';
 import { authenticate } from './auth.js';
+import { sessionRouter, type SessionRouteDeps } from './session.js';
+import { mountWebApp, securityHeaders } from './web-app.js';
+import { linkLandingRouter } from './routes/link-landing.js';
 import { errorBody, errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { requestLog } from './request-log.js';
@@ -31,6 +34,10 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly audit: AuditLog & AuditTrail;
   readonly tus: TusServer;
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Browser sessions (local accounts); absent: bearer tokens only. */
+  readonly sessions?: SessionRouteDeps;
+  /** The built web application (dist/web); null: none is served. */
+  readonly webDir?: string | null;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -38,6 +45,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(deps.log));
+  app.use(securityHeaders());
+  const sendIndex = deps.webDir ? mountWebApp(app, deps.webDir) : null;
 
   app.get('/healthz', async (_req, res) => {
     const h = await deps.health();
@@ -51,10 +60,11 @@ export function createApp(deps: AppDeps): Express {
     res.json(deps.keys.publicJwks());
   });
 
-  const auth = authenticate(deps.verify);
+  const auth = authenticate(deps.verify, deps.sessions);
   app.all(['/files', '/files/*rest'], auth, (req, res) => deps.tus.handle(req, res));
 
   const api = express.Router();
+  if (deps.sessions) api.use(sessionRouter(deps.sessions, auth));
   api.use(auth, express.json({ limit: '1mb' }));
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
@@ -66,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(auditRouter(deps));
   app.use('/api', api);
   // Signed download links carry their own credential: no bearer token.
+  app.use('/d', linkLandingRouter(deps, sendIndex));
   app.use('/d', downloadLinksRouter(deps));
 
   app.use((_req, res) => {

@@ -1,16 +1,34 @@
-/** Bearer authentication for /api and /files: the principal rides on the request from here on. */
+/**
+ * Authentication for /api and /files: a bearer token (systems, the CLI) or, without one, a
+ * browser session cookie (server/session.ts). Either way the same principal rides on the
+ * request from here on, so every route applies the same access rules.
+ */
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { DossierError } from '../dossier/errors.js';
 import type { TokenVerifier } from '../dossier/access/tokens.js';
+import { sessionPrincipal } from '../dossier/access/sign-in.js';
 import type { Principal } from '../dossier/model.js';
 import { sendError } from './errors.js';
+import { authenticateSession, type SessionRouteDeps } from './session.js';
 
 const principals = new WeakMap<IncomingMessage, Principal>();
 
-export function authenticate(verify: TokenVerifier) {
+export function authenticate(verify: TokenVerifier, sessions?: SessionRouteDeps) {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
+    if (req.headers.authorization === undefined && sessions) {
+      try {
+        const session = await authenticateSession(req, sessions);
+        if (session) {
+          principals.set(req, sessionPrincipal(session));
+          req.log = req.log?.child({ agency: session.agency, sub: session.userId, via: 'session' });
+          return next();
+        }
+      } catch (err) {
+        return sendError(res, err);
+      }
+    }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
     if (!match) return sendError(res, new DossierError('unauthenticated', 'missing bearer token'));

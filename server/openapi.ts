@@ -12,7 +12,11 @@ export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'Dossier gateway', version: '0.1.0', description: 'Resumable upload, per-page hashing and signing, sealed and verifiable dossiers.' },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      // The web application's session: the cookie, plus X-CSRF-Token on state-changing requests.
+      session: { type: 'apiKey', in: 'cookie', name: 'dossier_session', description: '__Host-dossier_session under HTTPS; every POST, PUT, PATCH and DELETE (tus too) also needs the session’s token in X-CSRF-Token (403 csrf_failed). Accepted wherever bearer is, with the same access rules.' },
+    },
     responses: {
       Error: {
         description: 'An error with a stable code',
@@ -204,7 +208,13 @@ export const openApiDocument = {
     '/api/transfers/{id}/accept': { post: { summary: 'accept (prosecutor, judge of the receiving agency) { caseNumber? }: the receiver’s own number; answers the transfer with its signed receipt', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, 409: error, ...errors } } },
     '/api/transfers/{id}/return': { post: { summary: 'return with a reason { reason } (prosecutor, judge of the receiving agency); the receipt is signed too', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, 400: error, 409: error, ...errors } } },
     '/api/links/{id}': { delete: { summary: 'revoke a link the caller’s agency made (404 for any other)', security: bearer, parameters: [idParam], responses: { 204: { description: 'revoked (again: still 204)' }, ...errors } } },
-    '/d/{token}': { get: { summary: 'the export ZIP through a signed link; no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
+    '/api/session': {
+      post: { summary: 'sign in with a local account (JSON body { user, password }); sets the session cookie (HttpOnly, SameSite=Strict)', responses: { 201: { description: '{ user, agency, roles, csrfToken, expiresAt }' }, 400: error, 401: { description: 'invalid_credentials' }, 403: { description: 'account disabled' }, 429: { description: 'too_many_attempts, with Retry-After' } } },
+      get: { summary: 'who is signed in (for a bearer token: who it names, without csrfToken)', security: [{ session: [] }, { bearer: [] }], responses: { 200: { description: '{ user, agency, roles, csrfToken?, expiresAt? }' }, 401: error } },
+      delete: { summary: 'sign out: ends the session on the server and clears the cookie', security: [{ session: [] }], responses: { 204: { description: 'ended' }, 400: error, 401: error, 403: error } },
+    },
+    '/d/{token}/info': { get: { summary: 'what a signed link holds, for its landing page: { case: { number, title }, dossier: { id, filename, pageCount, sealedAt, merkleRoot, sha256 }, expiresAt, singleUse }; does not spend a single-use link', parameters: [linkToken], responses: linkResponses({ 200: { description: 'JSON' } }) } },
+    '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
     '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },
   },
 } as const;

@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'link.revoke',
   'link.use',
   'stage.update',
+  'session.start',
+  'session.end',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

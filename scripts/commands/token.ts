@@ -37,7 +37,8 @@ export function registerToken(program: Command): void {
     });
 }
 
-function collectRoles(value: string, previous: Role[]): Role[] {
+/** Commander's parser of repeated or comma-separated --role values. */
+export function collectRoles(value: string, previous: Role[]): Role[] {
   const roles = value.split(',').map((r) => r.trim());
   for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new InvalidArgumentError(`unknown role ${r}`);
   return [...previous, ...(roles as Role[])];

@@ -4,6 +4,7 @@ import links from './003-links.js';
 import audit from './004-audit.js';
 import ocrSearch from './005-ocr-search.js';
 import pageRendering from './006-page-rendering.js';
+import accounts from './007-accounts.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 4, name: 'audit', sql: audit },
   { version: 5, name: 'ocr-search', sql: ocrSearch },
   { version: 6, name: 'page-rendering', sql: pageRendering },
+  { version: 7, name: 'accounts', sql: accounts },
 ];

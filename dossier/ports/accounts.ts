@@ -1,0 +1,46 @@
+/** Local accounts and browser sessions as stored (storage/db/account-repository.ts). */
+import type { Role } from '../model.js';
+
+export interface AccountRecord {
+  readonly userId: string;
+  readonly agency: string;
+  readonly roles: readonly Role[];
+  readonly passwordHash: string;
+  readonly disabledAt: Date | null;
+  readonly failedAttempts: number;
+  readonly lockedUntil: Date | null;
+  readonly createdAt: Date;
+}
+
+export interface AccountRepository {
+  /** Null when the user id is taken. */
+  create(a: { userId: string; agency: string; roles: readonly Role[]; passwordHash: string }, now: Date): Promise<AccountRecord | null>;
+  get(userId: string): Promise<AccountRecord | null>;
+  list(): Promise<AccountRecord[]>;
+  setDisabled(userId: string, disabled: boolean, now: Date): Promise<boolean>;
+  /** A new password also clears the lockout. */
+  setPassword(userId: string, passwordHash: string, now: Date): Promise<boolean>;
+  /** Counts one failure and sets the lock the caller computed from the new count. */
+  recordFailure(userId: string, lockFor: (failures: number) => number, now: Date): Promise<void>;
+  recordSuccess(userId: string): Promise<void>;
+}
+
+export interface SessionRecord {
+  readonly userId: string;
+  readonly agency: string;
+  readonly roles: readonly Role[];
+  readonly csrfToken: string;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly expiresAt: Date;
+}
+
+export interface SessionRepository {
+  create(s: { idHash: string; userId: string; csrfToken: string; createdAt: Date; expiresAt: Date }): Promise<void>;
+  /** A live session of an enabled account, with the account's current agency and roles. */
+  findLive(idHash: string, now: Date, idleSeconds: number): Promise<SessionRecord | null>;
+  touch(idHash: string, now: Date): Promise<void>;
+  end(idHash: string, now: Date): Promise<void>;
+  /** Every open session of the user (disable, reset). */
+  endAllOf(userId: string, now: Date): Promise<number>;
+}

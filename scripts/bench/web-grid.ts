@@ -1,0 +1,117 @@
+/**
+ * The web application's page grid in Debian's chromium: time from navigation to the first screen
+ * of thumbnails of an N-page dossier, and the longest main-thread task (PerformanceObserver
+ * `longtask`) while the grid is scrolled from top to bottom. Also the first-load script weight.
+ *
+ *   node --import tsx scripts/bench/web-grid.ts [--pages 400] [--runs 3]
+ *
+ * The dossier is N generated 160×220 JPEG pages in one ZIP, ingested before measuring; the
+ * gateway is then restarted without workers, so OCR does not compete with the browser.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { hashPassword } from '../../dossier/access/passwords.js';
+import { issueToken } from '../../dossier/access/tokens.js';
+import { configFromEnv } from '../../runtime/config.js';
+import { compose } from '../../runtime/compose.js';
+import { defaultWebDir } from '../../server/web-app.js';
+import { jpegPage, zipOf } from './fixtures/small-dossiers.js';
+import { api, fmt, pollUntil, upload } from './measure.js';
+
+const { values: args } = parseArgs({ options: { pages: { type: 'string', default: '400' }, runs: { type: 'string', default: '3' } } });
+const pages = Number(args.pages);
+const runs = Number(args.runs);
+const PASSWORD = 'benchmark passphrase';
+
+async function gateway(dataDir: string, workers: 'in-process' | 'none') {
+  const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: workers });
+  const gw = await compose(config);
+  const address = await gw.start();
+  return { gw, config, url: `http://127.0.0.1:${address.port}` };
+}
+
+async function firstLoadKb(): Promise<number> {
+  const dir = defaultWebDir();
+  if (!dir) throw new Error('the web application is not built: npm run build:web');
+  const html = await fs.readFile(path.join(dir, 'index.html'), 'utf8');
+  let bytes = 0;
+  for (const m of html.matchAll(/<script[^>]*\bsrc="\/([^"]+)"/g)) bytes += gzipSync(await fs.readFile(path.join(dir, m[1]!)), { level: 9 }).length;
+  return bytes / 1024;
+}
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-bench-web-'));
+try {
+  // 1. Ingest the dossier with workers.
+  let { gw, config, url } = await gateway(dataDir, 'in-process');
+  const pair = gw.issuerKeys.currentPair();
+  const token = await issueToken({ issuer: config.auth.issuer, audience: config.auth.audience, key: pair.privateKey, kid: pair.kid, subject: 'bench', agency: 'police-1', roles: ['clerk'], ttlSeconds: 3600 });
+  await gw.accounts.create({ userId: 'bench', agency: 'police-1', roles: ['clerk'], passwordHash: await hashPassword(PASSWORD) }, new Date());
+  const c = await api<{ id: string }>(url, token, 'POST', '/api/cases', { number: 'BENCH-1', title: 'grid' });
+  const entries = await Promise.all(Array.from({ length: pages }, async (_, i) => ({ name: `${i + 1}.jpg`, data: await jpegPage(i) })));
+  const zip = await zipOf(path.join(dataDir, 'grid.zip'), entries);
+  const id = (await upload(url, token, zip, { filename: 'grid.zip', caseId: c.id })).split('/').pop()!;
+  await pollUntil(() => api<{ status: string; progress: { thumbnails: number } }>(url, token, 'GET', `/api/dossiers/${id}`), (d) => d.status === 'sealed' && d.progress.thumbnails >= pages, 200, 600);
+  await gw.stop();
+  // 2. Measure without workers.
+  ({ gw, url } = await gateway(dataDir, 'none'));
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const rows: { gridMs: number; shownMs: number; longestTaskMs: number; tiles: number }[] = [];
+  for (let run = 0; run < runs; run++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const signIn = await context.request.post(`${url}/api/session`, { data: { user: 'bench', password: PASSWORD } });
+    if (signIn.status() !== 201) throw new Error(`sign-in: ${signIn.status()}`);
+    const page = await context.newPage();
+    await page.goto(`${url}/#/dossiers/${id}`);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('li.tile') !== null, null, { timeout: 60_000, polling: 'raf' });
+    const gridMs = await page.evaluate(() => performance.now());
+    // Shown: every tile in view has its thumbnail decoded.
+    await page.waitForFunction(() => {
+      const doc = (globalThis as any).document;
+      const box = doc.querySelector('.grid-box');
+      if (!box) return false;
+      const visible = [...doc.querySelectorAll('img.thumb')].filter((i: any) => i.getBoundingClientRect().top < box.getBoundingClientRect().bottom);
+      return visible.length > 0 && visible.every((i: any) => i.complete && i.naturalWidth > 0);
+    }, null, { timeout: 60_000, polling: 'raf' });
+    const shownMs = await page.evaluate(() => performance.now());
+    const tiles = await page.locator('li.tile').count();
+    const longestTaskMs = await page.evaluate(async () => {
+      const g = globalThis as any;
+      let longest = 0;
+      const po = new g.PerformanceObserver((list: any) => {
+        for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
+      });
+      po.observe({ type: 'longtask' });
+      const box = g.document.querySelector('.grid-box');
+      while (box.scrollTop + box.clientHeight < box.scrollHeight - 1) {
+        box.scrollTop += box.clientHeight / 2;
+        await new Promise((r) => g.requestAnimationFrame(r));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      po.disconnect();
+      return longest;
+    });
+    rows.push({ gridMs, shownMs, longestTaskMs, tiles });
+    await context.close();
+  }
+  await browser.close();
+  await gw.stop();
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\n| measure (${pages}-page dossier, chromium ${runs} runs, shared 2-core machine) | median | all runs |`);
+  console.log('|---|---:|---|');
+  console.log(`| navigation → grid of ${pages} tiles laid out (page list loaded) | ${fmt(median(rows.map((r) => r.gridMs)), 0)} ms | ${rows.map((r) => fmt(r.gridMs, 0)).join(', ')} |`);
+  console.log(`| navigation → first screen of thumbnails shown | ${fmt(median(rows.map((r) => r.shownMs)), 0)} ms | ${rows.map((r) => fmt(r.shownMs, 0)).join(', ')} |`);
+  console.log(`| longest task while scrolling top to bottom (0 = none over 50 ms) | ${fmt(median(rows.map((r) => r.longestTaskMs)), 0)} ms | ${rows.map((r) => fmt(r.longestTaskMs, 0)).join(', ')} |`);
+  console.log(`| tiles in the DOM (of ${pages} pages) | ${median(rows.map((r) => r.tiles))} | |`);
+  console.log(`| first-load script, gzipped | ${fmt(await firstLoadKb())} KB | |`);
+} finally {
+  await fs.rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,63 @@
+/**
+ * The dossier's pages as a virtualised grid: only the rows in view (and a few around) exist in
+ * the DOM, each thumbnail is requested when its tile is made, so thousands of pages stay smooth.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Page } from '../api.js';
+import { t } from '../i18n/index.js';
+
+const TILE_W = 150;
+const TILE_H = 210;
+const OVERSCAN_ROWS = 2;
+
+export function PageGrid({ dossierId, pages, onOpen }: { dossierId: string; pages: Page[]; onOpen: (n: number) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState({ top: 0, height: 600, width: 900 });
+
+  useEffect(() => {
+    const el = box.current!;
+    const measure = () => setView({ top: el.scrollTop, height: el.clientHeight, width: el.clientWidth });
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    let frame = 0;
+    const onScroll = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(measure);
+    };
+    el.addEventListener('scroll', onScroll, { passive: true });
+    return () => (ro.disconnect(), el.removeEventListener('scroll', onScroll), cancelAnimationFrame(frame));
+  }, []);
+
+  const columns = Math.max(1, Math.floor(view.width / TILE_W));
+  const rows = Math.ceil(pages.length / columns);
+  const firstRow = Math.max(0, Math.floor(view.top / TILE_H) - OVERSCAN_ROWS);
+  const lastRow = Math.min(rows - 1, Math.ceil((view.top + view.height) / TILE_H) + OVERSCAN_ROWS);
+  const tiles = [];
+  for (let row = firstRow; row <= lastRow; row++) {
+    for (let col = 0; col < columns; col++) {
+      const page = pages[row * columns + col];
+      if (!page) break;
+      tiles.push(
+        <li key={page.index} class="tile" style={{ top: `${row * TILE_H}px`, left: `${col * TILE_W}px`, width: `${TILE_W}px`, height: `${TILE_H}px` }}>
+          <button type="button" onClick={() => onOpen(page.index)} aria-label={t('pageN', { n: page.index })} data-page={page.index}>
+            <Thumbnail dossierId={dossierId} page={page} />
+            <span class="tile-n" aria-hidden="true">{page.index}</span>
+          </button>
+        </li>,
+      );
+    }
+  }
+  return (
+    <div ref={box} class="grid-box" style={{ height: `min(70vh, ${rows * TILE_H + 2}px)` }} tabIndex={0} role="region" aria-label={t('grid')} data-pages={pages.length}>
+      <ul class="grid" style={{ height: `${rows * TILE_H}px` }}>{tiles}</ul>
+    </div>
+  );
+}
+
+/** A thumbnail, or a placeholder when the server has none (PDF pages until they are rendered). */
+function Thumbnail({ dossierId, page }: { dossierId: string; page: Page }) {
+  const [failed, setFailed] = useState(false);
+  if (failed) return <span class="thumb placeholder">{page.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')}</span>;
+  return <img class="thumb" src={`/api/dossiers/${dossierId}/pages/${page.index}/thumbnail`} alt="" decoding="async" onError={() => setFailed(true)} />;
+}
