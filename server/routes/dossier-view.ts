@@ -45,7 +45,10 @@ export function pageView(p: PageRecord, ocr: PageTextRecord | 'queued' | null = 
           : {
               status: ocr.status,
               confidence: ocr.confidence,
-              ...(ocr.status === 'done' ? { source: ocr.source, languages: ocr.languages, note: ocr.note } : {}),
+              ...(ocr.status === 'done' ? { source: ocr.source } : {}),
+              // The languages read with (OCR pages), and what could not be read, when there is any.
+              ...(ocr.status === 'done' && ocr.languages ? { languages: ocr.languages } : {}),
+              ...(ocr.status === 'done' && ocr.note ? { note: ocr.note } : {}),
               ...(ocr.status === 'failed' ? { reason: ocr.reason } : {}),
             },
   };

@@ -89,7 +89,6 @@ export const en = {
   downloadPage: 'This page',
   downloadZip: 'Whole dossier (ZIP with signatures)',
   downloadPdf: 'Searchable PDF',
-  pdfPage: 'PDF page: download it to read it.',
   verify: 'Verification',
   verifyAll: 'Verify every page',
   verifying: 'Checking page {done} of {total}…',

@@ -91,7 +91,6 @@ export const zhCN: Record<MessageKey, string> = {
   downloadPage: '本页',
   downloadZip: '整卷下载（含签名的 ZIP）',
   downloadPdf: '可检索 PDF',
-  pdfPage: 'PDF 页面：请下载后阅读。',
   verify: '校验',
   verifyAll: '校验全部页面',
   verifying: '正在校验第 {done} 页，共 {total} 页…',

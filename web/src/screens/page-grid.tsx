@@ -55,7 +55,7 @@ export function PageGrid({ dossierId, pages, onOpen }: { dossierId: string; page
   );
 }
 
-/** A thumbnail, or a placeholder when the server has none (PDF pages until they are rendered). */
+/** A thumbnail (every page type has one: PDF and JPEG 2000 pages are drawn by the server), or a placeholder until it is made. */
 function Thumbnail({ dossierId, page }: { dossierId: string; page: Page }) {
   const [failed, setFailed] = useState(false);
   if (failed) return <span class="thumb placeholder">{page.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')}</span>;
