@@ -76,7 +76,11 @@ async function drawnImageSizes(page: PDFPageProxy): Promise<{ width: number; hei
  */
 export function chooseDpi(pageWidthPt: number, pageHeightPt: number, images: readonly { width: number; height: number }[], o: RenderOptions): number {
   if (o.width !== undefined) return (o.width / pageWidthPt) * 72;
-  const native = images.reduce((best, im) => Math.max(best, (im.width / pageWidthPt) * 72, (im.height / pageHeightPt) * 72), 0);
+  // An image drawn turned a quarter (a portrait scan on a landscape page) fits the page the other
+  // way round: of the two ways its sides can lie along the page's, the one it fits is the one
+  // needing the lower resolution.
+  const along = (a: number, b: number) => Math.max(a / pageWidthPt, b / pageHeightPt) * 72;
+  const native = images.reduce((best, im) => Math.max(best, Math.min(along(im.width, im.height), along(im.height, im.width))), 0);
   let dpi = native > 0 ? Math.min(Math.max(native, MIN_DPI), o.maxDpi) : Math.min(VECTOR_DPI, o.maxDpi);
   const pixels = (pageWidthPt * dpi / 72) * (pageHeightPt * dpi / 72);
   if (pixels > o.maxPixels) dpi *= Math.sqrt(o.maxPixels / pixels);
@@ -93,13 +97,14 @@ export async function renderPdfPage(bytes: Uint8Array, options: RenderOptions, s
     const page = await doc.getPage(1);
     const box = page.getViewport({ scale: 1 });
     if (!(box.width > 0 && box.height > 0)) throw new DossierError('corrupt_pdf', 'the page has an empty page box');
+    const [w, h] = [box.width, box.height];
     if (oversized.length > 0 && options.oversized !== 'leave-out' && popplerAvailable()) {
-      const dpi = chooseDpi(box.width, box.height, images, options);
+      const dpi = chooseDpi(w, h, images, options);
       const gray = await renderWithPoppler(bytes, dpi, signal);
       return { ...gray, channels: 1, dpi: Math.round(dpi * 10) / 10, omittedImages: 0, by: 'poppler' };
     }
     const omittedImages = oversized.length;
-    const dpi = chooseDpi(box.width, box.height, await drawnImageSizes(page), options);
+    const dpi = chooseDpi(w, h, await drawnImageSizes(page), options);
     const viewport = page.getViewport({ scale: dpi / 72 });
     // Rounded, not floored: a page box made from pixels at 72/dpi comes back as 753.9999.
     const width = Math.max(1, Math.round(viewport.width)), height = Math.max(1, Math.round(viewport.height));
