@@ -64,7 +64,8 @@ export function registerMigrate(program: Command): void {
       await fs.mkdir(workDir, { recursive: true });
 
       const items = plan.flatMap((c) => c.dossiers.map((d) => ({ c, d })));
-      const watcher = new SealWatcher({ server, token: token!, perRound: Math.max(8, concurrency) });
+      // The server ingests in upload order, a few at once: asking about the oldest few is enough.
+      const watcher = new SealWatcher({ server, token: token! });
       const ocr = new OcrBacklog(server, token!);
       const progress = new MigrateProgress(
         o.json ? 'json' : process.stderr.isTTY ? 'tty' : 'lines',

@@ -30,8 +30,8 @@ export class SealWatcher {
   private readonly idleMs: number;
 
   constructor(private readonly o: SealWatcherOptions) {
-    this.perRound = o.perRound ?? 16;
-    this.idleMs = o.idleMs ?? 200;
+    this.perRound = o.perRound ?? 4;
+    this.idleMs = o.idleMs ?? 100;
   }
 
   get size(): number {
@@ -70,11 +70,17 @@ export class SealWatcher {
   private async loop(): Promise<void> {
     this.running = true;
     try {
+      let idle = this.idleMs;
       while (this.waiting.size) {
         // Map iteration is insertion order: the oldest first.
         const round = [...this.waiting.values()].slice(0, this.perRound);
         const finished = await Promise.all(round.map((w) => this.check(w)));
-        if (!finished.some(Boolean)) await new Promise((r) => setTimeout(r, this.idleMs));
+        if (finished.some(Boolean)) idle = this.idleMs;
+        else {
+          // Nothing moved: ask less often (a large dossier takes a while), up to once a second.
+          await new Promise((r) => setTimeout(r, idle));
+          idle = Math.min(1000, idle * 2);
+        }
       }
     } finally {
       this.running = false;
