@@ -91,6 +91,12 @@ export class SealWatcher {
   private async check(w: Waiter): Promise<boolean> {
     try {
       const { status, json } = await apiJson<DossierJson>(this.o.server, this.o.token, 'GET', `/api/dossiers/${w.id}`);
+      if (status === 404 || status === 403) {
+        // A definite answer (gone, or not ours to see): no point asking again.
+        this.left(w.id);
+        for (const l of w.listeners) l.reject(new Error(`GET /api/dossiers/${w.id}: ${status} ${JSON.stringify(json)}`));
+        return true;
+      }
       if (status !== 200) throw new Error(`GET /api/dossiers/${w.id}: ${status} ${JSON.stringify(json)}`);
       w.failingSince = null;
       if (json.status === 'receiving' || json.status === 'processing') return false;
