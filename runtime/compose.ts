@@ -84,7 +84,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
   const transactions = new SqlTransactions(db);
-  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log, audit, transactions };
+  // Page-reader threads kept warm, one per concurrent ingest: a small dossier pays no thread start.
+  const pooledPages = options.pageSource ? null : workerPageSource({ keep: config.workers.ingestConcurrency });
+  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? pooledPages!, limits, staging, queue, log, audit, transactions };
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
   let ocrEngine: OcrEngine | null = null;
@@ -193,6 +195,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         });
       }
       await runner?.stop();
+      await pooledPages?.close();
       await ocrEngine?.close();
       await renderer.close();
       await stopCheckpoints?.();

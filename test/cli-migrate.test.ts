@@ -9,6 +9,21 @@ import { dossierCli } from './support/cli.js';
 import { makeSampleArchive } from '../scripts/bench/fixtures/sample-archive.js';
 import { jpegPage } from '../scripts/bench/fixtures/small-dossiers.js';
 
+/** Items the journal records as sealed (a torn last line, as a kill leaves it, is not counted). */
+async function sealedInJournal(file: string): Promise<number> {
+  const lines = (await fs.readFile(file, 'utf8').catch(() => '')).split('\n');
+  const sealed = new Set<string>();
+  for (const line of lines) {
+    try {
+      const l = JSON.parse(line) as { t: string; v?: { item: string; status: string } };
+      if (l.t === 'item' && l.v?.status === 'sealed') sealed.add(l.v.item);
+    } catch {
+      // not a whole line
+    }
+  }
+  return sealed.size;
+}
+
 describe('dossier migrate (CLI)', function () {
   this.timeout(300_000);
   let gw: TestGateway;
@@ -33,10 +48,9 @@ describe('dossier migrate (CLI)', function () {
     const first = dossierCli(['migrate', archive, '--concurrency', '4'], env);
     await eventually(async () => {
       const files = await fs.readdir(path.join(dir, 'state')).catch(() => [] as string[]);
-      const stateFile = files.find((f) => /^migrate-[0-9a-f]+\.json$/.test(f));
-      if (!stateFile) return undefined;
-      const done = Object.keys(JSON.parse(await fs.readFile(path.join(dir, 'state', stateFile), 'utf8').catch(() => '{}'))).length;
-      return done >= 6 ? true : undefined;
+      const journal = files.find((f) => /^migrate-[0-9a-f]+\.jsonl$/.test(f));
+      if (!journal) return undefined;
+      return (await sealedInJournal(path.join(dir, 'state', journal))) >= 6 ? true : undefined;
     }, 120_000, 'part of the archive migrated');
     first.child.kill('SIGKILL');
     await first.done;

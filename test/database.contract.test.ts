@@ -147,6 +147,40 @@ forEachEngine('database', (get) => {
       }
     });
 
+    it('holds back a kind while a kind it yields to has a job ready or running, then hands it out', async () => {
+      const q = new PgJobQueue(get().db);
+      const [high, low] = [`high-${randomUUID()}`, `low-${randomUUID()}`];
+      await q.enqueue({ kind: low, key: 'ocr' });
+      await q.enqueue({ kind: high, key: 'later', runAt: new Date(Date.now() + 3_600_000) });
+      // A job that is not due yet holds nothing back.
+      expect(await q.claim(low, 'w', 30, 1, [high])).to.have.length(1);
+      await q.enqueue({ kind: low, key: 'ocr-2' });
+      await q.enqueue({ kind: high, key: 'ingest' });
+      expect(await q.claim(low, 'w', 30, 1, [high]), 'queued ingest').to.deep.equal([]);
+      const [ingest] = await q.claim(high, 'w', 30, 1);
+      expect(ingest).to.include({ key: 'ingest' });
+      expect(await q.claim(low, 'w', 30, 1, [high]), 'running ingest').to.deep.equal([]);
+      await q.complete(ingest!.id, 'w');
+      expect((await q.claim(low, 'w', 30, 1, [high])).map((j) => j.key)).to.deep.equal(['ocr-2']);
+    });
+
+    it('runs a higher-priority kind first in a runner with both kinds', async () => {
+      const q = new PgJobQueue(get().db);
+      const [high, low] = [`ingest-${randomUUID()}`, `thumbs-${randomUUID()}`];
+      const order: string[] = [];
+      const handler = (kind: string, priority: number) => ({ kind, priority, concurrency: 2, async run(job: Job) { order.push(`${kind === high ? 'high' : 'low'}:${job.key}`); } });
+      await q.enqueueAll(['1', '2', '3'].map((key) => ({ kind: low, key })));
+      await q.enqueueAll(['1', '2', '3', '4'].map((key) => ({ kind: high, key })));
+      const runner = new JobRunner(q, [handler(low, 0), handler(high, 10)], silent, { idlePollMs: 20 });
+      runner.start();
+      try {
+        await eventually(async () => (order.length === 7 ? true : undefined), 10_000, 'all seven jobs');
+      } finally {
+        await runner.stop();
+      }
+      expect(order.slice(0, 4).every((o) => o.startsWith('high:')), order.join(' ')).to.equal(true);
+    });
+
     it('gives a job whose lease lapsed to another worker', async () => {
       const q = new PgJobQueue(get().db);
       await q.enqueue({ kind: 'k2', key: 'x' });

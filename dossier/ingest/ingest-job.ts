@@ -14,6 +14,8 @@ export function ingestHandler(deps: IngestDeps, concurrency: number): JobHandler
   return {
     kind: INGEST_JOB,
     concurrency,
+    // Before OCR and thumbnails: a migration is not slowed by the OCR backlog it creates.
+    priority: 10,
     async run(job) {
       await ingestDossier(deps, ingestPayload.parse(job.payload).dossierId);
     },

@@ -1,5 +1,10 @@
-/** Worker side of pages-in-worker.ts: read pages, hash them, hand them over when given credit. */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * Worker side of pages-in-worker.ts. The thread lives on between dossiers (starting one, with
+ * its image and PDF libraries, costs about a second on a busy machine: more than a small dossier
+ * takes to read), and reads one dossier at a time, each over a port of its own: read the pages,
+ * hash them, hand them over when given credit.
+ */
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { isDossierError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
 import { readPages } from './read-pages.js';
@@ -10,15 +15,25 @@ export type WorkerMessage =
   | { type: 'done' }
   | { type: 'error'; code: string; message: string };
 
-async function main(port: NonNullable<typeof parentPort>, data: { path: string; limits: IngestLimits; window: number }) {
-  let credit = data.window;
+/** What the pool sends to the thread: one dossier to read, and the port to answer on. */
+export interface ReadRequest {
+  readonly type: 'read';
+  readonly port: MessagePort;
+  readonly path: string;
+  readonly limits: IngestLimits;
+  readonly window: number;
+}
+
+async function read(req: ReadRequest): Promise<void> {
+  const port = req.port;
+  let credit = req.window;
   let wake: (() => void) | null = null;
   port.on('message', (m: { type: 'credit'; n: number }) => {
     credit += m.n;
     wake?.();
   });
   try {
-    for await (const page of readPages(data.path, data.limits)) {
+    for await (const page of readPages(req.path, req.limits)) {
       while (credit <= 0) await new Promise<void>((r) => (wake = r));
       wake = null;
       credit--;
@@ -37,4 +52,7 @@ async function main(port: NonNullable<typeof parentPort>, data: { path: string; 
   port.close();
 }
 
-if (parentPort) void main(parentPort, workerData);
+if (parentPort) {
+  // One read at a time: the pool sends the next request only after this one's done or error.
+  parentPort.on('message', (req: ReadRequest) => void read(req));
+}

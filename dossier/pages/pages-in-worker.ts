@@ -1,73 +1,106 @@
 /**
- * Runs the page reader and SHA-256 in a worker thread. Pages cross over as transferred buffers
+ * Runs the page reader and SHA-256 in worker threads. Pages cross over as transferred buffers
  * (no copy on this side) under credit-based flow control, so at most `window` pages are in
- * memory between the two threads. Stopping the iteration early terminates the worker.
+ * memory between the two threads. Threads are kept between dossiers, up to `keep` idle ones, so
+ * a small dossier does not pay a thread's start (measured: most of a one-page dossier's ingest).
+ * Stopping an iteration early, or a failed read, terminates its thread: a hostile file never
+ * leaves a thread half-way through it for the next dossier.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { DossierError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { HashedPage, PageSource } from './page-source.js';
-import type { WorkerMessage } from './page-worker.js';
+import type { ReadRequest, WorkerMessage } from './page-worker.js';
 
 // The worker file sits beside this one: .js when compiled; .ts when run from source through tsx
 // (tests, bench), where the worker thread must register tsx itself before importing it.
 const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(`./page-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
 
-function startWorker(workerData: unknown): Worker {
-  if (!fromSource) return new Worker(workerUrl, { workerData });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+function startWorker(): Worker {
+  const worker = fromSource
+    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`, { eval: true })
+    : new Worker(workerUrl);
+  // An idle thread must not keep the process alive; close() ends them on a clean stop.
+  worker.unref();
+  return worker;
 }
 
-export function workerPageSource(options: { window?: number } = {}): PageSource {
+export interface PooledPageSource extends PageSource {
+  /** Ends the idle threads (reads under way end their own when they finish). */
+  close(): Promise<void>;
+}
+
+export function workerPageSource(options: { window?: number; keep?: number } = {}): PooledPageSource {
   const window = options.window ?? 16;
-  return (path, limits) => ({
+  const keep = options.keep ?? 2;
+  const idle: Worker[] = [];
+  let closed = false;
+  const release = (worker: Worker) => {
+    if (!closed && idle.length < keep) idle.push(worker);
+    else void worker.terminate();
+  };
+
+  const source: PageSource = (path, limits) => ({
     [Symbol.asyncIterator]() {
-      const worker = startWorker({ path, limits, window });
+      const worker = idle.pop() ?? startWorker();
+      const channel = new MessageChannel();
       const queue: WorkerMessage[] = [];
       let waiting: (() => void) | null = null;
-      let exited = false;
+      let finished = false;
       const push = (m: WorkerMessage) => {
         queue.push(m);
         waiting?.();
       };
-      worker.on('message', push);
-      worker.on('error', (err) => push({ type: 'error', code: 'internal', message: err.message }));
-      worker.on('exit', (code) => {
-        exited = true;
-        if (code !== 0) push({ type: 'error', code: 'internal', message: `page reader stopped (exit ${code})` });
-        else waiting?.();
-      });
-      const stop = async () => {
-        if (!exited) await worker.terminate();
+      const onError = (err: Error) => push({ type: 'error', code: 'internal', message: err.message });
+      const onExit = (code: number) => push({ type: 'error', code: 'internal', message: `page reader stopped (exit ${code})` });
+      channel.port1.on('message', push);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      const request: ReadRequest = { type: 'read', port: channel.port2, path, limits, window };
+      worker.postMessage(request, [channel.port2]);
+      /** `reuse`: the read ended cleanly, the thread may take the next dossier. */
+      const finish = async (reuse: boolean) => {
+        if (finished) return;
+        finished = true;
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        channel.port1.close();
+        if (reuse) release(worker);
+        else await worker.terminate();
       };
       return {
         async next(): Promise<IteratorResult<HashedPage>> {
           for (;;) {
             const m = queue.shift();
             if (m?.type === 'page') {
-              worker.postMessage({ type: 'credit', n: 1 });
+              channel.port1.postMessage({ type: 'credit', n: 1 });
               return { value: { ...m.page, bytes: Buffer.from(m.page.bytes.buffer, m.page.bytes.byteOffset, m.page.bytes.byteLength) }, done: false };
             }
             if (m?.type === 'done') {
-              await stop();
+              await finish(true);
               return { value: undefined, done: true };
             }
             if (m?.type === 'error') {
-              await stop();
+              await finish(false);
               const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(m.code) ? (m.code as ErrorCode) : 'internal';
               throw new DossierError(code, m.message);
             }
-            if (exited) return { value: undefined, done: true };
+            if (finished) return { value: undefined, done: true };
             await new Promise<void>((resolve) => (waiting = resolve));
             waiting = null;
           }
         },
         async return(): Promise<IteratorResult<HashedPage>> {
-          await stop();
+          await finish(false);
           return { value: undefined, done: true };
         },
       };
+    },
+  });
+  return Object.assign(source, {
+    async close() {
+      closed = true;
+      await Promise.all(idle.splice(0).map((w) => w.terminate()));
     },
   });
 }

@@ -33,6 +33,8 @@ export interface JobHandler {
   readonly kind: string;
   /** Jobs of this kind run at most this many at once in one process. */
   readonly concurrency: number;
+  /** Higher first: no job of this kind starts while one of a higher priority is ready or running. Default 0. */
+  readonly priority?: number;
   run(job: Job, signal: AbortSignal): Promise<void>;
   /** Called once when the job has failed for the last time. */
   onGaveUp?(job: Job, reason: string): Promise<void>;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { clientDefaults } from '../../runtime/config.js';
-import { apiJson, resumableUpload, waitForOutcome, type DossierJson } from '../support/resumable-upload.js';
+import { apiJson, fileUrlStorage, resumableUpload, waitForOutcome, type DossierJson } from '../support/resumable-upload.js';
 
 interface UploadOptions {
   case: string;
@@ -60,7 +60,7 @@ export function registerUpload(program: Command): void {
         token: token!,
         metadata: { filename: path.basename(file), caseId: o.case, ...(o.title ? { title: o.title } : {}) },
         chunkSize: chunkMiB * 1024 * 1024,
-        stateFile: path.join(defaults.stateDir, 'uploads.json'),
+        urlStorage: fileUrlStorage(path.join(defaults.stateDir, 'uploads.json')),
         // The same file to another case or server is another upload.
         fingerprintParts: [o.case, server],
         onResume: (u) => process.stderr.write(`resuming upload ${u.split('/').pop()}\n`),

@@ -7,8 +7,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 
+/** Where unfinished uploads are remembered (tus-js-client declares the type without exporting it). */
+export type UrlStorage = NonNullable<ConstructorParameters<typeof tus.Upload>[1]['urlStorage']>;
+
 // tus-js-client's Node build exports a file-backed URL storage that its type declarations omit.
-const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (file: string) => tus.UrlStorage };
+const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (file: string) => UrlStorage };
+
+/**
+ * The JSON file storage of tus-js-client, for one upload per process (`dossier upload`): it locks
+ * the file on every call and fails with ELOCKED when calls overlap, so `migrate` keeps its own.
+ */
+export function fileUrlStorage(file: string): UrlStorage {
+  return new FileUrlStorage(file);
+}
 
 export interface ResumableUpload {
   readonly file: string;
@@ -16,8 +27,8 @@ export interface ResumableUpload {
   readonly token: string;
   readonly metadata: Record<string, string>;
   readonly chunkSize: number;
-  /** The JSON file where unfinished uploads are remembered. */
-  readonly stateFile: string;
+  /** Where unfinished uploads are remembered. */
+  readonly urlStorage: UrlStorage;
   /** What makes this upload distinct besides the file itself (case, server). */
   readonly fingerprintParts: readonly string[];
   readonly onProgress?: (sent: number, total: number) => void;
@@ -35,7 +46,7 @@ export function resumableUpload(o: ResumableUpload): Promise<string> {
       metadata: o.metadata,
       headers: { Authorization: `Bearer ${o.token}` },
       retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 60_000],
-      urlStorage: new FileUrlStorage(o.stateFile),
+      urlStorage: o.urlStorage,
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
       fingerprint: async () => ['dossier-upload', path.resolve(o.file), stat.size, stat.mtimeMs, ...o.fingerprintParts].join('|'),
@@ -62,6 +73,7 @@ export interface DossierJson {
   pageCount: number | null;
   merkleRoot: string | null;
   error?: { code: string; message: string };
+  progress?: { ocr?: { done: number; failed: number; total: number } | null };
 }
 
 export async function apiJson<T>(server: string, token: string, method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> {

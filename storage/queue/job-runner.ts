@@ -56,13 +56,15 @@ export class JobRunner {
 
   private async loop(handler: JobHandler): Promise<void> {
     let active = 0;
+    const mine = handler.priority ?? 0;
+    const yieldTo = this.handlers.filter((h) => (h.priority ?? 0) > mine).map((h) => h.kind);
     const signal = this.controller.signal;
     while (!signal.aborted) {
       const free = handler.concurrency - active;
       let jobs: Job[] = [];
       if (free > 0) {
         try {
-          jobs = await this.queue.claim(handler.kind, this.workerId, this.lease, free);
+          jobs = await this.queue.claim(handler.kind, this.workerId, this.lease, free, yieldTo);
         } catch (err) {
           if (signal.aborted) break;
           this.log.error({ err, kind: handler.kind }, 'job claim failed');

@@ -49,7 +49,11 @@ export class PgJobQueue implements JobQueue {
     return () => this.listeners.delete(listener);
   }
 
-  async claim(kind: string, workerId: string, leaseSeconds: number, limit: number): Promise<Job[]> {
+  /**
+   * Claims up to `limit` ready jobs of `kind`; none while a job of a kind in `yieldTo` is ready or
+   * running, in any process (how ingest takes precedence over OCR and thumbnails).
+   */
+  async claim(kind: string, workerId: string, leaseSeconds: number, limit: number, yieldTo: readonly string[] = []): Promise<Job[]> {
     const rows = await this.db.query<JobRow>(
       `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
               locked_until = now() + make_interval(secs => $2)
@@ -57,11 +61,15 @@ export class PgJobQueue implements JobQueue {
           SELECT id FROM jobs
            WHERE kind = $3
              AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
+             AND NOT EXISTS (
+               SELECT 1 FROM jobs AS first
+                WHERE first.kind = ANY($5::text[])
+                  AND ((first.status = 'queued' AND first.run_at <= now()) OR first.status = 'running'))
            ORDER BY run_at, id
            LIMIT $4
            FOR UPDATE SKIP LOCKED)
         RETURNING id, kind, key, payload, attempts, max_attempts`,
-      [workerId, leaseSeconds, kind, limit],
+      [workerId, leaseSeconds, kind, limit, [...yieldTo]],
     );
     return rows.map((r) => ({
       id: Number(r.id),

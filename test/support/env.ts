@@ -10,4 +10,6 @@ export const testEnv = {
   merkleVectorsDir: process.env.MERKLE_VECTORS_DIR,
   /** Run the slow suites (1 GB upload): always in CI, otherwise on request. */
   slow: process.env.CI === 'true' || process.env.SLOW_TESTS === '1',
+  /** Cases of the migrate kill-and-rerun suite: 150 keeps it near a minute; MIGRATE_SCALE_CASES=2000 for a large run. */
+  migrateScaleCases: Number(process.env.MIGRATE_SCALE_CASES ?? 150),
 };

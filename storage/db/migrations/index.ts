@@ -5,6 +5,7 @@ import audit from './004-audit.js';
 import ocrSearch from './005-ocr-search.js';
 import pageRendering from './006-page-rendering.js';
 import accounts from './007-accounts.js';
+import jobsByKind from './012-jobs-by-kind.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 5, name: 'ocr-search', sql: ocrSearch },
   { version: 6, name: 'page-rendering', sql: pageRendering },
   { version: 7, name: 'accounts', sql: accounts },
+  { version: 12, name: 'jobs-by-kind', sql: jobsByKind },
 ];

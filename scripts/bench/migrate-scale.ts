@@ -1,0 +1,110 @@
+/**
+ * Bulk migration at archive scale: `dossier migrate` (the compiled CLI) of a generated archive of
+ * small cases (a cover JPEG and a PDF statement each) into a fresh gateway process; then the same
+ * command again with nothing new. Prints cases/min, MB/s, CLI peak RSS, journal size, the OCR
+ * backlog left and the re-run time. `--rerun-only N`: the nothing-new re-run over N tiny cases
+ * whose journal says they are done (no server work: what the re-run costs the CLI alone).
+ *
+ *   npm run build && node --import tsx scripts/bench/migrate-scale.ts --cases 120 [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
+ *   node --import tsx scripts/bench/migrate-scale.ts --rerun-only 100000
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { planArchive } from '../support/archive-plan.js';
+import { MigrateJournal } from '../support/migrate-journal.js';
+import { spawnServer, tokenFor } from '../support/server-process.js';
+import { makeSmallCaseArchive } from './fixtures/small-case-archive.js';
+import { jpegPage } from './fixtures/small-dossiers.js';
+
+const { values: args } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '120' },
+    'pdf-pages': { type: 'string', default: '12' },
+    concurrency: { type: 'string', default: '8' },
+    'rerun-only': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'ingest-concurrency': { type: 'string', default: '1' },
+  },
+});
+const runDir = path.resolve('.cache/bench-run', `migrate-scale-${Date.now()}`);
+const cli = path.resolve('dist/scripts/dossier.js');
+
+/** Runs the CLI; samples its peak RSS (VmHWM) while it runs. */
+async function migrate(root: string, env: Record<string, string>, extra: string[] = []) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'migrate', root, '--json', ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  let peak = 0;
+  const sample = setInterval(() => {
+    fs.readFile(`/proc/${child.pid}/status`, 'utf8').then((s) => {
+      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) * 1024);
+    }, () => {});
+  }, 100);
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  clearInterval(sample);
+  const seconds = (performance.now() - t0) / 1000;
+  const lines = err.split('\n').filter((l) => l.startsWith('{'));
+  const summary = JSON.parse(lines[lines.length - 1] ?? '{}');
+  if (code !== 0) throw new Error(`migrate exited ${code}: ${err.slice(-2000)}`);
+  return { seconds, peakRss: peak, summary };
+}
+
+async function journalBytes(stateDir: string): Promise<number> {
+  const f = (await fs.readdir(stateDir)).find((x) => x.endsWith('.jsonl'));
+  return f ? (await fs.stat(path.join(stateDir, f))).size : 0;
+}
+
+const mb = (b: number) => (b / 1e6).toFixed(1);
+
+async function full(cases: number, pdfPages: number, concurrency: number) {
+  // A4 at 150 dpi: about the size of a scanned page in the issue's archive.
+  const page = await jpegPage(1, 1240, 1754);
+  const { root, bytes } = await makeSmallCaseArchive(runDir, { cases, pdfPages, page });
+  const dataDir = path.join(runDir, 'data');
+  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
+  await first.kill('SIGTERM');
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+  try {
+    const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
+    const run = await migrate(root, env, ['--concurrency', String(concurrency)]);
+    const again = await migrate(root, env);
+    console.log('| cases | dossiers | MB | concurrency | seconds | cases/min | MB/s | CLI peak RSS MB | journal KB | OCR backlog pages at the end | re-run, nothing new: s | sent in re-run |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log(`| ${cases} | ${run.summary.dossiers.done} | ${mb(bytes)} | ${concurrency} | ${run.seconds.toFixed(1)} | ${(cases / (run.seconds / 60)).toFixed(0)} | ${(bytes / 1e6 / run.seconds).toFixed(1)} | ${mb(run.peakRss)} | ${((await journalBytes(env.DOSSIER_STATE_DIR)) / 1024).toFixed(0)} | ${run.summary.ocrBacklogPages} | ${again.seconds.toFixed(1)} | ${again.summary.dossiers.sent} |`);
+  } finally {
+    await server.kill('SIGTERM');
+  }
+}
+
+async function rerunOnly(cases: number) {
+  const t0 = performance.now();
+  const { root } = await makeSmallCaseArchive(runDir, { cases });
+  const server = 'http://127.0.0.1:9'; // never called: everything is in the journal
+  const stateDir = path.join(runDir, 'state');
+  await fs.mkdir(stateDir, { recursive: true });
+  const journal = await MigrateJournal.open(stateDir, root, server);
+  for (const c of await planArchive(root)) {
+    for (const d of c.dossiers) {
+      void journal.record({ case: c.number, item: d.key, caseId: 'c', dossierId: 'd', status: 'sealed', pages: 1, bytes: 1, sha256: null, error: null, stamp: d.stamp });
+    }
+  }
+  await journal.close();
+  const made = (performance.now() - t0) / 1000;
+  const env = { DOSSIER_SERVER: server, DOSSIER_TOKEN: 'x.eyJhZ2VuY3kiOiJhIn0.x', DOSSIER_STATE_DIR: stateDir };
+  const run = await migrate(root, env);
+  console.log(`tree and journal made in ${made.toFixed(0)} s`);
+  console.log('| cases (one tiny file each) | re-run, nothing new: s | sent | CLI peak RSS MB | journal MB |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| ${cases} | ${run.seconds.toFixed(1)} | ${run.summary.dossiers.sent} | ${mb(run.peakRss)} | ${mb(await journalBytes(stateDir))} |`);
+}
+
+await fs.mkdir(runDir, { recursive: true });
+try {
+  if (args['rerun-only']) await rerunOnly(Number(args['rerun-only']));
+  else await full(Number(args.cases), Number(args['pdf-pages']), Number(args.concurrency));
+} finally {
+  if (!args.keep) await fs.rm(runDir, { recursive: true, force: true });
+}
