@@ -41,6 +41,9 @@ import { TusStaging } from '../storage/uploads/tus-staging.js';
 import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import type { Config } from './config.js';
+import { SqlEventFeed } from '../storage/db/event-feed.js';
+import { SqlSupervisionRepository } from '../storage/db/supervision-repository.js';
+import { overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
 
 export interface ComposeOptions {
   readonly logger?: Logger;
@@ -66,7 +69,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true });
   const links = new SqlLinkRepository(db);
   // The audit chain's checkpoints are signed with the evidence keys: verifiable with the same JWKS.
-  const audit = new SqlAuditLog(db, keys, { checkpointEvery: config.audit.checkpointEvery });
+  // The event feed is written by the audit chain's appends, in their transactions.
+  const events = new SqlEventFeed(db);
+  const audit = new SqlAuditLog(db, keys, { checkpointEvery: config.audit.checkpointEvery, onAppend: events.append });
   let stopCheckpoints: (() => Promise<void>) | null = null;
   const startCheckpoints = () => {
     stopCheckpoints ??= audit.checkpointEveryInterval(config.audit.checkpointIntervalMs, (err) => log.error({ err }, 'audit checkpoint failed'));
@@ -81,6 +86,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
   const transactions = new SqlTransactions(db);
+  const supervision = new SqlSupervisionRepository(db);
   const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log, audit, transactions };
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
@@ -92,6 +98,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       thumbnailHandler(ingestDeps, Math.max(1, config.cores)),
       // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
       ocrHandler(ocrDeps, config.ocr.workers),
+      overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
     ], log);
   let runner: JobRunner | null = null;
 
@@ -114,7 +121,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, supervision, events });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -127,6 +134,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     for (const id of await dossiers.idsByStatus('processing', 10_000)) {
       await queue.enqueue({ kind: INGEST_JOB, key: id, payload: { dossierId: id } });
     }
+    // The overdue check's chain of runs, started (or kept) by whichever process starts.
+    await scheduleOverdueCheck(queue);
   };
 
   let server: http.Server | null = null;
@@ -145,6 +154,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     pageTexts,
     agencies,
     transfers,
+    supervision,
+    events,
     queue,
     store,
     app,
@@ -171,6 +182,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
     async startWorker(): Promise<string> {
       startCheckpoints();
+      await scheduleOverdueCheck(queue);
       runner = makeRunner();
       runner.start();
       return runner.workerId;

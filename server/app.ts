@@ -21,8 +21,12 @@ import { agenciesRouter, type AgencyRouteDeps } from './routes/agencies.js';
 import { stagesRouter, type StageRouteDeps } from './routes/stages.js';
 import { transfersRouter, type TransferRouteDeps } from './routes/transfers.js';
 import type { CaseNumberRepository } from '../dossier/ports/custody.js';
+import { supervisorGuard } from './supervisor-guard.js';
+import { supervisionRouter, type SupervisionRouteDeps } from './routes/supervision.js';
+import { eventsRouter, type EventRouteDeps } from './routes/events.js';
 
-export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps {
+export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps,
+  SupervisionRouteDeps, EventRouteDeps {
   readonly log: Logger;
   readonly verify: TokenVerifier;
   readonly keys: KeyRing;
@@ -52,10 +56,12 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const auth = authenticate(deps.verify);
-  app.all(['/files', '/files/*rest'], auth, (req, res) => deps.tus.handle(req, res));
+  app.all(['/files', '/files/*rest'], auth, supervisorGuard, (req, res) => deps.tus.handle(req, res));
 
   const api = express.Router();
   api.use(auth, express.json({ limit: '1mb' }));
+  // Supervisors: metadata routes only, 404 everywhere else (before any route can answer).
+  api.use(supervisorGuard);
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
   api.use(agenciesRouter(deps));
@@ -64,6 +70,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(searchRouter(deps));
   api.use(linksRouter(deps));
   api.use(auditRouter(deps));
+  api.use(supervisionRouter(deps));
+  api.use(eventsRouter(deps));
   app.use('/api', api);
   // Signed download links carry their own credential: no bearer token.
   app.use('/d', downloadLinksRouter(deps));

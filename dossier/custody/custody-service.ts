@@ -93,7 +93,7 @@ export class CustodyService {
       await this.deps.audit.record({
         actor: p.subject, agency: p.agency, action: decision === 'accepted' ? 'transfer.accept' : 'transfer.return', caseId: t.caseId,
         target: { type: 'transfer', id: t.id },
-        details: { dossier: d.id, from: t.from, stage: t.stage, ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}) },
+        details: { dossier: d.id, from: t.from, stage: t.stage, ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}), ...(reason !== null ? { reason } : {}) },
       }, tx);
       return answered;
     });

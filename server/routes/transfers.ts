@@ -46,6 +46,8 @@ export const transferView = (t: Transfer) => ({
   answeredAt: t.answeredAt?.toISOString() ?? null,
   reason: t.reason,
   receipt: t.receipt,
+  dueAt: t.dueAt?.toISOString() ?? null,
+  overdueAt: t.overdueAt?.toISOString() ?? null,
 });
 
 export interface TransferRouteDeps {

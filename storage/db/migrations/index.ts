@@ -3,6 +3,7 @@ import custody from './002-custody.js';
 import links from './003-links.js';
 import audit from './004-audit.js';
 import ocrSearch from './005-ocr-search.js';
+import supervisionIntegration from './010-supervision-integration.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: 'links', sql: links },
   { version: 4, name: 'audit', sql: audit },
   { version: 5, name: 'ocr-search', sql: ocrSearch },
+  { version: 10, name: 'supervision-integration', sql: supervisionIntegration },
 ];
