@@ -7,19 +7,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { clockOf } from '../dossier/supervision/clock.js';
-import { AGENCIES, sealedDossier, send } from './support/custody.js';
+import { COMMITTEE, agenciesWithCommittee, sealedDossier, send } from './support/custody.js';
 import { eventually } from './support/eventually.js';
 import { tempDir } from './support/fixtures.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
-
-export const COMMITTEE = { id: 'committee-1', name: 'City Political-Legal Committee', kind: 'committee' } as const;
-
-/** An AGENCIES_FILE with the journey's three agencies and the supervising committee. */
-export async function agenciesWithCommittee(dir: string): Promise<string> {
-  const file = path.join(dir, 'agencies.json');
-  await fs.writeFile(file, JSON.stringify([...AGENCIES, COMMITTEE]));
-  return file;
-}
 
 describe('transfer clocks', () => {
   const sentAt = new Date('2026-03-01T00:00:00Z');

@@ -20,8 +20,11 @@ export function routeTable(app: Express): RouteEntry[] {
     for (const layer of stack) {
       if (layer.route) {
         const paths = ([] as string[]).concat(layer.route.path);
-        for (const method of Object.keys(layer.route.methods)) {
-          for (const p of paths) out.push({ method: method === '_all' ? 'ALL' : method.toUpperCase(), path: prefix + p });
+        // app.all() lists every method node knows (CONNECT, M-SEARCH, …): one ALL entry.
+        const methods = Object.keys(layer.route.methods);
+        const all = methods.includes('_all') || methods.includes('connect');
+        for (const method of all ? ['ALL'] : methods.map((m) => m.toUpperCase())) {
+          for (const p of paths) out.push({ method, path: prefix + p });
         }
       } else if (layer.handle?.stack) {
         const mount = layer.slash || typeof layer.rawPath !== 'string' ? '' : layer.rawPath;
