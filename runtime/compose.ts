@@ -42,6 +42,7 @@ import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import type { Config } from './config.js';
 import { SqlEventFeed } from '../storage/db/event-feed.js';
+import { recordSearchable } from '../storage/db/searchable.js';
 import { SqlSupervisionRepository } from '../storage/db/supervision-repository.js';
 import { overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
 
@@ -78,7 +79,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   };
   const cases = new SqlCaseRepository(db);
   const dossiers = new SqlDossierRepository(db);
-  const pageTexts = new SqlPageTextRepository(db);
+  const pageTexts = new SqlPageTextRepository(db, recordSearchable(audit));
   const search = new SqlPageSearch(db);
   const queue = new PgJobQueue(db);
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });

@@ -15,6 +15,9 @@ UPDATE transfers t SET due_at = t.sent_at + s.deadline::interval FROM stages s W
 CREATE INDEX transfers_due_idx ON transfers (due_at) WHERE status = 'pending' AND overdue_at IS NULL;
 CREATE INDEX transfers_sent_idx ON transfers (sent_at);
 
+-- When every page's text ended (done or failed): dossier.searchable is recorded once, then.
+ALTER TABLE dossiers ADD COLUMN searchable_at timestamptz;
+
 -- seq is the audit event's: assigned under the chain head's lock, so a seq is visible only after
 -- every smaller one has committed, and a cursor over it never skips a late commit.
 CREATE TABLE agency_events (
