@@ -45,6 +45,10 @@ import { SqlEventFeed } from '../storage/db/event-feed.js';
 import { recordSearchable } from '../storage/db/searchable.js';
 import { SqlSupervisionRepository } from '../storage/db/supervision-repository.js';
 import { overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
+import { SqlSubscriptionRepository } from '../storage/db/webhook-repository.js';
+import { HttpWebhookSender } from '../storage/webhooks/http-webhook-sender.js';
+import { wakeDelivery, webhookHandler } from '../dossier/integration/webhook-delivery.js';
+import type { Tx } from '../dossier/ports/transactions.js';
 
 export interface ComposeOptions {
   readonly logger?: Logger;
@@ -88,6 +92,14 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
 
   const transactions = new SqlTransactions(db);
   const supervision = new SqlSupervisionRepository(db);
+  // Webhooks: each feed event wakes the delivery job of every subscription that wants it, in the
+  // event's own transaction, so no event commits without its deliveries being due.
+  const subscriptions = new SqlSubscriptionRepository(db);
+  const webhookSender = new HttpWebhookSender({ allowHosts: config.webhooks.allowHosts, timeoutMs: config.webhooks.timeoutMs });
+  events.onEvents(async (appended, tx) => {
+    for (const s of await subscriptions.wanting(appended, tx)) await wakeDelivery(queue, s.id, s.retryAt, tx as unknown as Tx);
+  });
+  const webhookDeps = { subscriptions, feed: events, sender: webhookSender, queue, log, policy: config.webhooks };
   const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? workerPageSource(), limits, staging, queue, log, audit, transactions };
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
@@ -100,6 +112,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
       ocrHandler(ocrDeps, config.ocr.workers),
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
+      // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
+      webhookHandler(webhookDeps, 8),
     ], log);
   let runner: JobRunner | null = null;
 
@@ -122,7 +136,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, supervision, events });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, supervision, events, subscriptions, webhookSender, queue });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

@@ -24,9 +24,10 @@ import type { CaseNumberRepository } from '../dossier/ports/custody.js';
 import { supervisorGuard } from './supervisor-guard.js';
 import { supervisionRouter, type SupervisionRouteDeps } from './routes/supervision.js';
 import { eventsRouter, type EventRouteDeps } from './routes/events.js';
+import { webhooksRouter, type WebhookRouteDeps } from './routes/webhooks.js';
 
 export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps,
-  SupervisionRouteDeps, EventRouteDeps {
+  SupervisionRouteDeps, EventRouteDeps, WebhookRouteDeps {
   readonly log: Logger;
   readonly verify: TokenVerifier;
   readonly keys: KeyRing;
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(auditRouter(deps));
   api.use(supervisionRouter(deps));
   api.use(eventsRouter(deps));
+  api.use(webhooksRouter(deps));
   app.use('/api', api);
   // Signed download links carry their own credential: no bearer token.
   app.use('/d', downloadLinksRouter(deps));
