@@ -43,6 +43,7 @@ import { createTusServer } from '../server/tus.js';
 import type { Config } from './config.js';
 import { SqlEventFeed } from '../storage/db/event-feed.js';
 import { recordSearchable } from '../storage/db/searchable.js';
+import { SqlIdempotencyStore } from '../storage/db/idempotency-store.js';
 import { SqlSupervisionRepository } from '../storage/db/supervision-repository.js';
 import { overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
 import { SqlSubscriptionRepository } from '../storage/db/webhook-repository.js';
@@ -136,7 +137,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, supervision, events, subscriptions, webhookSender, queue });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db) });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

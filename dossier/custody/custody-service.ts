@@ -49,7 +49,7 @@ export class CustodyService {
     const first = key === null ? null : await transfers.byIdempotencyKey(p.agency, key);
     if (first) {
       if (first.dossierId !== d.id || first.to !== input.toAgency || first.stage !== input.stage) {
-        throw new DossierError('conflict', 'Idempotency-Key already used for another transfer');
+        throw new DossierError('idempotency_key_reused', 'Idempotency-Key already used for another transfer');
       }
       return { transfer: first, created: false };
     }

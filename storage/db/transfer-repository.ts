@@ -61,7 +61,7 @@ export class SqlTransferRepository implements TransferRepository {
     const first = t.idempotencyKey === null ? null : await this.byIdempotencyKey(t.from, t.idempotencyKey, within);
     if (first) {
       if (first.dossierId !== t.dossierId || first.to !== t.to || first.stage !== t.stage) {
-        throw new DossierError('conflict', 'Idempotency-Key already used for another transfer');
+        throw new DossierError('idempotency_key_reused', 'Idempotency-Key already used for another transfer');
       }
       return { transfer: first, created: false };
     }

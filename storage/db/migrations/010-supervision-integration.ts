@@ -2,7 +2,8 @@
  * Supervision and integration: the supervising committee as an agency kind; each transfer's clock
  * (due when sent, marked overdue once by the scheduled check); the per-agency event feed, written
  * with the audit event it mirrors and sharing its seq; webhook subscriptions with their cursors;
- * jobs that can be woken again after they are done (a subscription's delivery pump).
+ * jobs that can be woken again after they are done (a subscription's delivery pump); the
+ * answers of creating POSTs by Idempotency-Key.
  */
 export default /* sql */ `
 ALTER TABLE agencies DROP CONSTRAINT agencies_kind_check;
@@ -51,6 +52,19 @@ CREATE TABLE webhooks (
   UNIQUE (agency, idempotency_key)
 );
 CREATE INDEX webhooks_agency_idx ON webhooks (agency) WHERE status = 'active';
+
+-- Idempotency-Key of the POSTs that create something and keep no key of their own (cases, links,
+-- agencies): the first answer, stored in the transaction that created it, replayed for 24 hours.
+CREATE TABLE idempotency_keys (
+  agency      text NOT NULL,
+  key         text NOT NULL,
+  fingerprint text NOT NULL,
+  status      integer NOT NULL,
+  response    jsonb NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (agency, key)
+);
+CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);
 
 -- A job woken while it runs is run once more after it finishes (no wake-up lost in between).
 ALTER TABLE jobs ADD COLUMN rerun boolean NOT NULL DEFAULT false;
