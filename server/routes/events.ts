@@ -16,7 +16,7 @@ export interface EventRouteDeps {
 }
 
 const cursor = z.string().regex(/^\d{1,18}$/, 'expected a cursor from a previous answer’s next').transform(Number);
-const query = z.object({ after: cursor.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const eventsQuery = z.object({ after: cursor.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 /** The public shape of an event, in the feed and in webhook bodies alike. */
 export const eventView = (e: StoredEvent) => ({ id: String(e.seq), type: e.type, time: e.time, data: e.data });
@@ -25,7 +25,7 @@ export function eventsRouter(deps: EventRouteDeps): Router {
   const r = Router();
   r.get('/events', async (req, res) => {
     const p = principalOf(req);
-    const q = parseQuery(query, req.query);
+    const q = parseQuery(eventsQuery, req.query);
     await auditSupervisorRead(deps.audit, p, req, 'events');
     const events = await deps.events.list(p.agency, q.after, q.limit);
     res.json({ events: events.map(eventView), next: String(events.at(-1)?.seq ?? q.after) });

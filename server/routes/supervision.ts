@@ -33,9 +33,9 @@ const windowQuery = {
   agency: agencyIdSchema.optional(),
   stage: z.string().min(1).max(64).optional(),
 };
-const overdueQuery = z.object({ include: z.enum(['due-soon']).optional(), ...page });
-const transfersQuery = z.object({ ...windowQuery, status: z.enum(TRANSFER_STATUSES).optional(), ...page });
-const statsQuery = z.object(windowQuery);
+export const overdueQuery = z.object({ include: z.enum(['due-soon']).optional(), ...page });
+export const transfersQuery = z.object({ ...windowQuery, status: z.enum(TRANSFER_STATUSES).optional(), ...page });
+export const statsQuery = z.object(windowQuery);
 
 /** null: every agency (a committee's supervisor); else the caller's own agency. */
 export async function scopeOf(agencies: AgencyRepository, p: Principal): Promise<string | null> {

@@ -27,11 +27,11 @@ export interface WebhookRouteDeps {
   readonly transactions: Transactions;
 }
 
-const createBody = z.object({
+export const createWebhookBody = z.object({
   url: z.string().trim().min(1).max(2000),
   events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).transform((e) => [...new Set(e)].sort()),
 });
-const redeliverBody = z.object({ from: z.coerce.number().int().min(1).optional() });
+export const redeliverBody = z.object({ from: z.coerce.number().int().min(1).optional() });
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 export const subscriptionView = (s: Subscription) => ({
@@ -50,7 +50,7 @@ export function webhooksRouter(deps: WebhookRouteDeps): Router {
     const p = principalOf(req);
     requirePermission(p, 'webhook:manage');
     const key = idempotencyKeyOf(req);
-    const body = parseBody(createBody, req.body);
+    const body = parseBody(createWebhookBody, req.body);
     await deps.webhookSender.checkTarget(body.url);
     const { subscription, created } = await deps.transactions.run(async (tx) => {
       const made = await deps.subscriptions.create({ id: randomUUID(), agency: p.agency, url: body.url, events: body.events, secret: newSecret(), createdBy: p.subject, idempotencyKey: key }, tx);
