@@ -51,27 +51,38 @@ const METADATA = `SELECT t.id, t.case_id, c.number AS case_number, t.dossier_id,
        t.due_at, t.answered_at, t.overdue_at, t.reason, d.page_count, d.bytes
   FROM transfers t JOIN cases c ON c.id = t.case_id JOIN dossiers d ON d.id = t.dossier_id`;
 
-// Counts over a set of transfers `t` (with the dossier's page_count and bytes), as SQL select items.
+// Counts over transfers, as SQL select items. One sort serves both percentiles (an array of fractions).
 const COUNTS = `count(*)::int AS sent,
   count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
   count(*) FILTER (WHERE status = 'returned')::int AS returned,
   count(*) FILTER (WHERE status = 'pending')::int AS pending,
   count(*) FILTER (WHERE status = 'pending' AND due_at < now())::int AS overdue,
   count(*) FILTER (WHERE status = 'pending' AND due_at >= now() AND now() >= due_at - (due_at - sent_at) * 0.2)::int AS due_soon,
-  coalesce(sum(page_count), 0)::bigint AS pages,
+  coalesce(sum(pages), 0)::bigint AS pages,
   coalesce(sum(bytes), 0)::bigint AS bytes,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - sent_at)) FILTER (WHERE status = 'accepted') AS p50,
-  percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - sent_at)) FILTER (WHERE status = 'accepted') AS p90`;
+  percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - sent_at)) FILTER (WHERE status = 'accepted') AS accept_seconds`;
+
+/** The transfers of a stats query: $1 from, $2 to, $3 agency (sent or received), $4 stage. */
+const IN_SCOPE = `sent_at >= $1 AND sent_at < $2 AND ($3::text IS NULL OR from_agency = $3 OR to_agency = $3) AND ($4::text IS NULL OR stage = $4)`;
 
 interface CountsRow {
   sent: number; accepted: number; returned: number; pending: number; overdue: number; due_soon: number;
-  pages: number | string; bytes: number | string; p50: number | string | null; p90: number | string | null;
+  pages: number | string; bytes: number | string; accept_seconds: (number | string)[] | string | null;
 }
-const seconds = (v: number | string | null) => (v === null ? null : Math.round(Number(v) * 1000) / 1000);
-const toCounts = (r: CountsRow): Counts => ({
-  sent: r.sent, accepted: r.accepted, returned: r.returned, pending: r.pending, overdue: r.overdue, dueSoon: r.due_soon,
-  pages: Number(r.pages), bytes: Number(r.bytes), acceptSeconds: { p50: seconds(r.p50), p90: seconds(r.p90) },
-});
+/** float8[] as it comes: an array, or `{1,2}` text from a driver that does not parse it. */
+const fractions = (v: CountsRow['accept_seconds']): [number | null, number | null] => {
+  if (v === null) return [null, null];
+  const list = typeof v === 'string' ? v.replace(/[{}]/g, '').split(',') : v;
+  return [list[0] === undefined ? null : Number(list[0]), list[1] === undefined ? null : Number(list[1])];
+};
+const seconds = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
+const toCounts = (r: CountsRow): Counts => {
+  const [p50, p90] = fractions(r.accept_seconds);
+  return {
+    sent: r.sent, accepted: r.accepted, returned: r.returned, pending: r.pending, overdue: r.overdue, dueSoon: r.due_soon,
+    pages: Number(r.pages), bytes: Number(r.bytes), acceptSeconds: { p50: seconds(p50), p90: seconds(p90) },
+  };
+};
 
 export class SqlSupervisionRepository implements OverdueMarker {
   constructor(private readonly db: Database) {}
@@ -122,30 +133,33 @@ export class SqlSupervisionRepository implements OverdueMarker {
     return rows.map(toMetadata);
   }
 
+  /** Totals and the per receiving agency and stage figures in one pass (grouping sets), then reasons and backlog. */
   async stats(q: StatsQuery): Promise<Stats> {
-    const scoped = `WITH t AS (
-      SELECT t.status, t.sent_at, t.due_at, t.answered_at, t.reason, t.to_agency, t.stage, d.page_count, d.bytes
-        FROM transfers t JOIN dossiers d ON d.id = t.dossier_id
-       WHERE t.sent_at >= $1 AND t.sent_at < $2
-         AND ($3::text IS NULL OR t.from_agency = $3 OR t.to_agency = $3)
-         AND ($4::text IS NULL OR t.stage = $4))`;
     const params = [q.from, q.to, q.agency, q.stage];
-    const [total] = await this.db.query<CountsRow>(`${scoped} SELECT ${COUNTS} FROM t`, params);
-    const groups = await this.db.query<CountsRow & { to_agency: string; stage: string }>(
-      `${scoped} SELECT to_agency, stage, ${COUNTS} FROM t GROUP BY to_agency, stage ORDER BY to_agency, stage`, params);
+    const rows = await this.db.query<CountsRow & { total: boolean; to_agency: string | null; stage: string | null }>(
+      `SELECT grouping(to_agency, stage) <> 0 AS total, to_agency, stage, ${COUNTS}
+         FROM transfers WHERE ${IN_SCOPE}
+        GROUP BY GROUPING SETS ((), (to_agency, stage)) ORDER BY to_agency, stage`,
+      params,
+    );
+    const total = rows.find((r) => r.total);
+    const groups = rows.filter((r) => !r.total);
     const reasons = await this.db.query<{ reason: string; count: number }>(
-      `${scoped} SELECT reason, count(*)::int AS count FROM t WHERE status = 'returned' GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 20`, params);
-    // Pages of the dossiers sealed in the window (owned in scope) whose text is not done yet.
+      `SELECT reason, count(*)::int AS count FROM transfers WHERE status = 'returned' AND ${IN_SCOPE}
+        GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 20`,
+      params,
+    );
+    // Pages whose text is not done yet, of the dossiers sealed in the window (owned in scope) not yet searchable.
     const [backlog] = await this.db.query<{ n: number | string }>(
-      `SELECT coalesce(sum(d.page_count - coalesce(p.finished, 0)), 0)::bigint AS n
+      `SELECT coalesce(sum(d.page_count - (SELECT count(*) FROM page_text pt WHERE pt.dossier_id = d.id AND pt.status <> 'queued')), 0)::bigint AS n
          FROM dossiers d
-         LEFT JOIN LATERAL (SELECT count(*) AS finished FROM page_text pt WHERE pt.dossier_id = d.id AND pt.status <> 'queued') p ON true
-        WHERE d.status = 'sealed' AND d.sealed_at >= $1 AND d.sealed_at < $2 AND ($3::text IS NULL OR d.agency_id = $3)`,
+        WHERE d.status = 'sealed' AND d.searchable_at IS NULL AND d.sealed_at >= $1 AND d.sealed_at < $2 AND ($3::text IS NULL OR d.agency_id = $3)`,
       [q.from, q.to, q.agency],
     );
+    const empty: CountsRow = { sent: 0, accepted: 0, returned: 0, pending: 0, overdue: 0, due_soon: 0, pages: 0, bytes: 0, accept_seconds: null };
     return {
-      ...toCounts(total!),
-      byAgencyStage: groups.map((g) => ({ agency: g.to_agency, stage: g.stage, ...toCounts(g) })),
+      ...toCounts(total ?? empty),
+      byAgencyStage: groups.map((g) => ({ agency: g.to_agency!, stage: g.stage!, ...toCounts(g) })),
       returnReasons: reasons,
       ocrBacklog: Number(backlog?.n ?? 0),
     };

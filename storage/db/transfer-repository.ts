@@ -51,8 +51,10 @@ export class SqlTransferRepository implements TransferRepository {
     // DO NOTHING without a target covers both the idempotency key and the one-pending index.
     const rows = await q.query<TransferRow>(
       // The clock: the stage's deadline in force now, in calendar time (P1M is a month).
-      `INSERT INTO transfers (id, dossier_id, case_id, from_agency, to_agency, stage, note, sent_by, idempotency_key, due_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + (SELECT deadline::interval FROM stages WHERE name = $6))
+      // What it moves, kept on the row for the statistics (a sealed dossier does not change).
+      `INSERT INTO transfers (id, dossier_id, case_id, from_agency, to_agency, stage, note, sent_by, idempotency_key, due_at, pages, bytes)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, now() + (SELECT deadline::interval FROM stages WHERE name = $6), d.page_count, d.bytes
+         FROM dossiers d WHERE d.id = $2
        ON CONFLICT DO NOTHING RETURNING *`,
       [t.id, t.dossierId, t.caseId, t.from, t.to, t.stage, t.note, t.sentBy, t.idempotencyKey],
     );

@@ -15,9 +15,18 @@ ALTER TABLE transfers ADD COLUMN overdue_at timestamptz;
 UPDATE transfers t SET due_at = t.sent_at + s.deadline::interval FROM stages s WHERE s.name = t.stage;
 CREATE INDEX transfers_due_idx ON transfers (due_at) WHERE status = 'pending' AND overdue_at IS NULL;
 CREATE INDEX transfers_sent_idx ON transfers (sent_at);
+CREATE INDEX transfers_returned_idx ON transfers (sent_at) WHERE status = 'returned';
+-- What the transfer moved (a sealed dossier never changes): statistics read one table, no join.
+ALTER TABLE transfers ADD COLUMN pages integer;
+ALTER TABLE transfers ADD COLUMN bytes bigint;
+UPDATE transfers t SET pages = d.page_count, bytes = d.bytes FROM dossiers d WHERE d.id = t.dossier_id;
 
 -- When every page's text ended (done or failed): dossier.searchable is recorded once, then.
+-- Dossiers sealed before are taken as searchable if their pages' texts have all ended.
 ALTER TABLE dossiers ADD COLUMN searchable_at timestamptz;
+UPDATE dossiers d SET searchable_at = now() WHERE d.status = 'sealed'
+   AND (SELECT count(*) FROM page_text pt WHERE pt.dossier_id = d.id AND pt.status <> 'queued') >= d.page_count;
+CREATE INDEX dossiers_ocr_backlog_idx ON dossiers (sealed_at) WHERE status = 'sealed' AND searchable_at IS NULL;
 
 -- seq is the audit event's: assigned under the chain head's lock, so a seq is visible only after
 -- every smaller one has committed, and a cursor over it never skips a late commit.
