@@ -23,13 +23,8 @@ export interface Subscription {
   readonly disabledAt: Date | null;
 }
 
-export interface NewSubscription {
-  readonly id: string;
-  readonly agency: string;
-  readonly url: string;
-  readonly events: readonly EventType[];
-  readonly secret: string;
-  readonly createdBy: string;
+/** A subscription as registered: its defining half, and the key that makes a repeated create a replay. */
+export interface NewSubscription extends Pick<Subscription, 'id' | 'agency' | 'url' | 'events' | 'secret' | 'createdBy'> {
   readonly idempotencyKey: string | null;
 }
 

@@ -80,32 +80,30 @@ export function supervisionRouter(deps: SupervisionRouteDeps): Router {
     return scope;
   };
 
-  r.get('/supervision/overdue', async (req, res) => {
+  /** Every supervision read: the caller, its validated query, its scope; recorded when a supervisor asks. */
+  const begin = async <S extends z.ZodType>(req: Request, what: string, schema: S, asked: (q: z.infer<S>) => string | undefined) => {
     const p = principalOf(req);
-    const q = parseQuery(overdueQuery, req.query);
-    const agency = await scoped(p, undefined);
-    await auditSupervisorRead(deps.audit, p, req, 'overdue');
-    const now = new Date();
+    const q = parseQuery(schema, req.query);
+    const agency = await scoped(p, asked(q));
+    await auditSupervisorRead(deps.audit, p, req, what);
+    return { q, agency, now: new Date() };
+  };
+
+  r.get('/supervision/overdue', async (req, res) => {
+    const { q, agency, now } = await begin(req, 'overdue', overdueQuery, () => undefined);
     const items = await deps.supervision.overdue(agency, { dueSoon: q.include === 'due-soon', limit: q.limit, offset: q.offset });
     res.json({ items: items.map((t) => metadataView(t, now)) });
   });
 
   r.get('/supervision/transfers', async (req, res) => {
-    const p = principalOf(req);
-    const q = parseQuery(transfersQuery, req.query);
-    const agency = await scoped(p, q.agency);
-    await auditSupervisorRead(deps.audit, p, req, 'transfers');
-    const now = new Date();
+    const { q, agency, now } = await begin(req, 'transfers', transfersQuery, (x) => x.agency);
     const items = await deps.supervision.transfers({ from: q.from, to: q.to ?? now, agency, stage: q.stage ?? null, status: q.status ?? null, limit: q.limit, offset: q.offset });
     res.json({ items: items.map((t) => metadataView(t, now)) });
   });
 
   r.get('/stats', async (req, res) => {
-    const p = principalOf(req);
-    const q = parseQuery(statsQuery, req.query);
-    const agency = await scoped(p, q.agency);
-    await auditSupervisorRead(deps.audit, p, req, 'stats');
-    const to = q.to ?? new Date();
+    const { q, agency, now } = await begin(req, 'stats', statsQuery, (x) => x.agency);
+    const to = q.to ?? now;
     const stats = await deps.supervision.stats({ from: q.from, to, agency, stage: q.stage ?? null });
     res.vary('Accept');
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
