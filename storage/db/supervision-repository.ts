@@ -51,7 +51,7 @@ const METADATA = `SELECT t.id, t.case_id, c.number AS case_number, t.dossier_id,
        t.due_at, t.answered_at, t.overdue_at, t.reason, d.page_count, d.bytes
   FROM transfers t JOIN cases c ON c.id = t.case_id JOIN dossiers d ON d.id = t.dossier_id`;
 
-// Counts over transfers, as SQL select items. One sort serves both percentiles (an array of fractions).
+// Counts over transfers, as SQL select items: plain aggregates, so grouping sets hash instead of sorting.
 const COUNTS = `count(*)::int AS sent,
   count(*) FILTER (WHERE status = 'accepted')::int AS accepted,
   count(*) FILTER (WHERE status = 'returned')::int AS returned,
@@ -59,30 +59,41 @@ const COUNTS = `count(*)::int AS sent,
   count(*) FILTER (WHERE status = 'pending' AND due_at < now())::int AS overdue,
   count(*) FILTER (WHERE status = 'pending' AND due_at >= now() AND now() >= due_at - (due_at - sent_at) * 0.2)::int AS due_soon,
   coalesce(sum(pages), 0)::bigint AS pages,
-  coalesce(sum(bytes), 0)::bigint AS bytes,
-  percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - sent_at)) FILTER (WHERE status = 'accepted') AS accept_seconds`;
+  coalesce(sum(bytes), 0)::bigint AS bytes`;
+
+/**
+ * Time to accept, p50 and p90, from a histogram instead of a sort of every accepted transfer:
+ * buckets of 1 % of ln(1 + seconds), counted by hashing; the percentile is the first bucket whose
+ * running count reaches the share, reported at its geometric middle, so within 0.5 % (plus
+ * under a second) of the exact value, at the cost of one scan whatever the number of transfers.
+ */
+const BUCKETS_PER_E = 100;
+const ACCEPT_PERCENTILES = `WITH h AS (
+    SELECT to_agency, stage, floor(ln(1 + greatest(0, extract(epoch FROM answered_at - sent_at))) * ${BUCKETS_PER_E})::int AS b, count(*) AS n
+      FROM transfers WHERE status = 'accepted' AND %SCOPE%
+     GROUP BY GROUPING SETS ((to_agency, stage, b), (b))),
+  c AS (SELECT to_agency, stage, b, sum(n) OVER w AS running, sum(n) OVER (PARTITION BY to_agency, stage) AS total
+          FROM h WINDOW w AS (PARTITION BY to_agency, stage ORDER BY b))
+  SELECT to_agency IS NULL AS total, to_agency, stage,
+         min(b) FILTER (WHERE running >= 0.5 * total) AS p50, min(b) FILTER (WHERE running >= 0.9 * total) AS p90
+    FROM c GROUP BY to_agency, stage`;
+const bucketSeconds = (b: number | null) => (b === null ? null : Math.round((Math.exp((b + 0.5) / BUCKETS_PER_E) - 1) * 1000) / 1000);
 
 /** The transfers of a stats query: $1 from, $2 to, $3 agency (sent or received), $4 stage. */
 const IN_SCOPE = `sent_at >= $1 AND sent_at < $2 AND ($3::text IS NULL OR from_agency = $3 OR to_agency = $3) AND ($4::text IS NULL OR stage = $4)`;
 
 interface CountsRow {
   sent: number; accepted: number; returned: number; pending: number; overdue: number; due_soon: number;
-  pages: number | string; bytes: number | string; accept_seconds: (number | string)[] | string | null;
+  pages: number | string; bytes: number | string;
 }
-/** float8[] as it comes: an array, or `{1,2}` text from a driver that does not parse it. */
-const fractions = (v: CountsRow['accept_seconds']): [number | null, number | null] => {
-  if (v === null) return [null, null];
-  const list = typeof v === 'string' ? v.replace(/[{}]/g, '').split(',') : v;
-  return [list[0] === undefined ? null : Number(list[0]), list[1] === undefined ? null : Number(list[1])];
-};
-const seconds = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
-const toCounts = (r: CountsRow): Counts => {
-  const [p50, p90] = fractions(r.accept_seconds);
-  return {
-    sent: r.sent, accepted: r.accepted, returned: r.returned, pending: r.pending, overdue: r.overdue, dueSoon: r.due_soon,
-    pages: Number(r.pages), bytes: Number(r.bytes), acceptSeconds: { p50: seconds(p50), p90: seconds(p90) },
-  };
-};
+interface PercentileRow {
+  total: boolean; to_agency: string | null; stage: string | null; p50: number | null; p90: number | null;
+}
+
+const toCounts = (r: CountsRow, p?: PercentileRow): Counts => ({
+  sent: r.sent, accepted: r.accepted, returned: r.returned, pending: r.pending, overdue: r.overdue, dueSoon: r.due_soon,
+  pages: Number(r.pages), bytes: Number(r.bytes), acceptSeconds: { p50: bucketSeconds(p?.p50 ?? null), p90: bucketSeconds(p?.p90 ?? null) },
+});
 
 export class SqlSupervisionRepository implements OverdueMarker {
   constructor(private readonly db: Database) {}
@@ -133,7 +144,7 @@ export class SqlSupervisionRepository implements OverdueMarker {
     return rows.map(toMetadata);
   }
 
-  /** Totals and the per receiving agency and stage figures in one pass (grouping sets), then reasons and backlog. */
+  /** Totals and the per receiving agency and stage figures (grouping sets), the time-to-accept histogram, reasons, backlog. */
   async stats(q: StatsQuery): Promise<Stats> {
     const params = [q.from, q.to, q.agency, q.stage];
     const rows = await this.db.query<CountsRow & { total: boolean; to_agency: string | null; stage: string | null }>(
@@ -142,6 +153,8 @@ export class SqlSupervisionRepository implements OverdueMarker {
         GROUP BY GROUPING SETS ((), (to_agency, stage)) ORDER BY to_agency, stage`,
       params,
     );
+    const percentiles = await this.db.query<PercentileRow>(ACCEPT_PERCENTILES.replace('%SCOPE%', IN_SCOPE), params);
+    const percentileOf = (agency: string | null, stage: string | null) => percentiles.find((p) => (agency === null ? p.total : p.to_agency === agency && p.stage === stage));
     const total = rows.find((r) => r.total);
     const groups = rows.filter((r) => !r.total);
     const reasons = await this.db.query<{ reason: string; count: number }>(
@@ -156,10 +169,10 @@ export class SqlSupervisionRepository implements OverdueMarker {
         WHERE d.status = 'sealed' AND d.searchable_at IS NULL AND d.sealed_at >= $1 AND d.sealed_at < $2 AND ($3::text IS NULL OR d.agency_id = $3)`,
       [q.from, q.to, q.agency],
     );
-    const empty: CountsRow = { sent: 0, accepted: 0, returned: 0, pending: 0, overdue: 0, due_soon: 0, pages: 0, bytes: 0, accept_seconds: null };
+    const empty: CountsRow = { sent: 0, accepted: 0, returned: 0, pending: 0, overdue: 0, due_soon: 0, pages: 0, bytes: 0 };
     return {
-      ...toCounts(total ?? empty),
-      byAgencyStage: groups.map((g) => ({ agency: g.to_agency!, stage: g.stage!, ...toCounts(g) })),
+      ...toCounts(total ?? empty, percentileOf(null, null)),
+      byAgencyStage: groups.map((g) => ({ agency: g.to_agency!, stage: g.stage!, ...toCounts(g, percentileOf(g.to_agency, g.stage)) })),
       returnReasons: reasons,
       ocrBacklog: Number(backlog?.n ?? 0),
     };
