@@ -25,13 +25,15 @@ describe('supervisor sweep over the route table', function () {
   before(async () => {
     dir = await tempDir('supervision-sweep-');
     // A checkpoint with every event: GET /api/audit/checkpoint has one to answer.
-    gw = await startGateway({ AGENCIES_FILE: await agenciesWithCommittee(dir), AUDIT_CHECKPOINT_EVERY: '1' });
+    gw = await startGateway({ AGENCIES_FILE: await agenciesWithCommittee(dir), AUDIT_CHECKPOINT_EVERY: '1', WEBHOOK_ALLOW_HOSTS: '127.0.0.1' });
     const clerk = await gw.token('police-1', 'clerk');
     const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'SW-1' })).json.id;
     const d = await sealedDossier(gw, clerk, caseId, 61, 2);
     const link = await gw.api('POST', `/api/dossiers/${d.id}/links`, clerk, {});
     expect(link.status).to.equal(201);
-    ids = { cases: caseId, dossiers: d.id, transfers: await send(gw, clerk, d.id, 'procuratorate-1', 'arrest-review'), links: link.json.id, stages: 'prosecution', files: d.id, pages: '1' };
+    const hook = await gw.api('POST', '/api/webhooks', await gw.token('police-1', 'admin'), { url: 'http://127.0.0.1:9/hook', events: ['dossier.sealed'] });
+    expect(hook.status).to.equal(201);
+    ids = { cases: caseId, dossiers: d.id, transfers: await send(gw, clerk, d.id, 'procuratorate-1', 'arrest-review'), links: link.json.id, stages: 'prosecution', files: d.id, pages: '1', webhooks: hook.json.id };
     routes = routeTable(gw.gateway.app).filter((r) => !PUBLIC.some((p) => p.test(r.path)));
   });
   after(async () => {
