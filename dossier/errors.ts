@@ -36,6 +36,10 @@ export const ERROR_CODES = [
   // custody: a transfer to an agency that is not registered; a dossier already in flight
   'unknown_agency',
   'transfer_pending',
+  // webhooks: a target the gateway may not call (private or loopback off the allow-list, bad scheme);
+  // an Idempotency-Key used before with another request
+  'webhook_target_refused',
+  'idempotency_key_reused',
   // a page's text: OCR not finished yet; OCR ended failed (the message carries the reason)
   'ocr_pending',
   'ocr_failed',

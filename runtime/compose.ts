@@ -44,6 +44,15 @@ import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import { defaultWebDir } from '../server/web-app.js';
 import type { Config } from './config.js';
+import { SqlEventFeed } from '../storage/db/event-feed.js';
+import { recordSearchable } from '../storage/db/searchable.js';
+import { SqlIdempotencyStore } from '../storage/db/idempotency-store.js';
+import { SqlSupervisionRepository } from '../storage/db/supervision-repository.js';
+import { overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
+import { SqlSubscriptionRepository } from '../storage/db/webhook-repository.js';
+import { HttpWebhookSender } from '../storage/webhooks/http-webhook-sender.js';
+import { wakeDelivery, webhookHandler } from '../dossier/integration/webhook-delivery.js';
+import type { Tx } from '../dossier/ports/transactions.js';
 
 export interface ComposeOptions {
   readonly logger?: Logger;
@@ -69,14 +78,16 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true });
   const links = new SqlLinkRepository(db);
   // The audit chain's checkpoints are signed with the evidence keys: verifiable with the same JWKS.
-  const audit = new SqlAuditLog(db, keys, { checkpointEvery: config.audit.checkpointEvery });
+  // The event feed is written by the audit chain's appends, in their transactions.
+  const events = new SqlEventFeed(db);
+  const audit = new SqlAuditLog(db, keys, { checkpointEvery: config.audit.checkpointEvery, onAppend: events.append });
   let stopCheckpoints: (() => Promise<void>) | null = null;
   const startCheckpoints = () => {
     stopCheckpoints ??= audit.checkpointEveryInterval(config.audit.checkpointIntervalMs, (err) => log.error({ err }, 'audit checkpoint failed'));
   };
   const cases = new SqlCaseRepository(db);
   const dossiers = new SqlDossierRepository(db);
-  const pageTexts = new SqlPageTextRepository(db);
+  const pageTexts = new SqlPageTextRepository(db, recordSearchable(audit));
   const search = new SqlPageSearch(db);
   const queue = new PgJobQueue(db);
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
@@ -84,6 +95,15 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
 
   const transactions = new SqlTransactions(db);
+  const supervision = new SqlSupervisionRepository(db);
+  // Webhooks: each feed event wakes the delivery job of every subscription that wants it, in the
+  // event's own transaction, so no event commits without its deliveries being due.
+  const subscriptions = new SqlSubscriptionRepository(db);
+  const webhookSender = new HttpWebhookSender({ allowHosts: config.webhooks.allowHosts, timeoutMs: config.webhooks.timeoutMs });
+  events.onEvents(async (appended, tx) => {
+    for (const s of await subscriptions.wanting(appended, tx)) await wakeDelivery(queue, s.id, s.retryAt, tx as unknown as Tx);
+  });
+  const webhookDeps = { subscriptions, feed: events, sender: webhookSender, queue, log, policy: config.webhooks };
   // Page-reader threads kept warm, one per concurrent ingest: a small dossier pays no thread start.
   const pooledPages = options.pageSource ? null : workerPageSource({ keep: config.workers.ingestConcurrency });
   const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? pooledPages!, limits, staging, queue, log, audit, transactions };
@@ -99,6 +119,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       thumbnailHandler({ ...ingestDeps, renderer }, Math.max(1, config.cores)),
       // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
       ocrHandler(ocrDeps, config.ocr.workers),
+      overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
+      // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
+      webhookHandler(webhookDeps, 8),
     ], log);
   let runner: JobRunner | null = null;
 
@@ -124,7 +147,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir() });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db) });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -137,6 +160,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     for (const id of await dossiers.idsByStatus('processing', 10_000)) {
       await queue.enqueue({ kind: INGEST_JOB, key: id, payload: { dossierId: id } });
     }
+    // The overdue check's chain of runs, started (or kept) by whichever process starts.
+    await scheduleOverdueCheck(queue);
   };
 
   let server: http.Server | null = null;
@@ -156,6 +181,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     agencies,
     transfers,
     accounts,
+    supervision,
+    events,
     queue,
     store,
     app,
@@ -182,6 +209,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
     async startWorker(): Promise<string> {
       startCheckpoints();
+      await scheduleOverdueCheck(queue);
       runner = makeRunner();
       runner.start();
       return runner.workerId;

@@ -82,6 +82,19 @@ const envSchema = z.object({
   /** Browser sessions: ended after this long unused, and this long after sign-in whatever happens. */
   SESSION_IDLE: duration.default(30 * 60),
   SESSION_MAX_AGE: duration.default(12 * 3600),
+  /** How often the scheduled check marks transfers overdue. */
+  SUPERVISION_CHECK_INTERVAL: duration.default(60),
+  /** Hosts (names or addresses) in private, loopback or link-local ranges that webhooks may call. */
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')).filter((h) => h.length > 0)),
+  /** First retry delay of a failing webhook; doubles with every failure up to WEBHOOK_RETRY_MAX. */
+  WEBHOOK_RETRY_BASE: duration.default(10),
+  WEBHOOK_RETRY_MAX: duration.default(3600),
+  /** A subscription failing without a success for this long is disabled. */
+  WEBHOOK_DISABLE_AFTER: duration.default(3 * 86400),
+  WEBHOOK_TIMEOUT: duration.default(10),
 });
 
 export interface Config {
@@ -109,6 +122,14 @@ export interface Config {
   readonly audit: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
   /** AGENCIES_FILE, resolved; null when agencies are registered through the API only. */
   readonly agenciesFile: string | null;
+  readonly supervision: { readonly checkIntervalMs: number };
+  readonly webhooks: {
+    readonly allowHosts: readonly string[];
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly disableAfterMs: number;
+    readonly timeoutMs: number;
+  };
   readonly cores: number;
   /** Browser sessions of local accounts (SESSION_IDLE, SESSION_MAX_AGE), in seconds. */
   readonly sessions: { readonly idleSeconds: number; readonly absoluteSeconds: number };
@@ -157,6 +178,14 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     audit: { checkpointEvery: e.AUDIT_CHECKPOINT_EVERY, checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL * 1000 },
     agenciesFile: e.AGENCIES_FILE ? path.resolve(e.AGENCIES_FILE) : null,
+    supervision: { checkIntervalMs: e.SUPERVISION_CHECK_INTERVAL * 1000 },
+    webhooks: {
+      allowHosts: e.WEBHOOK_ALLOW_HOSTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE * 1000,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX * 1000,
+      disableAfterMs: e.WEBHOOK_DISABLE_AFTER * 1000,
+      timeoutMs: e.WEBHOOK_TIMEOUT * 1000,
+    },
     cores: os.availableParallelism(),
     sessions: { idleSeconds: e.SESSION_IDLE, absoluteSeconds: e.SESSION_MAX_AGE },
   });

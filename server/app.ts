@@ -24,8 +24,13 @@ import { agenciesRouter, type AgencyRouteDeps } from './routes/agencies.js';
 import { stagesRouter, type StageRouteDeps } from './routes/stages.js';
 import { transfersRouter, type TransferRouteDeps } from './routes/transfers.js';
 import type { CaseNumberRepository } from '../dossier/ports/custody.js';
+import { supervisorGuard } from './supervisor-guard.js';
+import { supervisionRouter, type SupervisionRouteDeps } from './routes/supervision.js';
+import { eventsRouter, type EventRouteDeps } from './routes/events.js';
+import { webhooksRouter, type WebhookRouteDeps } from './routes/webhooks.js';
 
-export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps {
+export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps,
+  SupervisionRouteDeps, EventRouteDeps, WebhookRouteDeps {
   readonly log: Logger;
   readonly verify: TokenVerifier;
   readonly keys: KeyRing;
@@ -61,11 +66,13 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const auth = authenticate(deps.verify, deps.sessions);
-  app.all(['/files', '/files/*rest'], auth, (req, res) => deps.tus.handle(req, res));
+  app.all(['/files', '/files/*rest'], auth, supervisorGuard, (req, res) => deps.tus.handle(req, res));
 
   const api = express.Router();
   if (deps.sessions) api.use(sessionRouter(deps.sessions, auth));
   api.use(auth, express.json({ limit: '1mb' }));
+  // Supervisors: metadata routes only, 404 everywhere else (before any route can answer).
+  api.use(supervisorGuard);
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
   api.use(agenciesRouter(deps));
@@ -74,6 +81,9 @@ export function createApp(deps: AppDeps): Express {
   api.use(searchRouter(deps));
   api.use(linksRouter(deps));
   api.use(auditRouter(deps));
+  api.use(supervisionRouter(deps));
+  api.use(eventsRouter(deps));
+  api.use(webhooksRouter(deps));
   app.use('/api', api);
   // Signed download links carry their own credential: no bearer token.
   app.use('/d', linkLandingRouter(deps, sendIndex));

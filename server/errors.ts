@@ -17,6 +17,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   link_used: 410,
   unknown_agency: 422,
   transfer_pending: 409,
+  webhook_target_refused: 422,
+  idempotency_key_reused: 422,
   ocr_pending: 409,
   ocr_failed: 409,
   invalid_credentials: 401,

@@ -1,4 +1,6 @@
 /** GET /openapi.json: the API as built so far (OpenAPI 3.1). Extended as routes arrive. */
+import { integrationPaths } from './openapi-integration.js';
+
 const error = { $ref: '#/components/responses/Error' };
 const bearer = [{ bearer: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -75,6 +77,7 @@ export const openApiDocument = {
   },
   paths: {
     '/healthz': { get: { summary: 'liveness and database check', responses: { 200: { description: 'ok' }, 503: { description: 'unhealthy' } } } },
+    '/openapi.json': { get: { summary: 'this document (OpenAPI 3.1)', responses: { 200: { description: 'OpenAPI document' } } } },
     '/.well-known/jwks.json': { get: { summary: 'current and retired public signing keys', responses: { 200: { description: 'JWKS' } } } },
     '/files/': { post: { summary: 'tus 1.0.0 creation (Upload-Metadata: filename, caseId, title?, filetype?); also creation-with-upload', security: bearer, responses: { 201: { description: 'created' }, 400: error, 413: error, ...errors } } },
     '/files/{id}': {
@@ -83,7 +86,7 @@ export const openApiDocument = {
       delete: { summary: 'tus termination of an unfinished upload', security: bearer, parameters: [idParam], responses: { 204: { description: 'terminated' }, ...errors } },
     },
     '/api/cases': {
-      post: { summary: 'create a case owned by the caller’s agency', security: bearer, responses: { 201: { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } } }, 400: error, 409: error, ...errors } },
+      post: { summary: 'create a case owned by the caller’s agency (Idempotency-Key honoured)', security: bearer, parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }], responses: { 201: { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } } }, 400: error, 409: error, ...errors } },
       get: { summary: 'cases visible to the caller (owned, or with a dossier transferred to it), with their dossiers', security: bearer, parameters: [{ name: 'number', in: 'query', schema: { type: 'string' }, description: 'any agency’s number for the case' }], responses: { 200: { description: 'cases' }, ...errors } },
     },
     '/api/cases/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'case' }, ...errors } } },
@@ -155,9 +158,9 @@ export const openApiDocument = {
     },
     '/api/dossiers/{id}/links': {
       post: {
-        summary: 'a signed download link (EdDSA JWT, scope export: the ZIP and single pages) for the caller’s agency; sealed dossiers its agency holds; no bearer token needed to use it',
+        summary: 'a signed download link (EdDSA JWT, scope export: the ZIP and single pages) for the caller’s agency; sealed dossiers its agency holds; no bearer token needed to use it; Idempotency-Key: a repeated key answers the same link',
         security: bearer,
-        parameters: [idParam],
+        parameters: [idParam, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }],
         requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { ttl: { type: ['integer', 'string'], description: 'seconds, or a duration like 90s, 15m, 8h, 2d; at most LINK_MAX_TTL (default 7d); default 1d' }, singleUse: { type: 'boolean', default: false } } } } } },
         responses: { 201: { description: 'created', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string', description: 'the token’s jti' }, url: { type: 'string', format: 'uri' }, expiresAt: { type: 'string', format: 'date-time' }, scope: { const: 'export' }, singleUse: { type: 'boolean' } } } } } }, 400: error, 409: error, ...errors },
       },
@@ -178,7 +181,7 @@ export const openApiDocument = {
     '/api/audit/verify': { get: { summary: 'recomputes the whole audit chain against its signed checkpoints (auditor, supervisor, admin)', security: bearer, responses: { 200: { description: '{ ok, checked, firstBadSeq?, reason? }' }, ...errors } } },
     '/api/agencies': {
       get: { summary: 'registered agencies { agencies: [{ id, name, kind }] } (anyone authenticated)', security: bearer, responses: { 200: { description: 'agencies' }, 401: error } },
-      post: { summary: 'register an agency { id, name, kind: police|procuratorate|court|other } (admin)', security: bearer, responses: { 201: { description: 'registered' }, 400: error, 409: error, 401: error, 403: error } },
+      post: { summary: 'register an agency { id, name, kind: police|procuratorate|court|committee|other } (admin; Idempotency-Key honoured)', security: bearer, responses: { 201: { description: 'registered' }, 400: error, 409: error, 401: error, 403: error } },
     },
     '/api/stages': { get: { summary: 'stages of proceedings { stages: [{ name, label: { en, zh-CN }, deadline (ISO 8601 duration), order }] }', security: bearer, responses: { 200: { description: 'stages' }, 401: error } } },
     '/api/stages/{name}': { put: { summary: 'create (201) or replace (200) a stage { label: { en, zh-CN }, deadline, order? } (admin)', security: bearer, parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'replaced' }, 201: { description: 'created' }, 400: error, 401: error, 403: error } } },
@@ -216,5 +219,6 @@ export const openApiDocument = {
     '/d/{token}/info': { get: { summary: 'what a signed link holds, for its landing page: { case: { number, title }, dossier: { id, filename, pageCount, sealedAt, merkleRoot, sha256 }, expiresAt, singleUse }; does not spend a single-use link', parameters: [linkToken], responses: linkResponses({ 200: { description: 'JSON' } }) } },
     '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
     '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },
+    ...integrationPaths,
   },
 } as const;

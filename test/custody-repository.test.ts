@@ -80,7 +80,7 @@ forEachEngine('custody storage', (get) => {
     const replay = await repos.transfers.create(transfer(x, { idempotencyKey: 'k-1' }));
     expect(replay).to.deep.equal({ created: false, transfer: first.transfer });
     expect(await codeOf(repos.transfers.create(transfer(x)))).to.equal('transfer_pending');
-    expect(await codeOf(repos.transfers.create(transfer(x, { idempotencyKey: 'k-1', to: 'court' })))).to.equal('conflict');
+    expect(await codeOf(repos.transfers.create(transfer(x, { idempotencyKey: 'k-1', to: 'court' })))).to.equal('idempotency_key_reused');
     await repos.transfers.answer(first.transfer.id, answer('accepted'));
     expect(await codeOf(repos.transfers.answer(first.transfer.id, answer('returned')))).to.equal('conflict');
     expect((await repos.transfers.create(transfer(x, { from: 'proc', to: 'court' }))).created).to.equal(true);

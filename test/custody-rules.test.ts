@@ -11,7 +11,7 @@ import { tempDir } from './support/fixtures.js';
 let n = 0;
 const t = (o: Partial<Transfer>): Transfer => ({
   id: `t${++n}`, dossierId: 'd', caseId: 'c', from: 'pol', to: 'proc', stage: 'prosecution', note: null, status: 'pending',
-  sentBy: 'u', sentAt: new Date(n * 1000), answeredBy: null, answeredAt: null, reason: null, receipt: null, ...o,
+  sentBy: 'u', sentAt: new Date(n * 1000), answeredBy: null, answeredAt: null, reason: null, receipt: null, dueAt: null, overdueAt: null, ...o,
 });
 const codeOf = (fn: () => void): string | null => {
   try {

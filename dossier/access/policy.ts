@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   // integrity reveals no content (a count and a seq), so the supervising committee may run it too.
   'audit:read': ['auditor', 'admin'],
   'audit:verify': ['auditor', 'supervisor', 'admin'],
+  // An agency's admin connects its own case-handling system (webhook subscriptions).
+  'webhook:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -49,7 +49,7 @@ export class CustodyService {
     const first = key === null ? null : await transfers.byIdempotencyKey(p.agency, key);
     if (first) {
       if (first.dossierId !== d.id || first.to !== input.toAgency || first.stage !== input.stage) {
-        throw new DossierError('conflict', 'Idempotency-Key already used for another transfer');
+        throw new DossierError('idempotency_key_reused', 'Idempotency-Key already used for another transfer');
       }
       return { transfer: first, created: false };
     }
@@ -93,7 +93,7 @@ export class CustodyService {
       await this.deps.audit.record({
         actor: p.subject, agency: p.agency, action: decision === 'accepted' ? 'transfer.accept' : 'transfer.return', caseId: t.caseId,
         target: { type: 'transfer', id: t.id },
-        details: { dossier: d.id, from: t.from, stage: t.stage, ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}) },
+        details: { dossier: d.id, from: t.from, stage: t.stage, ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}), ...(reason !== null ? { reason } : {}) },
       }, tx);
       return answered;
     });

@@ -1,5 +1,6 @@
 /** Custody records: agencies, stages of proceedings, transfers of sealed dossiers between agencies. */
-export const AGENCY_KINDS = ['police', 'procuratorate', 'court', 'other'] as const;
+/** `committee`: a supervising body (政法委); its supervisors read every agency's transfer metadata. */
+export const AGENCY_KINDS = ['police', 'procuratorate', 'court', 'committee', 'other'] as const;
 export type AgencyKind = (typeof AGENCY_KINDS)[number];
 
 export interface Agency {
@@ -36,6 +37,10 @@ export interface Transfer {
   readonly reason: string | null;
   /** The signed receipt (JWS compact) of the answer; null while pending. */
   readonly receipt: string | null;
+  /** sentAt plus the stage's deadline in force when it was sent. */
+  readonly dueAt: Date | null;
+  /** When the scheduled check found it pending past dueAt (once; null otherwise). */
+  readonly overdueAt: Date | null;
 }
 
 /** One agency's own number for a case. */

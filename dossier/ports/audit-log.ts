@@ -30,6 +30,13 @@ export const AUDIT_ACTIONS = [
   'stage.update',
   'session.start',
   'session.end',
+  // supervision and integration
+  'transfer.overdue',
+  'dossier.searchable',
+  'supervision.read',
+  'webhook.create',
+  'webhook.delete',
+  'webhook.redeliver',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -50,4 +57,6 @@ export interface AuditEntry {
 export interface AuditLog {
   /** Appends one event; `within` is an open transaction of the same database, when given. */
   record(entry: AuditEntry, within?: Tx): Promise<void>;
+  /** Appends several events in order, in the caller's transaction (one lock of the chain head). */
+  recordAll(entries: readonly AuditEntry[], within: Tx): Promise<void>;
 }

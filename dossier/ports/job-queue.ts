@@ -9,6 +9,11 @@ export interface JobQueue {
   enqueue(job: NewJob, within?: Tx): Promise<void>;
   /** Many jobs in as few statements as the database allows (a sealed dossier's hundreds). */
   enqueueAll(jobs: readonly NewJob[], within?: Tx): Promise<void>;
+  /**
+   * Queues (kind, key) again, to run at `runAt` (default now), even if it is done or failed; one
+   * woken while it runs runs once more after it finishes. Recurring work keeps one key this way.
+   */
+  wake(job: NewJob, within?: Tx): Promise<void>;
 }
 
 export interface NewJob {

@@ -11,6 +11,9 @@
  *
  * `--only render [--corpus DIR]`: the corpus read before and after the page renderer, drawing time per
  * scan encoding and size, orientation and language-per-page costs (scripts/bench/render.ts).
+ * `--only supervision [--transfers N] [--deliveries N] [--database-url URL]`: GET /api/stats p50/p95
+ * over N generated transfers on PostgreSQL, the overdue check, webhook deliveries a second
+ * (scripts/bench/supervision.ts).
  *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
@@ -29,6 +32,7 @@ import { execFile } from 'node:child_process';
 import { searchBench } from './search.js';
 import { ocrBench } from './ocr.js';
 import { renderBench } from './render.js';
+import { supervisionBench } from './supervision.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,6 +42,9 @@ const { values: args } = parseArgs({
     'ocr-pages': { type: 'string', default: '100' },
     'ocr-synthetic': { type: 'string', default: '20' },
     corpus: { type: 'string' },
+    transfers: { type: 'string', default: '100000' },
+    deliveries: { type: 'string', default: '2000' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
 const pages = Number(args.pages);
@@ -228,6 +235,8 @@ async function main() {
     await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir });
   }
   if (!only || only === 'render') await renderBench({ corpusDir: args.corpus, runDir });
+  // Supervision and integration on PostgreSQL: stats latency, the overdue check, webhook deliveries.
+  if (!only || only === 'supervision') await supervisionBench({ databaseUrl: args['database-url']!, transfers: Number(args.transfers), deliveries: Number(args.deliveries) });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
     const r = await rawUploadRun();

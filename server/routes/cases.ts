@@ -13,6 +13,7 @@ import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
 import { dossierView } from './dossier-view.js';
+import { idempotent, type IdempotencyDeps } from '../idempotent.js';
 
 const createCase = z.object({
   number: z.string().trim().min(1).max(100),
@@ -49,7 +50,7 @@ async function casesWithDossiers(deps: CaseRouteDeps, list: readonly CaseRecord[
   return list.map((c, i) => caseView(c, dossiers[i], numbers.get(c.id), ocr));
 }
 
-interface CaseRouteDeps {
+interface CaseRouteDeps extends IdempotencyDeps {
   readonly cases: CaseRepository;
   readonly dossiers: DossierRepository;
   readonly caseNumbers: CaseNumberRepository;
@@ -64,13 +65,13 @@ export function casesRouter(deps: CaseRouteDeps): Router {
     const p = principalOf(req);
     requirePermission(p, 'case:create');
     const body = parseBody(createCase, req.body);
-    const created = await deps.transactions.run(async (tx) => {
+    const answer = await idempotent(deps, req, p, async (tx) => {
       const c = await deps.cases.create({ id: randomUUID(), number: body.number, title: body.title, agency: p.agency, createdBy: p.subject }, tx);
       await deps.audit.record({ actor: p.subject, agency: p.agency, action: 'case.create', target: { type: 'case', id: c.id }, caseId: c.id, details: { number: c.number } }, tx);
-      return c;
+      req.log?.info({ case: c.id }, 'case created');
+      return { status: 201, body: caseView(c) };
     });
-    req.log?.info({ case: created.id }, 'case created');
-    res.status(201).location(`/api/cases/${created.id}`).json(caseView(created));
+    res.status(answer.status).location(`/api/cases/${(answer.body as { id: string }).id}`).json(answer.body);
   });
   r.get('/cases', async (req, res) => {
     const p = principalOf(req);

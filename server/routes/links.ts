@@ -13,8 +13,9 @@ import type { Transactions } from '../../dossier/ports/transactions.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody } from '../validate.js';
+import { idempotent, type IdempotencyDeps } from '../idempotent.js';
 
-export interface LinkRouteDeps extends LinkDeps {
+export interface LinkRouteDeps extends LinkDeps, IdempotencyDeps {
   readonly audit: AuditLog;
   readonly transactions: Transactions;
   /** A dossier's transfers: who holds it now (dossier/custody/rules.ts). */
@@ -43,9 +44,9 @@ export function linksRouter(deps: LinkRouteDeps): Router {
     // Seeing is not holding: an agency that merely reads the dossier (it returned it, or has yet
     // to accept it, or sent it on) may not hand out links to it.
     requireCustodian(p.agency, dossier, await deps.transfers.listByDossier(dossier.id));
-    const { link, token } = await deps.transactions.run(async (tx) => {
-      const made = await createLink(deps, { principal: p, dossier, ttlSeconds, singleUse: body.singleUse }, new Date(), tx);
-      const l = made.link;
+    // A repeated Idempotency-Key answers the first link again (the same URL), not a second link.
+    const answer = await idempotent(deps, req, p, async (tx) => {
+      const { link: l, token } = await createLink(deps, { principal: p, dossier, ttlSeconds, singleUse: body.singleUse }, new Date(), tx);
       await deps.audit.record({
         actor: p.subject,
         agency: p.agency,
@@ -54,11 +55,11 @@ export function linksRouter(deps: LinkRouteDeps): Router {
         caseId: dossier.caseId,
         details: { linkId: l.id, scope: l.scope, singleUse: l.singleUse, expiresAt: l.expiresAt.toISOString() },
       }, tx);
-      return made;
+      req.log?.info({ dossier: dossier.id, link: l.id }, 'link created');
+      return { status: 201, body: { id: l.id, url: `${baseUrl(req, deps.publicUrl)}/d/${token}`, expiresAt: l.expiresAt.toISOString(), scope: l.scope, singleUse: l.singleUse } };
     });
-    req.log?.info({ dossier: dossier.id, link: link.id }, 'link created');
-    res.status(201).setHeader('Cache-Control', 'no-store');
-    res.json({ id: link.id, url: `${baseUrl(req, deps.publicUrl)}/d/${token}`, expiresAt: link.expiresAt.toISOString(), scope: link.scope, singleUse: link.singleUse });
+    res.status(answer.status).setHeader('Cache-Control', 'no-store');
+    res.json(answer.body);
   });
 
   r.delete('/links/:id', async (req, res) => {

@@ -14,6 +14,7 @@ import type { DossierRepository } from '../../dossier/ports/repositories.js';
 import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
+import { idempotencyKeyOf } from '../idempotency.js';
 import { agencyIdSchema as agencyId } from '../../dossier/custody/agency-schema.js';
 
 const sendBody = z.object({
@@ -29,7 +30,6 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
-const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'expected 1 to 200 visible ASCII characters');
 
 export const transferView = (t: Transfer) => ({
   id: t.id,
@@ -46,6 +46,8 @@ export const transferView = (t: Transfer) => ({
   answeredAt: t.answeredAt?.toISOString() ?? null,
   reason: t.reason,
   receipt: t.receipt,
+  dueAt: t.dueAt?.toISOString() ?? null,
+  overdueAt: t.overdueAt?.toISOString() ?? null,
 });
 
 export interface TransferRouteDeps {
@@ -77,8 +79,7 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
   r.post('/dossiers/:id/transfers', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'transfer:send');
-    const header = req.get('Idempotency-Key');
-    const key = header === undefined ? null : parseBody(idempotencyKey, header);
+    const key = idempotencyKeyOf(req);
     const d = await visibleDossier(p, req.params.id);
     const body = parseBody(sendBody, req.body);
     const { transfer, created } = await deps.custody.send(p, d, { ...body, idempotencyKey: key });

@@ -57,6 +57,8 @@ const toCheckpoint = (r: CheckpointRow): AuditCheckpoint => ({ seq: Number(r.seq
 export interface SqlAuditLogOptions {
   /** A checkpoint is signed with every this-many-th event. */
   readonly checkpointEvery: number;
+  /** Runs in each append's transaction with its events (the event feed is written here). */
+  readonly onAppend?: (events: readonly AuditEvent[], tx: Queryable) => Promise<void>;
 }
 
 const VISIBLE_TO_P1 = caseVisibleSql('c', '$1');
@@ -89,6 +91,11 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
       this.pending.push({ entry, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+  }
+
+  async recordAll(entries: readonly AuditEntry[], within: Tx): Promise<void> {
+    // Bounded statements: eleven parameters an event.
+    for (let i = 0; i < entries.length; i += MAX_BATCH) await this.append(entries.slice(i, i + MAX_BATCH), txQueryable(within));
   }
 
   private async flush(): Promise<void> {
@@ -129,6 +136,7 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
     );
     await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [tip.seq, tip.hash]);
     for (const e of events) if (e.seq % this.options.checkpointEvery === 0) await this.insertCheckpoint(tx, e);
+    await this.options.onAppend?.(events, tx);
   }
 
   private async insertCheckpoint(tx: Queryable, tip: { seq: number; hash: string }): Promise<AuditCheckpoint> {

@@ -36,8 +36,14 @@ const toRecord = (r: PageTextRow): PageTextRecord => ({
 
 const COLUMNS = 'dossier_id, index, status, source, confidence, text_sha256, words_sha256, engine, reason, attempts, rotation, languages, note';
 
+/** Runs in the transaction that ended a page's text (done, or failed for good). */
+export type PageFinishedHook = (dossierId: string, tx: Queryable) => Promise<void>;
+
 export class SqlPageTextRepository implements PageTextRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly onPageFinished: PageFinishedHook = async () => {},
+  ) {}
 
   async get(dossierId: string, index: number): Promise<PageTextRecord | null> {
     const rows = await this.db.query<PageTextRow>(`SELECT ${COLUMNS} FROM page_text WHERE dossier_id = $1 AND index = $2`, [dossierId, index]);
@@ -72,6 +78,7 @@ export class SqlPageTextRepository implements PageTextRepository {
          ON CONFLICT (dossier_id, index) DO UPDATE SET body = excluded.body, terms = excluded.terms`,
         [p.dossierId, p.index, p.text, p.terms],
       );
+      await this.onPageFinished(p.dossierId, tx);
       return true;
     });
   }
@@ -101,18 +108,22 @@ export class SqlPageTextRepository implements PageTextRepository {
         return current[0] ?? { attempts: 0, status: 'queued' };
       }
       if (row.status === 'queued') await options.retry(row.attempts, tx as unknown as Tx);
+      else await this.onPageFinished(dossierId, tx);
       return row;
     });
   }
 
   async failRemaining(dossierId: string, from: number, to: number, reason: string): Promise<void> {
-    await this.db.query(
-      `INSERT INTO page_text (dossier_id, index, status, reason, updated_at)
-       SELECT p.dossier_id, p.index, 'failed', $4, now() FROM pages p WHERE p.dossier_id = $1 AND p.index BETWEEN $2 AND $3
-       ON CONFLICT (dossier_id, index) DO UPDATE SET status = 'failed', reason = excluded.reason, updated_at = now()
-       WHERE page_text.status = 'queued'`,
-      [dossierId, from, to, reason.slice(0, 1000)],
-    );
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO page_text (dossier_id, index, status, reason, updated_at)
+         SELECT p.dossier_id, p.index, 'failed', $4, now() FROM pages p WHERE p.dossier_id = $1 AND p.index BETWEEN $2 AND $3
+         ON CONFLICT (dossier_id, index) DO UPDATE SET status = 'failed', reason = excluded.reason, updated_at = now()
+         WHERE page_text.status = 'queued'`,
+        [dossierId, from, to, reason.slice(0, 1000)],
+      );
+      await this.onPageFinished(dossierId, tx);
+    });
   }
 
   async progress(dossierId: string): Promise<OcrProgress> {

@@ -20,6 +20,8 @@ interface TransferRow {
   answered_at: Date | null;
   reason: string | null;
   receipt: string | null;
+  due_at: Date | null;
+  overdue_at: Date | null;
 }
 
 const toTransfer = (r: TransferRow): Transfer => ({
@@ -37,6 +39,8 @@ const toTransfer = (r: TransferRow): Transfer => ({
   answeredAt: r.answered_at ? new Date(r.answered_at) : null,
   reason: r.reason,
   receipt: r.receipt,
+  dueAt: r.due_at ? new Date(r.due_at) : null,
+  overdueAt: r.overdue_at ? new Date(r.overdue_at) : null,
 });
 
 export class SqlTransferRepository implements TransferRepository {
@@ -46,8 +50,12 @@ export class SqlTransferRepository implements TransferRepository {
     const q = queryableIn(this.db, within);
     // DO NOTHING without a target covers both the idempotency key and the one-pending index.
     const rows = await q.query<TransferRow>(
-      `INSERT INTO transfers (id, dossier_id, case_id, from_agency, to_agency, stage, note, sent_by, idempotency_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING *`,
+      // The clock: the stage's deadline in force now, in calendar time (P1M is a month).
+      // What it moves, kept on the row for the statistics (a sealed dossier does not change).
+      `INSERT INTO transfers (id, dossier_id, case_id, from_agency, to_agency, stage, note, sent_by, idempotency_key, due_at, pages, bytes)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, now() + (SELECT deadline::interval FROM stages WHERE name = $6), d.page_count, d.bytes
+         FROM dossiers d WHERE d.id = $2
+       ON CONFLICT DO NOTHING RETURNING *`,
       [t.id, t.dossierId, t.caseId, t.from, t.to, t.stage, t.note, t.sentBy, t.idempotencyKey],
     );
     if (rows[0]) return { transfer: toTransfer(rows[0]), created: true };
@@ -55,7 +63,7 @@ export class SqlTransferRepository implements TransferRepository {
     const first = t.idempotencyKey === null ? null : await this.byIdempotencyKey(t.from, t.idempotencyKey, within);
     if (first) {
       if (first.dossierId !== t.dossierId || first.to !== t.to || first.stage !== t.stage) {
-        throw new DossierError('conflict', 'Idempotency-Key already used for another transfer');
+        throw new DossierError('idempotency_key_reused', 'Idempotency-Key already used for another transfer');
       }
       return { transfer: first, created: false };
     }

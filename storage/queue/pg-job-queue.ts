@@ -43,6 +43,24 @@ export class PgJobQueue implements JobQueue {
     else wake();
   }
 
+  async wake(job: NewJob, within?: Tx): Promise<void> {
+    // Done or failed: queued afresh. Running: flagged to run again when it completes (complete()).
+    // Queued: run at the earlier of the two times.
+    await queryableIn(this.db, within).query(
+      `INSERT INTO jobs (kind, key, payload, max_attempts, run_at) VALUES ($1, $2, $3::jsonb, $4, coalesce($5::timestamptz, now()))
+       ON CONFLICT (kind, key) DO UPDATE SET
+         rerun = jobs.status = 'running',
+         run_at = CASE WHEN jobs.status = 'queued' THEN least(jobs.run_at, excluded.run_at) ELSE excluded.run_at END,
+         status = CASE WHEN jobs.status = 'running' THEN 'running' ELSE 'queued' END,
+         attempts = CASE WHEN jobs.status IN ('done', 'failed') THEN 0 ELSE jobs.attempts END,
+         payload = excluded.payload, max_attempts = excluded.max_attempts, finished_at = NULL`,
+      [job.kind, job.key, JSON.stringify(job.payload ?? {}), job.maxAttempts ?? 5, job.runAt?.toISOString() ?? null],
+    );
+    const wake = () => { for (const listener of this.listeners) listener(); };
+    if (within) afterCommit(within, wake);
+    else wake();
+  }
+
   /** In-process wake-ups so a local runner need not wait for its next poll. */
   onEnqueue(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -92,7 +110,9 @@ export class PgJobQueue implements JobQueue {
 
   async complete(id: number, workerId: string): Promise<void> {
     await this.db.query(
-      `UPDATE jobs SET status = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL
+      // A job woken while it ran (rerun) goes back to the queue at the time its wake-up asked for.
+      `UPDATE jobs SET status = CASE WHEN rerun THEN 'queued' ELSE 'done' END, attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
+              finished_at = CASE WHEN rerun THEN NULL ELSE now() END, rerun = false, locked_by = NULL, locked_until = NULL
         WHERE id = $1 AND locked_by = $2`,
       [id, workerId],
     );

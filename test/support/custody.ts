@@ -22,6 +22,16 @@ export async function agenciesFile(dir: string): Promise<string> {
   return file;
 }
 
+/** The supervising committee (issue 15): its supervisors read every agency's transfer metadata. */
+export const COMMITTEE = { id: 'committee-1', name: 'City Political-Legal Committee', kind: 'committee' } as const;
+
+/** An AGENCIES_FILE with the journey's three agencies and the supervising committee. */
+export async function agenciesWithCommittee(dir: string): Promise<string> {
+  const file = path.join(dir, 'agencies.json');
+  await fs.writeFile(file, JSON.stringify([...AGENCIES, COMMITTEE]));
+  return file;
+}
+
 /** Uploads a ZIP of `pages` generated JPEG pages onto a case and waits until it is sealed. */
 export async function sealedDossier(gw: TestGateway, token: string, caseId: string, seed: number, pages = 3): Promise<{ id: string; merkleRoot: string; pageCount: number }> {
   const dir = await tempDir('custody-upload-');

@@ -6,6 +6,7 @@ import ocrSearch from './005-ocr-search.js';
 import pageRendering from './006-page-rendering.js';
 import accounts from './007-accounts.js';
 import jobsByKind from './012-jobs-by-kind.js';
+import supervisionIntegration from './010-supervision-integration.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 6, name: 'page-rendering', sql: pageRendering },
   { version: 7, name: 'accounts', sql: accounts },
   { version: 12, name: 'jobs-by-kind', sql: jobsByKind },
+  { version: 10, name: 'supervision-integration', sql: supervisionIntegration },
 ];
