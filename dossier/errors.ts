@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'ocr_failed',
   // ingest rejections (a dossier ends `rejected` with one of these)
   ...REJECTIONS,
+  // the object store kept other bytes than were sent (a put is checked against its checksum)
+  'blob_integrity',
   // internal
   'internal',
 ] as const;

@@ -10,4 +10,11 @@ export const testEnv = {
   merkleVectorsDir: process.env.MERKLE_VECTORS_DIR,
   /** Run the slow suites (1 GB upload): always in CI, otherwise on request. */
   slow: process.env.CI === 'true' || process.env.SLOW_TESTS === '1',
+  /** A real S3 server (MinIO…) for the S3 suites (`npm run test:s3`); unset: s3rver, started by the tests. */
+  s3: {
+    endpoint: process.env.TEST_S3_ENDPOINT,
+    region: process.env.TEST_S3_REGION ?? 'us-east-1',
+    accessKeyId: process.env.TEST_S3_ACCESS_KEY_ID,
+    secretAccessKey: process.env.TEST_S3_SECRET_ACCESS_KEY,
+  },
 };

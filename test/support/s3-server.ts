@@ -1,0 +1,131 @@
+/**
+ * An S3 server for the suites: s3rver (from the npm registry) in a child process on 127.0.0.1,
+ * so that a test can stop and restart it on the same port and data; or, when TEST_S3_ENDPOINT is
+ * set (`npm run test:s3`), a real server such as MinIO, with a fresh bucket per call.
+ *
+ * What s3rver does not do: it checks SigV4 signatures, ranges and multipart, but ignores
+ * x-amz-checksum-* and Content-MD5, If-None-Match on PUT, and has no Object Lock. The suites that
+ * need those skip with a notice on it and run on a real server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { makeS3Client, type S3Settings } from '../../storage/blobs/s3-client.js';
+import { testEnv } from './env.js';
+import { tempDir } from './fixtures.js';
+
+export interface TestS3 {
+  readonly kind: 's3rver' | 'external';
+  readonly endpoint: string;
+  readonly bucket: string;
+  settings(extra?: Partial<S3Settings>): S3Settings;
+  /** The gateway's environment for this bucket. */
+  env(): Record<string, string>;
+  /** Stops the server process (s3rver only); `restart` brings it back on the same port and data. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const S3RVER_MAIN = createRequire(import.meta.url).resolve('@20minutes/s3rver');
+
+// The child: s3rver on the given port (0: any), the bucket made, the bound port printed.
+const CHILD = `
+const S3rver = require(process.argv[1]);
+const [dir, port, bucket] = process.argv.slice(2);
+new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir, silent: true, vhostBuckets: false,
+  configureBuckets: [{ name: bucket, configs: [] }] })
+  .run().then((a) => console.log(JSON.stringify({ port: a.port })), (e) => { console.error(e); process.exit(1); });
+`;
+
+async function spawnS3rver(dir: string, port: number, bucket: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', CHILD, S3RVER_MAIN, dir, String(port), bucket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bound = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = /\{"port":(\d+)\}/.exec(out);
+      if (line) resolve(Number(line[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code} before listening`)));
+  });
+  return { child, port: bound };
+}
+
+async function killChild(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+export async function startS3(): Promise<TestS3> {
+  const bucket = `t-${randomUUID().slice(0, 8)}`;
+  if (testEnv.s3.endpoint) return external(testEnv.s3.endpoint, bucket);
+  const dir = await tempDir('s3rver-');
+  let { child, port } = await spawnS3rver(dir, 0, bucket);
+  let current: ChildProcess | null = child;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const settings = (extra: Partial<S3Settings> = {}): S3Settings => ({
+    endpoint,
+    region: 'us-east-1',
+    bucket,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    forcePathStyle: true,
+    maxAttempts: 3,
+    publicEndpoint: null,
+    objectLock: null,
+    ...extra,
+  });
+  return {
+    kind: 's3rver',
+    endpoint,
+    bucket,
+    settings,
+    env: () => ({ BLOB_STORE: 's3', S3_ENDPOINT: endpoint, S3_BUCKET: bucket, S3_REGION: 'us-east-1', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_FORCE_PATH_STYLE: 'true' }),
+    async kill() {
+      await killChild(current);
+      current = null;
+    },
+    async restart() {
+      await killChild(current);
+      ({ child, port } = await spawnS3rver(dir, port, bucket));
+      current = child;
+    },
+    async stop() {
+      await killChild(current);
+      current = null;
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A real server from TEST_S3_ENDPOINT and TEST_S3_ACCESS_KEY_ID / TEST_S3_SECRET_ACCESS_KEY. */
+async function external(endpoint: string, bucket: string): Promise<TestS3> {
+  const { accessKeyId, secretAccessKey, region } = testEnv.s3;
+  const settings = (extra: Partial<S3Settings> = {}): S3Settings => ({
+    endpoint,
+    region,
+    bucket,
+    accessKeyId: accessKeyId ?? null,
+    secretAccessKey: secretAccessKey ?? null,
+    forcePathStyle: true,
+    maxAttempts: 3,
+    publicEndpoint: null,
+    objectLock: null,
+    ...extra,
+  });
+  const client = makeS3Client(settings());
+  // Object Lock can only be enabled when the bucket is made.
+  await client.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  client.destroy();
+  const env = () => ({ BLOB_STORE: 's3', S3_ENDPOINT: endpoint, S3_BUCKET: bucket, S3_REGION: region, S3_ACCESS_KEY_ID: accessKeyId ?? '', S3_SECRET_ACCESS_KEY: secretAccessKey ?? '', S3_FORCE_PATH_STYLE: 'true' });
+  const cannot = async () => {
+    throw new Error('an external S3 server cannot be stopped by the tests');
+  };
+  return { kind: 'external', endpoint, bucket, settings, env, kill: cannot, restart: cannot, stop: async () => {} };
+}
