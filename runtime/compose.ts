@@ -14,6 +14,8 @@ import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { S3BlobStore } from '../storage/blobs/s3-blob-store.js';
+import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
 import { openPglite } from '../storage/db/pglite-database.js';
@@ -55,11 +57,16 @@ export async function openDatabase(config: Config): Promise<Database> {
   return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
 }
 
+/** The configured blob store: a directory (embedded default) or an S3 bucket, checked before use. */
+export async function openBlobStore(config: Config): Promise<BlobStore & { close?(): void }> {
+  return config.blobs.s3 ? S3BlobStore.open(config.blobs.s3) : FsBlobStore.open(config.blobs.dir);
+}
+
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
   const db = await openDatabase(config);
   await migrate(db);
-  const blobs = await FsBlobStore.open(config.blobs.dir);
+  const blobs = await openBlobStore(config);
   const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
   // Download links sign with a ring of their own: rotated apart from the evidence keys.
@@ -114,7 +121,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps });
+  const blobRedirect = config.blobs.kind === 's3' ? config.blobs.redirect : undefined;
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, ...custodyDeps, blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -187,6 +195,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       await ocrEngine?.close();
       await stopCheckpoints?.();
       await db.close();
+      blobs.close?.();
     },
   };
 }

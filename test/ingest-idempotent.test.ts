@@ -10,17 +10,23 @@ import { tempDir } from './support/fixtures.js';
 import { jpegPage, zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { referenceRoot } from './support/independent-merkle.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
+import { startS3, type TestS3 } from './support/s3-server.js';
 
-describe('ingest idempotency', function () {
+// Both blob stores: on S3 the stored original has no local path and is read back from the bucket.
+for (const wiring of ['fs', 's3'] as const)
+describe(`ingest idempotency [${wiring} blobs]`, function () {
   this.timeout(60_000);
   let gw: TestGateway;
+  let s3: TestS3 | null = null;
   let dir: string;
   before(async () => {
-    gw = await startGateway({ WORKERS: 'none' });
+    if (wiring === 's3') s3 = await startS3();
+    gw = await startGateway({ WORKERS: 'none', ...s3?.env() });
     dir = await tempDir('idem-');
   });
   after(async () => {
-    await gw.stop();
+    await gw?.stop();
+    await s3?.stop();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -77,5 +83,7 @@ describe('ingest idempotency', function () {
     await deps.staging.forget(id);
     expect(await ingestDossier(deps, id)).to.equal('sealed');
     expect((await gw.gateway.dossiers.get(id))?.pageCount).to.equal(4);
+    // The copy read back from the bucket for the page readers is not kept.
+    expect((await fs.readdir(path.join(gw.dataDir, 'uploads'))).filter((f) => f.startsWith(id))).to.deep.equal([]);
   });
 });
