@@ -40,6 +40,7 @@ import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
 import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { TusStaging } from '../storage/uploads/tus-staging.js';
+import { PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
 import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import type { Config } from './config.js';
@@ -107,7 +108,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     audience: config.auth.audience,
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
-  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions });
+  // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
+  const locker = config.database.kind === 'postgres' ? await PgUploadLocker.open(config.database.url, { log }) : undefined;
+  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions, locker });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   const health = async () => {
     const checks: Record<string, string> = {};
@@ -195,6 +198,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       await ocrEngine?.close();
       await stopCheckpoints?.();
       await db.close();
+      await locker?.close();
       blobs.close?.();
     },
   };
