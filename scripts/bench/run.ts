@@ -9,6 +9,9 @@
  * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
  * native tesseract CLI, on N synthetic pages (default 20), the corpus images and a Chinese page.
  *
+ * `--only s3 [--s3-pages N]`: the S3 blob store (s3rver on loopback) beside the filesystem store,
+ * and the ingest of an N-page dossier with BLOB_STORE=fs and s3 (scripts/bench/object-store.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -25,6 +28,7 @@ import { makeSampleArchive } from './fixtures/sample-archive.js';
 import { execFile } from 'node:child_process';
 import { searchBench } from './search.js';
 import { ocrBench } from './ocr.js';
+import { objectStoreBench } from './object-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +38,7 @@ const { values: args } = parseArgs({
     'ocr-pages': { type: 'string', default: '100' },
     'ocr-synthetic': { type: 'string', default: '20' },
     corpus: { type: 'string' },
+    's3-pages': { type: 'string', default: '300' },
   },
 });
 const pages = Number(args.pages);
@@ -222,6 +227,9 @@ async function main() {
   }
   if (!only || only === 'ocr') {
     await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir });
+  }
+  if (!only || only === 's3') {
+    await objectStoreBench({ cacheDir, runDir, pages: Number(args['s3-pages']) });
   }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {

@@ -7,12 +7,12 @@
  * x-amz-checksum-* and Content-MD5, If-None-Match on PUT, and has no Object Lock. The suites that
  * need those skip with a notice on it and run on a real server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { makeS3Client, type S3Settings } from '../../storage/blobs/s3-client.js';
+import { killS3rver, spawnS3rver } from '../../scripts/bench/s3rver-process.js';
 import { testEnv } from './env.js';
 import { tempDir } from './fixtures.js';
 
@@ -27,39 +27,6 @@ export interface TestS3 {
   kill(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-const S3RVER_MAIN = createRequire(import.meta.url).resolve('@20minutes/s3rver');
-
-// The child: s3rver on the given port (0: any), the bucket made, the bound port printed.
-const CHILD = `
-const S3rver = require(process.argv[1]);
-const [dir, port, bucket] = process.argv.slice(2);
-new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir, silent: true, vhostBuckets: false,
-  configureBuckets: [{ name: bucket, configs: [] }] })
-  .run().then((a) => console.log(JSON.stringify({ port: a.port })), (e) => { console.error(e); process.exit(1); });
-`;
-
-async function spawnS3rver(dir: string, port: number, bucket: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', CHILD, S3RVER_MAIN, dir, String(port), bucket], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const bound = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = /\{"port":(\d+)\}/.exec(out);
-      if (line) resolve(Number(line[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code} before listening`)));
-  });
-  return { child, port: bound };
-}
-
-async function killChild(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 export async function startS3(): Promise<TestS3> {
@@ -88,16 +55,16 @@ export async function startS3(): Promise<TestS3> {
     settings,
     env: () => ({ BLOB_STORE: 's3', S3_ENDPOINT: endpoint, S3_BUCKET: bucket, S3_REGION: 'us-east-1', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_FORCE_PATH_STYLE: 'true' }),
     async kill() {
-      await killChild(current);
+      await killS3rver(current);
       current = null;
     },
     async restart() {
-      await killChild(current);
+      await killS3rver(current);
       ({ child, port } = await spawnS3rver(dir, port, bucket));
       current = child;
     },
     async stop() {
-      await killChild(current);
+      await killS3rver(current);
       current = null;
       await fs.rm(dir, { recursive: true, force: true });
     },
