@@ -1,11 +1,14 @@
 /**
  * A loopback HTTP proxy in front of a server, for fault tests: it can answer a request itself
- * (a 503 SlowDown, as a throttled S3 does) or alter a request body on its way (a flipped bit).
+ * (a 503 SlowDown, as a throttled S3 does), cut the connection (a server gone), or alter a
+ * request body on its way (a flipped bit).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FaultRule {
+  /** True: the connection is cut at once, as a server that went away does. */
+  drop?(req: http.IncomingMessage, n: number): boolean;
   /** An answer of the proxy's own instead of forwarding; undefined forwards. */
   answer?(req: http.IncomingMessage, n: number): { status: number; body: string } | undefined;
   /** Rewrites the body of a forwarded request (whole, in memory: test sizes only). */
@@ -26,6 +29,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const proxy: { rule: FaultRule } = { rule: {} };
   const server = http.createServer((req, res) => {
     const n = ++count;
+    if (proxy.rule.drop?.(req, n)) {
+      req.socket.destroy();
+      return;
+    }
     const own = proxy.rule.answer?.(req, n);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
