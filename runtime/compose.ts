@@ -14,7 +14,6 @@ import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
-import { S3BlobStore } from '../storage/blobs/s3-blob-store.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
@@ -58,9 +57,14 @@ export async function openDatabase(config: Config): Promise<Database> {
   return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
 }
 
-/** The configured blob store: a directory (embedded default) or an S3 bucket, checked before use. */
+/**
+ * The configured blob store: a directory (embedded default) or an S3 bucket, checked before use.
+ * The AWS SDK is loaded only for S3 (it adds a second or more to every start).
+ */
 export async function openBlobStore(config: Config): Promise<BlobStore & { close?(): void }> {
-  return config.blobs.s3 ? S3BlobStore.open(config.blobs.s3) : FsBlobStore.open(config.blobs.dir);
+  if (!config.blobs.s3) return FsBlobStore.open(config.blobs.dir);
+  const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
+  return S3BlobStore.open(config.blobs.s3);
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
@@ -109,7 +113,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
   // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
-  const locker = config.database.kind === 'postgres' ? await PgUploadLocker.open(config.database.url, { log }) : undefined;
+  const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log }) : undefined;
   const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions, locker });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   const health = async () => {

@@ -27,19 +27,39 @@ export class PgUploadLocker implements Locker {
   /** Connections holding a lock: closed with the locker, which frees their locks on the server. */
   readonly holding = new Set<pg.PoolClient>();
   private listener: pg.Client | null = null;
+  private listening: Promise<void> | null = null;
+  private closed = false;
 
   private constructor(
+    private readonly url: string,
     readonly pool: pg.Pool,
     readonly acquireTimeoutMs: number,
     private readonly log: Log,
   ) {}
 
-  /** `maxLocks`: uploads this process may hold at once (one connection each). */
-  static async open(url: string, o: { log: Log; acquireTimeoutMs?: number; maxLocks?: number }): Promise<PgUploadLocker> {
+  /**
+   * Connects nothing until the first lock is asked for (a `dossier worker` composes one and never
+   * uses it). `maxLocks`: uploads this process may hold at once (one connection each).
+   */
+  static create(url: string, o: { log: Log; acquireTimeoutMs?: number; maxLocks?: number }): PgUploadLocker {
     const pool = new pg.Pool({ connectionString: url, max: o.maxLocks ?? 64, idleTimeoutMillis: 30_000 });
-    const locker = new PgUploadLocker(pool, o.acquireTimeoutMs ?? 30_000, o.log);
-    await locker.listen(url);
+    return new PgUploadLocker(url, pool, o.acquireTimeoutMs ?? 30_000, o.log);
+  }
+
+  /** A locker already listening for release requests. */
+  static async open(url: string, o: { log: Log; acquireTimeoutMs?: number; maxLocks?: number }): Promise<PgUploadLocker> {
+    const locker = PgUploadLocker.create(url, o);
+    await locker.ready();
     return locker;
+  }
+
+  /** Resolves once this process hears release requests (a failed start is tried again next time). */
+  ready(): Promise<void> {
+    this.listening ??= this.listen(this.url).catch((err: unknown) => {
+      this.listening = null;
+      throw err;
+    });
+    return this.listening;
   }
 
   private async listen(url: string): Promise<void> {
@@ -51,9 +71,11 @@ export class PgUploadLocker implements Locker {
     });
     // A lost listener only means slower hand-overs (waiters time out instead); say so, reconnect.
     client.on('error', (err) => {
+      if (this.closed) return;
       this.log.warn({ err }, 'upload lock listener lost; reconnecting');
       this.listener = null;
-      setTimeout(() => void this.listen(url).catch(() => {}), 1_000).unref();
+      this.listening = null;
+      setTimeout(() => void this.ready().catch(() => {}), 1_000).unref();
     });
     await client.query(`LISTEN ${CHANNEL}`);
     this.listener = client;
@@ -64,6 +86,8 @@ export class PgUploadLocker implements Locker {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.listening?.catch(() => {});
     const l = this.listener;
     this.listener = null;
     l?.removeAllListeners('error');
@@ -84,6 +108,7 @@ class PgUploadLock implements Lock {
   ) {}
 
   async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
+    await this.locker.ready();
     const key = lockKey(this.id);
     const client = await this.locker.pool.connect();
     const deadline = Date.now() + this.locker.acquireTimeoutMs;
