@@ -100,8 +100,14 @@ describe('S3 blob store', function () {
     it('uploads a file in parts, each checked, and refuses a file that is not what its key says', async function () {
       this.timeout(120_000);
       const file = await randomFile(dir, 'parts.bin', 40 * 1024 * 1024 + 123);
+      const partChecksums: (string | undefined)[] = [];
+      proxy.rule = { answer: (req) => (req.url?.includes('partNumber=') && partChecksums.push(req.headers['x-amz-checksum-sha256'] as string | undefined), undefined) };
       await viaProxy.putFile(file.sha256, file.path, { move: false });
+      proxy.rule = {};
       expect(await store.size(file.sha256)).to.equal(file.size);
+      // Three parts of 16 MiB or less, each sent with its own SHA-256.
+      expect(partChecksums).to.have.length(3);
+      for (const c of partChecksums) expect(c).to.match(/^[A-Za-z0-9+/]{43}=$/);
       const head = await buffer(await store.read(file.sha256, { start: 16 * 1024 * 1024 - 5, end: 16 * 1024 * 1024 + 4 }));
       const local = await fs.readFile(file.path);
       expect(head.equals(local.subarray(16 * 1024 * 1024 - 5, 16 * 1024 * 1024 + 5))).to.equal(true);
