@@ -29,6 +29,29 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
+interface Access {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
+}
+
+/** The store's settings and the gateway's environment for one server and bucket. */
+function wiring(a: Access): Pick<TestS3, 'settings' | 'env'> {
+  return {
+    settings: (extra = {}) => ({ ...a, forcePathStyle: true, maxAttempts: 3, publicEndpoint: null, objectLock: null, ...extra }),
+    env: () => ({
+      BLOB_STORE: 's3',
+      S3_ENDPOINT: a.endpoint,
+      S3_BUCKET: a.bucket,
+      S3_REGION: a.region,
+      ...(a.accessKeyId && a.secretAccessKey ? { S3_ACCESS_KEY_ID: a.accessKeyId, S3_SECRET_ACCESS_KEY: a.secretAccessKey } : {}),
+      S3_FORCE_PATH_STYLE: 'true',
+    }),
+  };
+}
+
 export async function startS3(): Promise<TestS3> {
   const bucket = `t-${randomUUID().slice(0, 8)}`;
   if (testEnv.s3.endpoint) return external(testEnv.s3.endpoint, bucket);
@@ -36,24 +59,11 @@ export async function startS3(): Promise<TestS3> {
   let { child, port } = await spawnS3rver(dir, 0, bucket);
   let current: ChildProcess | null = child;
   const endpoint = `http://127.0.0.1:${port}`;
-  const settings = (extra: Partial<S3Settings> = {}): S3Settings => ({
-    endpoint,
-    region: 'us-east-1',
-    bucket,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-    maxAttempts: 3,
-    publicEndpoint: null,
-    objectLock: null,
-    ...extra,
-  });
   return {
     kind: 's3rver',
     endpoint,
     bucket,
-    settings,
-    env: () => ({ BLOB_STORE: 's3', S3_ENDPOINT: endpoint, S3_BUCKET: bucket, S3_REGION: 'us-east-1', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_FORCE_PATH_STYLE: 'true' }),
+    ...wiring({ endpoint, region: 'us-east-1', bucket, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
     async kill() {
       await killS3rver(current);
       current = null;
@@ -74,23 +84,11 @@ export async function startS3(): Promise<TestS3> {
 /** A real server from TEST_S3_ENDPOINT and TEST_S3_ACCESS_KEY_ID / TEST_S3_SECRET_ACCESS_KEY. */
 async function external(endpoint: string, bucket: string): Promise<TestS3> {
   const { accessKeyId, secretAccessKey, region } = testEnv.s3;
-  const settings = (extra: Partial<S3Settings> = {}): S3Settings => ({
-    endpoint,
-    region,
-    bucket,
-    accessKeyId: accessKeyId ?? null,
-    secretAccessKey: secretAccessKey ?? null,
-    forcePathStyle: true,
-    maxAttempts: 3,
-    publicEndpoint: null,
-    objectLock: null,
-    ...extra,
-  });
+  const { settings, env } = wiring({ endpoint, region, bucket, accessKeyId: accessKeyId ?? null, secretAccessKey: secretAccessKey ?? null });
   const client = makeS3Client(settings());
   // Object Lock can only be enabled when the bucket is made.
   await client.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
   client.destroy();
-  const env = () => ({ BLOB_STORE: 's3', S3_ENDPOINT: endpoint, S3_BUCKET: bucket, S3_REGION: region, S3_ACCESS_KEY_ID: accessKeyId ?? '', S3_SECRET_ACCESS_KEY: secretAccessKey ?? '', S3_FORCE_PATH_STYLE: 'true' });
   const cannot = async () => {
     throw new Error('an external S3 server cannot be stopped by the tests');
   };
