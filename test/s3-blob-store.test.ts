@@ -154,6 +154,24 @@ describe('S3 blob store', function () {
     });
   });
 
+  it('falls back to plain puts on a server that does not implement If-None-Match', async () => {
+    const proxy = await startFaultProxy(s3.endpoint);
+    const plain = await S3BlobStore.open(s3.settings({ endpoint: proxy.url }));
+    try {
+      const conditional: boolean[] = [];
+      const notImplemented = { status: 501, body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>' };
+      proxy.rule = { answer: (req) => (req.method === 'PUT' && conditional.push('if-none-match' in req.headers) && req.headers['if-none-match'] ? notImplemented : undefined) };
+      for (const bytes of [randomBytes(700), randomBytes(800)]) {
+        await plain.putBytes(sha(bytes), bytes);
+        expect(await store.size(sha(bytes))).to.equal(bytes.length);
+      }
+      expect(conditional).to.deep.equal([true, false, false]);
+    } finally {
+      plain.close();
+      await proxy.close();
+    }
+  });
+
   it('presigns a GET that serves the blob without credentials', async () => {
     const bytes = randomBytes(3000);
     await store.putBytes(sha(bytes), bytes);

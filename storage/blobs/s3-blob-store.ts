@@ -25,6 +25,9 @@ const MAX_PARTS = 9_000;
 const PARTS_IN_FLIGHT = 4;
 
 export class S3BlobStore implements BlobStore {
+  /** Cleared when the server does not implement conditional PUTs (then a put may rewrite the same bytes). */
+  private conditionalPuts = true;
+
   private constructor(
     private readonly client: S3Client,
     private readonly presigner: S3Client,
@@ -65,13 +68,17 @@ export class S3BlobStore implements BlobStore {
       try {
         // If-None-Match: a blob already there (same key, so the same bytes) is left as it is.
         const answer = await this.client.send(
-          new PutObjectCommand({ Bucket: this.s.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ChecksumSHA256: checksum, IfNoneMatch: '*', ...this.lockParams() }),
+          new PutObjectCommand({ Bucket: this.s.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ChecksumSHA256: checksum, ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}), ...this.lockParams() }),
         );
         await this.checked(Key, () => checkStored(Key, answer, checksum, () => createHash('md5').update(bytes).digest('hex')));
         return;
       } catch (err) {
         const status = statusOf(err);
         if (status === 412) return;
+        if (status === 501 && this.conditionalPuts) {
+          this.conditionalPuts = false;
+          continue;
+        }
         // 409: another writer is putting the same key right now; once it is done, ours is a no-op.
         if (status === 409 && attempt < 5) {
           await new Promise((r) => setTimeout(r, 50 * attempt));
