@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { ERRORS } from '@tus/utils';
-import { PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
+import { lockKey, PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
 import { openOrSkip, postgresEngine, type EngineHandle } from './support/databases.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/eventually.js';
@@ -61,6 +61,36 @@ describe('PostgreSQL upload locker', function () {
     } finally {
       await impatient.close();
     }
+  });
+
+  it('in one process, a second request for an upload asks the first to let go and waits for it', async () => {
+    const id = randomUUID();
+    const first = a.newLock(id);
+    const order: string[] = [];
+    await first.lock(new AbortController().signal, async () => {
+      order.push('asked');
+      await new Promise((r) => setTimeout(r, 100));
+      order.push('unlocked');
+      await first.unlock();
+    });
+    const second = a.newLock(id);
+    await second.lock(new AbortController().signal, () => {});
+    order.push('second holds');
+    expect(order).to.deep.equal(['asked', 'unlocked', 'second holds']);
+    await second.unlock();
+  });
+
+  it('holds 150 uploads at once on one session (more than the server has connections to spare)', async () => {
+    const ids = Array.from({ length: 150 }, () => randomUUID());
+    const locks = ids.map((id) => a.newLock(id));
+    await Promise.all(locks.map((l) => l.lock(new AbortController().signal, () => {})));
+    const [held] = await pg.db.query<{ n: number; sessions: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT pid)::int AS sessions FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ANY($1::bigint[])`,
+      [ids.map(lockKey)],
+    );
+    expect(held).to.deep.equal({ n: 150, sessions: 1 });
+    await Promise.all(locks.map((l) => l.unlock()));
   });
 
   it('a process that goes away frees its locks with its connections', async () => {

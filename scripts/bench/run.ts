@@ -12,6 +12,9 @@
  * `--only s3 [--s3-pages N]`: the S3 blob store (s3rver on loopback) beside the filesystem store,
  * and the ingest of an N-page dossier with BLOB_STORE=fs and s3 (scripts/bench/object-store.ts).
  *
+ * `--only gateways [--uploads N]`: N concurrent uploads through two gateways and a worker on
+ * PostgreSQL and s3rver, PATCHes alternating between the gateways (scripts/bench/two-gateways.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -29,6 +32,7 @@ import { execFile } from 'node:child_process';
 import { searchBench } from './search.js';
 import { ocrBench } from './ocr.js';
 import { objectStoreBench } from './object-store.js';
+import { twoGatewaysBench } from './two-gateways.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +43,7 @@ const { values: args } = parseArgs({
     'ocr-synthetic': { type: 'string', default: '20' },
     corpus: { type: 'string' },
     's3-pages': { type: 'string', default: '300' },
+    uploads: { type: 'string', default: '50' },
   },
 });
 const pages = Number(args.pages);
@@ -230,6 +235,9 @@ async function main() {
   }
   if (!only || only === 's3') {
     await objectStoreBench({ cacheDir, runDir, pages: Number(args['s3-pages']) });
+  }
+  if (!only || only === 'gateways') {
+    await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads) });
   }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {

@@ -1,10 +1,15 @@
 /**
- * The tus locker shared by every gateway process on one PostgreSQL: an upload's lock is a
- * session-level advisory lock held on a connection of its own for the length of the request, so
- * a gateway that dies frees its locks with its connections. A request that finds the lock taken
- * asks the holder to let go (tus: a new request for an upload ends the stale one, e.g. a client
- * that reconnected to another gateway) with NOTIFY; every gateway LISTENs and cancels its own
- * request for that upload. The waiter polls until the lock is free or its time is up.
+ * The tus locker shared by every gateway process on one PostgreSQL. An upload's lock is a
+ * session-level advisory lock, all of a process's on one session of its own (a connection per
+ * held upload would exhaust the server's connections with a hundred uploads at once), so a
+ * gateway that dies frees its locks with its connection. Within the process a second request
+ * for an upload waits for the first, since the session's advisory locks are re-entrant.
+ *
+ * A request that finds the lock taken asks the holder to let go (tus: a new request for an
+ * upload ends the stale one, e.g. of a client that reconnected to another gateway) with NOTIFY;
+ * every gateway LISTENs on the same session and cancels its own request for that upload. The
+ * waiter polls until the lock is free or its time is up. If the session is lost, so are its
+ * locks: every request holding one is told to let go at once.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -16,69 +21,87 @@ const POLL_MS = 50;
 /** While waiting, the holder is asked again this often (a notice can cross its LISTEN starting). */
 const ASK_AGAIN_MS = 1_000;
 
-/** The advisory lock key of an upload: 63 bits of SHA-256, in a namespace of its own. */
+/** The advisory lock key of an upload: 64 bits of SHA-256, in a namespace of its own. */
 export function lockKey(uploadId: string): string {
   return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(`tus-upload:${uploadId}`).digest('hex').slice(0, 16)}`)).toString();
 }
 
+interface Holder {
+  readonly release: RequestRelease;
+  /** Resolves when the holder has unlocked. */
+  readonly freed: Promise<void>;
+  free(): void;
+}
+
+function holder(release: RequestRelease): Holder {
+  let free!: () => void;
+  const freed = new Promise<void>((r) => (free = r));
+  return { release, freed, free };
+}
+
 export class PgUploadLocker implements Locker {
-  /** Requests of this process holding a lock, by upload id: told to let go when another asks. */
-  readonly held = new Map<string, RequestRelease>();
-  /** Connections holding a lock: closed with the locker, which frees their locks on the server. */
-  readonly holding = new Set<pg.PoolClient>();
-  private listener: pg.Client | null = null;
-  private listening: Promise<void> | null = null;
+  /** This process's requests holding (or taking) an upload's lock. */
+  readonly local = new Map<string, Holder>();
+  private session: pg.Client | null = null;
+  private connecting: Promise<pg.Client> | null = null;
   private closed = false;
 
   private constructor(
     private readonly url: string,
-    readonly pool: pg.Pool,
     readonly acquireTimeoutMs: number,
     private readonly log: Log,
   ) {}
 
-  /**
-   * Connects nothing until the first lock is asked for (a `dossier worker` composes one and never
-   * uses it). `maxLocks`: uploads this process may hold at once (one connection each).
-   */
-  static create(url: string, o: { log: Log; acquireTimeoutMs?: number; maxLocks?: number }): PgUploadLocker {
-    const pool = new pg.Pool({ connectionString: url, max: o.maxLocks ?? 64, idleTimeoutMillis: 30_000 });
-    return new PgUploadLocker(url, pool, o.acquireTimeoutMs ?? 30_000, o.log);
+  /** Connects nothing until the first lock is asked for (a `dossier worker` composes one and never uses it). */
+  static create(url: string, o: { log: Log; acquireTimeoutMs?: number }): PgUploadLocker {
+    return new PgUploadLocker(url, o.acquireTimeoutMs ?? 30_000, o.log);
   }
 
-  /** A locker already listening for release requests. */
-  static async open(url: string, o: { log: Log; acquireTimeoutMs?: number; maxLocks?: number }): Promise<PgUploadLocker> {
+  /** A locker already connected and listening for release requests. */
+  static async open(url: string, o: { log: Log; acquireTimeoutMs?: number }): Promise<PgUploadLocker> {
     const locker = PgUploadLocker.create(url, o);
-    await locker.ready();
+    await locker.connection();
     return locker;
   }
 
-  /** Resolves once this process hears release requests (a failed start is tried again next time). */
-  ready(): Promise<void> {
-    this.listening ??= this.listen(this.url).catch((err: unknown) => {
-      this.listening = null;
-      throw err;
-    });
-    return this.listening;
+  /** The session holding this process's locks (made on first use, again after a loss). */
+  connection(): Promise<pg.Client> {
+    if (this.closed) return Promise.reject(new Error('upload locker closed'));
+    if (this.session) return Promise.resolve(this.session);
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url });
+      client.on('error', (err) => this.lost(client, err));
+      await client.connect();
+      client.on('notification', (n) => {
+        const h = n.payload ? this.local.get(n.payload) : undefined;
+        if (h) Promise.resolve(h.release()).catch((err: unknown) => this.log.warn({ err, upload: n.payload }, 'releasing an upload lock failed'));
+      });
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.session = client;
+      return client;
+    })().finally(() => (this.connecting = null));
+    return this.connecting;
   }
 
-  private async listen(url: string): Promise<void> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    client.on('notification', (n) => {
-      const release = n.payload ? this.held.get(n.payload) : undefined;
-      if (release) Promise.resolve(release()).catch((err: unknown) => this.log.warn({ err, upload: n.payload }, 'releasing an upload lock failed'));
-    });
-    // A lost listener only means slower hand-overs (waiters time out instead); say so, reconnect.
-    client.on('error', (err) => {
-      if (this.closed) return;
-      this.log.warn({ err }, 'upload lock listener lost; reconnecting');
-      this.listener = null;
-      this.listening = null;
-      setTimeout(() => void this.ready().catch(() => {}), 1_000).unref();
-    });
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
+  /** The session is gone and its locks with it: every request that held one must stop now. */
+  private lost(client: pg.Client, err: Error): void {
+    if (this.session !== client) return;
+    this.session = null;
+    if (!this.closed) this.log.warn({ err, held: this.local.size }, 'upload lock session lost; its requests are ended');
+    for (const h of this.local.values()) void Promise.resolve(h.release()).catch(() => {});
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** One query at a time on the session (pg queues them itself, but will stop doing so). */
+  query<T extends pg.QueryResultRow>(session: pg.Client, sql: string, params: unknown[]): Promise<pg.QueryResult<T>> {
+    const run = this.queue.then(() => session.query<T>(sql, params));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  isCurrent(session: pg.Client): boolean {
+    return this.session === session;
   }
 
   newLock(id: string): Lock {
@@ -87,20 +110,19 @@ export class PgUploadLocker implements Locker {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.listening?.catch(() => {});
-    const l = this.listener;
-    this.listener = null;
-    l?.removeAllListeners('error');
-    await l?.end().catch(() => {});
-    for (const c of this.holding) c.release(new Error('upload locker closed'));
-    this.holding.clear();
-    this.held.clear();
-    await this.pool.end();
+    await this.connecting?.catch(() => {});
+    const s = this.session;
+    this.session = null;
+    // Ending the session frees every lock it holds on the server.
+    await s?.end().catch(() => {});
+    for (const h of this.local.values()) h.free();
+    this.local.clear();
   }
 }
 
 class PgUploadLock implements Lock {
-  private client: pg.PoolClient | null = null;
+  private mine: Holder | null = null;
+  private session: pg.Client | null = null;
 
   constructor(
     private readonly locker: PgUploadLocker,
@@ -108,44 +130,55 @@ class PgUploadLock implements Lock {
   ) {}
 
   async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
-    await this.locker.ready();
-    const key = lockKey(this.id);
-    const client = await this.locker.pool.connect();
     const deadline = Date.now() + this.locker.acquireTimeoutMs;
-    let asked = 0;
+    const giveUp = () => signal.aborted || Date.now() > deadline;
+    // First this process's own holder, if any: asked to let go, then waited for.
+    for (let h = this.locker.local.get(this.id); h; h = this.locker.local.get(this.id)) {
+      await h.release();
+      const waited = await Promise.race([h.freed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now())).unref())]);
+      if (!waited || giveUp()) throw ERRORS.ERR_LOCK_TIMEOUT;
+    }
+    const mine = holder(requestRelease);
+    this.locker.local.set(this.id, mine);
     try {
+      const key = lockKey(this.id);
+      let asked = 0;
       for (;;) {
-        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
-        if (rows[0]?.ok) break;
-        if (signal.aborted || Date.now() > deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
+        const session = await this.locker.connection();
+        const { rows } = await this.locker.query<{ ok: boolean }>(session, 'SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+        if (rows[0]?.ok) {
+          this.session = session;
+          break;
+        }
+        if (giveUp()) throw ERRORS.ERR_LOCK_TIMEOUT;
         if (Date.now() - asked >= ASK_AGAIN_MS) {
           asked = Date.now();
-          await client.query('SELECT pg_notify($1, $2)', [CHANNEL, this.id]);
+          await this.locker.query(session, 'SELECT pg_notify($1, $2)', [CHANNEL, this.id]);
         }
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
     } catch (err) {
-      client.release();
+      this.locker.local.delete(this.id);
+      mine.free();
       throw err;
     }
-    this.client = client;
-    this.locker.holding.add(client);
-    this.locker.held.set(this.id, requestRelease);
+    this.mine = mine;
   }
 
   async unlock(): Promise<void> {
-    const client = this.client;
-    if (!client) throw new Error('Releasing an unlocked lock!');
-    this.client = null;
-    // Already let go of by a closing locker: its connection, and so the lock, is gone.
-    if (!this.locker.holding.delete(client)) return;
-    this.locker.held.delete(this.id);
+    const mine = this.mine;
+    if (!mine) throw new Error('Releasing an unlocked lock!');
+    this.mine = null;
+    const session = this.session;
+    this.session = null;
     try {
-      await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKey(this.id)]);
-      client.release();
-    } catch (err) {
-      // A connection that failed is dropped, which releases its session's locks on the server.
-      client.release(err as Error);
+      // A lost session took the lock with it; otherwise give it back on the server.
+      if (session && this.locker.isCurrent(session)) await this.locker.query(session, 'SELECT pg_advisory_unlock($1::bigint)', [lockKey(this.id)]);
+    } catch {
+      // The session failed under us: its locks are gone with it.
+    } finally {
+      if (this.locker.local.get(this.id) === mine) this.locker.local.delete(this.id);
+      mine.free();
     }
   }
 }
