@@ -1,19 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript with the dev dependencies. The whole tree is copied (what is
+# left out is in .dockerignore), so every folder the build compiles reaches it, new ones too.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-COPY dossier ./dossier
-COPY storage ./storage
-COPY server ./server
-COPY scripts ./scripts
-COPY runtime ./runtime
-# The web application: `npm ci` runs `prepare`, which builds it with Vite into dist/web.
-COPY web ./web
+COPY . .
 RUN npm ci --no-fund --no-audit && npm prune --omit=dev
 
-# Run stage: only the compiled code and production dependencies, as a non-root user.
+# Run stage: only the compiled code and production dependencies, as a non-root user. OCR needs
+# nothing more with the default engine (tesseract.js, traineddata from @tesseract.js-data/* in
+# node_modules); Debian's tesseract with its Chinese model serves OCR_ENGINE=tesseract, and poppler
+# draws the pages whose scan is over the page renderer's image budget (hugemono-sized scans).
 FROM node:20-bookworm-slim
+RUN apt-get update -q \
+ && apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim poppler-utils \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'csrf_failed',
   // ingest rejections (a dossier ends `rejected` with one of these)
   ...REJECTIONS,
+  // the object store kept other bytes than were sent (a put is checked against its checksum)
+  'blob_integrity',
   // internal
   'internal',
 ] as const;

@@ -15,6 +15,7 @@ import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
 import { openPglite } from '../storage/db/pglite-database.js';
@@ -40,6 +41,7 @@ import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
 import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
 import { TusStaging } from '../storage/uploads/tus-staging.js';
+import { PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
 import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import { defaultWebDir } from '../server/web-app.js';
@@ -67,11 +69,21 @@ export async function openDatabase(config: Config): Promise<Database> {
   return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
 }
 
+/**
+ * The configured blob store: a directory (embedded default) or an S3 bucket, checked before use.
+ * The AWS SDK is loaded only for S3 (it adds a second or more to every start).
+ */
+export async function openBlobStore(config: Config): Promise<BlobStore & { close?(): void }> {
+  if (!config.blobs.s3) return FsBlobStore.open(config.blobs.dir);
+  const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
+  return S3BlobStore.open(config.blobs.s3);
+}
+
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
   const db = await openDatabase(config);
   await migrate(db);
-  const blobs = await FsBlobStore.open(config.blobs.dir);
+  const blobs = await openBlobStore(config);
   const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
   // Download links sign with a ring of their own: rotated apart from the evidence keys.
@@ -130,7 +142,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     audience: config.auth.audience,
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
-  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions });
+  // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
+  const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log }) : undefined;
+  const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions, locker });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   const health = async () => {
     const checks: Record<string, string> = {};
@@ -144,10 +158,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const transfers = new SqlTransferRepository(db);
   const custody = new CustodyService({ dossiers, agencies, stages, transfers, keys, audit, transactions });
   const custodyDeps = { agencies, stages, transfers, custody, caseNumbers: new SqlCaseNumberRepository(db) };
+  const blobRedirect = config.blobs.kind === 's3' ? config.blobs.redirect : undefined;
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db) });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -228,6 +243,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       await renderer.close();
       await stopCheckpoints?.();
       await db.close();
+      await locker?.close();
+      blobs.close?.();
     },
   };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../dossier/duration.js';
 import { installedLanguages } from '../ocr/traineddata.js';
+import type { S3Settings } from '../storage/blobs/s3-client.js';
 
 const GIB = 1024 ** 3;
 
@@ -47,7 +48,25 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .optional(),
-  BLOB_STORE: z.enum(['fs']).default('fs'),
+  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+  // The S3 blob store (BLOB_STORE=s3): AWS S3, MinIO, Ceph RGW.
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name').optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+  /** Attempts per S3 request (the SDK's standard retries: backoff with jitter on throttling and 5xx). */
+  S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** The endpoint presigned URLs name, when clients reach the store at another address than we do. */
+  S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Object Lock for sealed evidence: compliance-mode retention in days, and/or a legal hold. */
+  S3_OBJECT_LOCK_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  S3_LEGAL_HOLD: z.stringbool().default(false),
+  /** Downloads from S3 at least this large are redirected to a presigned URL; 0 never redirects. */
+  S3_REDIRECT_MIN_BYTES: byteCount.default(16 * 1024 ** 2),
+  /** Lifetime of those presigned URLs; at most 5 minutes. */
+  S3_REDIRECT_TTL: duration.default(300).refine((v) => v <= 300, 'at most 5m'),
   WORKERS: z.enum(['in-process', 'none']).default('in-process'),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   MAX_UPLOAD_BYTES: byteCount.default(50 * GIB),
@@ -101,7 +120,14 @@ export interface Config {
   readonly http: { readonly port: number; readonly host: string };
   readonly dataDir: string;
   readonly database: { readonly kind: 'pglite'; readonly dir: string } | { readonly kind: 'postgres'; readonly url: string };
-  readonly blobs: { readonly kind: 'fs'; readonly dir: string };
+  readonly blobs: {
+    readonly kind: 'fs' | 's3';
+    /** The filesystem store's directory (BLOB_STORE=fs). */
+    readonly dir: string;
+    readonly s3: S3Settings | null;
+    /** Large S3 downloads go to a presigned URL: from this size (0: never), valid this long. */
+    readonly redirect: { readonly minBytes: number; readonly ttlSeconds: number };
+  };
   readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number };
   readonly keysDir: string;
   readonly workers: { readonly mode: 'in-process' | 'none'; readonly ingestConcurrency: number };
@@ -154,12 +180,31 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if (e.AUTH_JWKS_URL && !(e.AUTH_ISSUER && e.AUTH_AUDIENCE)) {
     throw new ConfigError('invalid configuration:\n  AUTH_JWKS_URL: needs AUTH_ISSUER and AUTH_AUDIENCE too');
   }
+  if (e.BLOB_STORE === 's3' && !e.S3_BUCKET) throw new ConfigError('invalid configuration:\n  S3_BUCKET: needed with BLOB_STORE=s3');
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError('invalid configuration:\n  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither (neither: the SDK finds credentials itself)');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return deepFreeze<Config>({
     http: { port: e.PORT, host: e.HOST },
     dataDir,
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: path.join(dataDir, 'db') },
-    blobs: { kind: 'fs', dir: path.join(dataDir, 'blobs') },
+    blobs: {
+      kind: e.BLOB_STORE,
+      dir: path.join(dataDir, 'blobs'),
+      s3: e.BLOB_STORE !== 's3' ? null : {
+        endpoint: e.S3_ENDPOINT ?? null,
+        region: e.S3_REGION,
+        bucket: e.S3_BUCKET!,
+        accessKeyId: e.S3_ACCESS_KEY_ID ?? null,
+        secretAccessKey: e.S3_SECRET_ACCESS_KEY ?? null,
+        forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        maxAttempts: e.S3_MAX_ATTEMPTS,
+        publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? null,
+        objectLock: e.S3_OBJECT_LOCK_DAYS || e.S3_LEGAL_HOLD ? { retentionDays: e.S3_OBJECT_LOCK_DAYS ?? null, legalHold: e.S3_LEGAL_HOLD } : null,
+      },
+      redirect: { minBytes: e.S3_REDIRECT_MIN_BYTES, ttlSeconds: e.S3_REDIRECT_TTL },
+    },
     uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY },
     keysDir: path.join(dataDir, 'keys'),
     workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY },

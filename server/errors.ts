@@ -35,6 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   too_many_pages: 422,
   empty_dossier: 422,
   pdf_too_large: 413,
+  blob_integrity: 502,
   internal: 500,
 };
 

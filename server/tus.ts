@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { randomUUID } from 'node:crypto';
 import { Server, EVENTS, type ServerOptions } from '@tus/server';
+import type { Locker } from '@tus/utils';
 import { DossierError, isDossierError } from '../dossier/errors.js';
 import { requirePermission } from '../dossier/access/policy.js';
 import type { CaseRepository } from '../dossier/ports/repositories.js';
@@ -23,6 +24,8 @@ export interface TusDeps extends ReceiveDeps {
   readonly cases: CaseRepository;
   readonly maxBytes: number;
   readonly log: Log;
+  /** Shared by every gateway on one database (PgUploadLocker); unset: this process's memory. */
+  readonly locker?: Locker;
 }
 
 type TusRequest = Parameters<NonNullable<ServerOptions['onUploadCreate']>>[0];
@@ -73,6 +76,7 @@ export function createTusServer(deps: TusDeps): Server {
   const server = new JsonErrorTusServer({
     path: '/files',
     datastore: deps.store,
+    ...(deps.locker ? { locker: deps.locker } : {}),
     maxSize: deps.maxBytes,
     relativeLocation: true,
     respectForwardedHeaders: false,

@@ -62,3 +62,38 @@ describe('configuration', () => {
     expect([parseDuration('90s'), parseDuration('15m'), parseDuration('8h'), parseDuration('7d'), parseDuration('soon')]).to.deep.equal([90, 900, 28800, 604800, null]);
   });
 });
+
+describe('configuration of the S3 blob store', () => {
+  it('reads BLOB_STORE=s3 and the S3_* variables', () => {
+    const c = configFromEnv({
+      BLOB_STORE: 's3',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_REGION: 'eu-central-1',
+      S3_BUCKET: 'evidence',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_OBJECT_LOCK_DAYS: '3650',
+      S3_LEGAL_HOLD: 'false',
+      S3_REDIRECT_MIN_BYTES: '8MiB',
+      S3_REDIRECT_TTL: '90s',
+    });
+    expect(c.blobs.kind).to.equal('s3');
+    expect(c.blobs.s3).to.deep.include({ endpoint: 'http://minio:9000', region: 'eu-central-1', bucket: 'evidence', forcePathStyle: true, maxAttempts: 5 });
+    expect(c.blobs.s3?.objectLock).to.deep.equal({ retentionDays: 3650, legalHold: false });
+    expect(c.blobs.redirect).to.deep.equal({ minBytes: 8 * 1024 ** 2, ttlSeconds: 90 });
+  });
+
+  it('keeps the filesystem store by default, with 5-minute redirects', () => {
+    const c = configFromEnv({});
+    expect(c.blobs.kind).to.equal('fs');
+    expect(c.blobs.s3).to.equal(null);
+    expect(c.blobs.redirect.ttlSeconds).to.equal(300);
+  });
+
+  it('refuses a missing bucket, half a key pair and presigned URLs over 5 minutes', () => {
+    expect(() => configFromEnv({ BLOB_STORE: 's3' })).to.throw(ConfigError, /S3_BUCKET/);
+    expect(() => configFromEnv({ BLOB_STORE: 's3', S3_BUCKET: 'evidence', S3_ACCESS_KEY_ID: 'k' })).to.throw(ConfigError, /S3_SECRET_ACCESS_KEY/);
+    expect(() => configFromEnv({ S3_REDIRECT_TTL: '10m' })).to.throw(ConfigError, /S3_REDIRECT_TTL/);
+  });
+});

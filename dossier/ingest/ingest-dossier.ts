@@ -66,7 +66,9 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     // Recorded first, so that even a rejected dossier names exactly what was received.
     await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.path));
     phase('hash');
-    const pages = await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path);
+    const pages = await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path).finally(async () => {
+      if (source.restored) await deps.staging.discardRestored(dossierId);
+    });
     phase('pages');
     if (source.staged) {
       await flushing;
@@ -120,12 +122,18 @@ export function rejectDossier(
   });
 }
 
-/** The staged upload, or after a crash that happened past the move, the stored original. */
-async function locateBytes(deps: IngestDeps, id: string, sha256: string | null): Promise<{ path: string; staged: boolean }> {
+/**
+ * The staged upload, or after a crash that happened past the move, the stored original: in place
+ * on the filesystem store, else read back from the bucket into scratch space (`restored`).
+ */
+async function locateBytes(deps: IngestDeps, id: string, sha256: string | null): Promise<{ path: string; staged: boolean; restored: boolean }> {
   const staged = await deps.staging.path(id);
-  if (staged) return { path: staged, staged: true };
-  const stored = sha256 && (await deps.blobs.size(sha256)) !== null ? deps.blobs.localPath(sha256) : null;
-  if (stored) return { path: stored, staged: false };
+  if (staged) return { path: staged, staged: true, restored: false };
+  if (sha256 && (await deps.blobs.size(sha256)) !== null) {
+    const local = deps.blobs.localPath(sha256);
+    if (local) return { path: local, staged: false, restored: false };
+    return { path: await deps.staging.restore(id, await deps.blobs.read(sha256)), staged: false, restored: true };
+  }
   throw new DossierError('internal', `the bytes of dossier ${id} are neither staged nor stored`);
 }
 

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'dossier.rejected',
   'dossier.read',
   'page.read',
+  'original.read',
   'thumbnail.read',
   'page.view',
   'proof.read',

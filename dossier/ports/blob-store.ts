@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 /**
  * Content-addressed object storage: a blob's key is the lowercase hex SHA-256 of its bytes, so a
  * page scanned twice is stored once and a key always names the same bytes. Implementations:
- * filesystem (storage/blobs/fs-blob-store.ts); S3 later. All pass test/blob-store.contract.ts.
+ * filesystem (storage/blobs/fs-blob-store.ts) and S3 (storage/blobs/s3-blob-store.ts); both pass
+ * test/blob-store.contract.ts.
  */
 export interface BlobStore {
   /** Stores the bytes under their hash; a no-op when present. Durable when it resolves. */
@@ -19,4 +20,16 @@ export interface BlobStore {
   read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
   /** A path on this machine where the blob can be read with random access, when the store has one. */
   localPath(sha256: string): string | null;
+  /**
+   * A short-lived URL that serves the blob without us (an S3 presigned GET), or null when the
+   * store has none (the filesystem store): then the gateway streams it.
+   */
+  downloadUrl(sha256: string, options: DownloadUrlOptions): Promise<string | null>;
+}
+
+export interface DownloadUrlOptions {
+  readonly expiresInSeconds: number;
+  readonly contentType?: string;
+  /** Offered to the browser as the saved file's name. */
+  readonly filename?: string;
 }

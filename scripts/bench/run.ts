@@ -15,6 +15,12 @@
  * over N generated transfers on PostgreSQL, the overdue check, webhook deliveries a second
  * (scripts/bench/supervision.ts).
  *
+ * `--only s3 [--s3-pages N]`: the S3 blob store (s3rver on loopback) beside the filesystem store,
+ * and the ingest of an N-page dossier with BLOB_STORE=fs and s3 (scripts/bench/object-store.ts).
+ *
+ * `--only gateways [--uploads N]`: N concurrent uploads through two gateways and a worker on
+ * PostgreSQL and s3rver, PATCHes alternating between the gateways (scripts/bench/two-gateways.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -33,6 +39,8 @@ import { searchBench } from './search.js';
 import { ocrBench } from './ocr.js';
 import { renderBench } from './render.js';
 import { supervisionBench } from './supervision.js';
+import { objectStoreBench } from './object-store.js';
+import { twoGatewaysBench } from './two-gateways.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +53,8 @@ const { values: args } = parseArgs({
     transfers: { type: 'string', default: '100000' },
     deliveries: { type: 'string', default: '2000' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    's3-pages': { type: 'string', default: '300' },
+    uploads: { type: 'string', default: '50' },
   },
 });
 const pages = Number(args.pages);
@@ -237,6 +247,12 @@ async function main() {
   if (!only || only === 'render') await renderBench({ corpusDir: args.corpus, runDir });
   // Supervision and integration on PostgreSQL: stats latency, the overdue check, webhook deliveries.
   if (!only || only === 'supervision') await supervisionBench({ databaseUrl: args['database-url']!, transfers: Number(args.transfers), deliveries: Number(args.deliveries) });
+  if (!only || only === 's3') {
+    await objectStoreBench({ cacheDir, runDir, pages: Number(args['s3-pages']) });
+  }
+  if (!only || only === 'gateways') {
+    await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads) });
+  }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
     const r = await rawUploadRun();

@@ -14,7 +14,7 @@ import { principalOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { parseQuery } from '../validate.js';
 import { dossierView, pageView } from './dossier-view.js';
-import { sendBlob } from './send-blob.js';
+import { presignedRedirect, sendBlob, type BlobRedirect } from './send-blob.js';
 import { recordEvidenceRead } from './evidence-read.js';
 import { streamExport } from './export.js';
 import { streamSearchablePdf } from './export-pdf.js';
@@ -31,6 +31,8 @@ export interface DossierRouteDeps extends PageImageDeps {
   /** OCR status and text of pages. */
   readonly pageTexts: PageTextRepository;
   readonly audit: AuditLog;
+  /** Large downloads from an object store go to a presigned URL (unset: always streamed). */
+  readonly blobRedirect?: BlobRedirect;
 }
 
 const pageQuery = z.object({
@@ -101,8 +103,20 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     const principal = principalOf(req);
     const d = await sealed(principal, req.params.id);
     const p = await page(d, req.params.n);
-    await recordEvidenceRead(deps.audit, principal, 'page.read', d, p.index);
-    await sendBlob(req, res, deps.blobs, { sha256: p.sha256, size: p.size, mediaType: p.mediaType, immutable: true });
+    const redirect = await presignedRedirect(deps.blobs, deps.blobRedirect, p);
+    await recordEvidenceRead(deps.audit, principal, 'page.read', d, p.index, redirect ? { presigned: true, ttlSeconds: redirect.ttlSeconds } : undefined);
+    await sendBlob(req, res, deps.blobs, { sha256: p.sha256, size: p.size, mediaType: p.mediaType, immutable: true, redirectTo: redirect?.url });
+  });
+
+  // The upload exactly as the clerk sent it (also in the export, as original/<filename>).
+  r.get('/dossiers/:id/original', async (req, res) => {
+    const principal = principalOf(req);
+    const d = await sealed(principal, req.params.id);
+    if (!d.sha256 || d.bytes === null) throw notFound('original');
+    const blob = { sha256: d.sha256, size: d.bytes, mediaType: d.mediaType ?? 'application/octet-stream', filename: d.filename };
+    const redirect = await presignedRedirect(deps.blobs, deps.blobRedirect, blob);
+    await recordEvidenceRead(deps.audit, principal, 'original.read', d, undefined, redirect ? { presigned: true, ttlSeconds: redirect.ttlSeconds } : undefined);
+    await sendBlob(req, res, deps.blobs, { ...blob, immutable: true, redirectTo: redirect?.url });
   });
 
   r.get('/dossiers/:id/pages/:n/thumbnail', async (req, res) => {

@@ -14,7 +14,7 @@ import type { KeyRing } from '../../dossier/signing/signer.js';
 import { notFound } from '../errors.js';
 import { streamExport } from './export.js';
 import type { LinkRouteDeps } from './links.js';
-import { sendBlob } from './send-blob.js';
+import { presignedRedirect, sendBlob, type BlobRedirect } from './send-blob.js';
 
 export interface DownloadLinkDeps extends LinkRouteDeps {
   readonly dossiers: DossierRepository;
@@ -25,6 +25,8 @@ export interface DownloadLinkDeps extends LinkRouteDeps {
   readonly transfers: TransferRepository;
   /** Page texts: those ready go into the export. */
   readonly pageTexts: PageTextRepository;
+  /** Large pages from an object store go to a presigned URL (unset: always streamed). */
+  readonly blobRedirect?: BlobRedirect;
 }
 
 const NO_STORE = 'no-store';
@@ -61,15 +63,16 @@ export function downloadLinksRouter(deps: DownloadLinkDeps): Router {
     const page = n.success ? await deps.dossiers.getPage(dossier.id, n.data) : null;
     if (!page) throw notFound('page');
     await consumeLink(deps.links, link, now);
+    const redirect = await presignedRedirect(deps.blobs, deps.blobRedirect, page);
     await deps.audit.record({
       actor: `link:${link.id}`,
       agency: link.audience,
       action: 'link.use',
       target: { type: 'page', id: `${dossier.id}/${page.index}` },
       caseId: dossier.caseId,
-      details: { linkId: link.id, scope: link.scope, what: 'page', page: page.index },
+      details: { linkId: link.id, scope: link.scope, what: 'page', page: page.index, ...(redirect ? { presigned: true, ttlSeconds: redirect.ttlSeconds } : {}) },
     });
-    await sendBlob(req, res, deps.blobs, { sha256: page.sha256, size: page.size, mediaType: page.mediaType, cacheControl: NO_STORE });
+    await sendBlob(req, res, deps.blobs, { sha256: page.sha256, size: page.size, mediaType: page.mediaType, cacheControl: NO_STORE, redirectTo: redirect?.url });
   });
 
   return r;

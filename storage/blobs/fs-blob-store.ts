@@ -103,4 +103,9 @@ export class FsBlobStore implements BlobStore {
   localPath(sha256: string): string | null {
     return this.resolve(sha256);
   }
+
+  /** Files are served by the gateway itself. */
+  async downloadUrl(): Promise<string | null> {
+    return null;
+  }
 }

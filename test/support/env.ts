@@ -12,4 +12,11 @@ export const testEnv = {
   slow: process.env.CI === 'true' || process.env.SLOW_TESTS === '1',
   /** Cases of the migrate kill-and-rerun suite: 150 keeps it near a minute; MIGRATE_SCALE_CASES=2000 for a large run. */
   migrateScaleCases: Number(process.env.MIGRATE_SCALE_CASES ?? 150),
+  /** A real S3 server (MinIO…) for the S3 suites (`npm run test:s3`); unset: s3rver, started by the tests. */
+  s3: {
+    endpoint: process.env.TEST_S3_ENDPOINT,
+    region: process.env.TEST_S3_REGION ?? 'us-east-1',
+    accessKeyId: process.env.TEST_S3_ACCESS_KEY_ID,
+    secretAccessKey: process.env.TEST_S3_SECRET_ACCESS_KEY,
+  },
 };
