@@ -11,8 +11,11 @@ import { tempDir } from './support/fixtures.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { routeTable } from './support/route-table.js';
 
-/** POST routes that answer or act on something existing rather than create (and tus, which has its own protocol). */
-const NOT_CREATING = ['/api/transfers/:id/accept', '/api/transfers/:id/return', '/api/webhooks/:id/redeliver'];
+/**
+ * POST routes that answer or act on something existing rather than create (and tus, which has its
+ * own protocol), and signing in: a session is a credential, never replayed.
+ */
+const NOT_CREATING = ['/api/transfers/:id/accept', '/api/transfers/:id/return', '/api/webhooks/:id/redeliver', '/api/session'];
 
 describe('Idempotency-Key on creating POSTs', function () {
   this.timeout(120_000);
