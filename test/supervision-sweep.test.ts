@@ -12,8 +12,11 @@ import { tempDir } from './support/fixtures.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { routeTable, type RouteEntry } from './support/route-table.js';
 
-/** Routes without a bearer token: public documents, and signed links that carry their own credential. */
-const PUBLIC = [/^\/healthz$/, /^\/openapi\.json$/, /^\/\.well-known\//, /^\/d\//];
+/**
+ * Routes without a bearer token: public documents, signed links that carry their own credential,
+ * the web application's page, and signing in and out (the session itself holds no content).
+ */
+const PUBLIC = [/^\/healthz$/, /^\/openapi\.json$/, /^\/\.well-known\//, /^\/d\//, /^\/$/, /^\/index\.html$/, /^\/api\/session$/];
 
 describe('supervisor sweep over the route table', function () {
   this.timeout(120_000);
