@@ -39,7 +39,7 @@ interface Slot {
   readonly died: Promise<never>;
   dead: boolean;
   /** Marks the slot dead when any of its threads exits. */
-  readonly dead_: (code: number) => void;
+  readonly markDead: (code: number) => void;
   /** Set while the slot waits in the idle list. */
   idleTimer?: NodeJS.Timeout;
 }
@@ -122,7 +122,7 @@ export class TesseractJsEngine implements OcrEngine {
       dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };
     });
     died.catch(() => {});
-    const slot: Slot = { ocr: new Map([[first, Promise.resolve(ocr)]]), osd, died, dead: false, dead_: dead };
+    const slot: Slot = { ocr: new Map([[first, Promise.resolve(ocr)]]), osd, died, dead: false, markDead: dead };
     for (const w of [ocr, osd]) threadOf(w).once('exit', dead);
     return slot;
   }
@@ -132,7 +132,7 @@ export class TesseractJsEngine implements OcrEngine {
     let w = slot.ocr.get(languages);
     if (!w) {
       w = this.startRecognizer(languages).then((worker) => {
-        threadOf(worker).once('exit', slot.dead_);
+        threadOf(worker).once('exit', slot.markDead);
         return worker;
       });
       w.catch(() => slot.ocr.delete(languages));

@@ -251,7 +251,7 @@ async function main() {
     await objectStoreBench({ cacheDir, runDir, pages: Number(args['s3-pages']) });
   }
   if (!only || only === 'gateways') {
-    await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads) });
+    await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads), databaseUrl: args['database-url']! });
   }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {

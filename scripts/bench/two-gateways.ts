@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --only gateways [--uploads 50]`: the scale-out wiring on this machine: two
  * gateway processes (WORKERS=none) and one `dossier worker` on PostgreSQL (a private schema of
- * BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test), s3rver and one shared
+ * --database-url, default postgres://postgres@127.0.0.1:5432/test), s3rver and one shared
  * data directory; N concurrent uploads of a 10-page ZIP, each upload's 1 MiB PATCHes sent to the
  * gateways in turn. Times: all uploaded, all sealed.
  */
@@ -37,8 +37,8 @@ async function alternatingUpload(gateways: string[], token: string, bytes: Buffe
   return location;
 }
 
-export async function twoGatewaysBench(o: { cacheDir: string; runDir: string; uploads: number }): Promise<void> {
-  const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export async function twoGatewaysBench(o: { cacheDir: string; runDir: string; uploads: number; databaseUrl: string }): Promise<void> {
+  const base = o.databaseUrl;
   const schema = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
