@@ -45,7 +45,7 @@ import { PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
 import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import { defaultWebDir } from '../server/web-app.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { SqlEventFeed } from '../storage/db/event-feed.js';
 import { recordSearchable } from '../storage/db/searchable.js';
 import { SqlIdempotencyStore } from '../storage/db/idempotency-store.js';
@@ -55,6 +55,8 @@ import { SqlSubscriptionRepository } from '../storage/db/webhook-repository.js';
 import { HttpWebhookSender } from '../storage/webhooks/http-webhook-sender.js';
 import { wakeDelivery, webhookHandler } from '../dossier/integration/webhook-delivery.js';
 import type { Tx } from '../dossier/ports/transactions.js';
+import { Metrics } from '../server/metrics.js';
+import { SqlOperationsReader } from '../storage/db/operations-reader.js';
 
 export interface ComposeOptions {
   readonly logger?: Logger;
@@ -64,6 +66,7 @@ export interface ComposeOptions {
 }
 
 export type Gateway = Awaited<ReturnType<typeof compose>>;
+
 
 export async function openDatabase(config: Config): Promise<Database> {
   return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
@@ -125,8 +128,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
   const renderer = new PageRenderer({ threads: config.cores });
   const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
-  const makeRunner = () =>
-    new JobRunner(queue, [
+  const metrics = new Metrics(new SqlOperationsReader(db, queue));
+  const makeRunner = (kinds?: readonly string[]) => {
+    const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
       thumbnailHandler({ ...ingestDeps, renderer }, Math.max(1, config.cores)),
       // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
@@ -134,7 +138,15 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
       // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
       webhookHandler(webhookDeps, 8),
-    ], log);
+    ];
+    const unknown = kinds?.filter((k) => !handlers.some((h) => h.kind === k)) ?? [];
+    if (unknown.length) throw new ConfigError(`unknown job kind ${unknown.join(', ')}; kinds: ${handlers.map((h) => h.kind).join(', ')}`);
+    return new JobRunner(queue, kinds ? handlers.filter((h) => kinds.includes(h.kind)) : handlers, log, {
+      // The embedded database is this process's alone: jobs left running by a killed process are taken up at once.
+      soleProcess: config.database.kind === 'pglite',
+      onJobEnd: (kind, outcome, seconds) => metrics.jobEnded(kind, outcome, seconds),
+    });
+  };
   let runner: JobRunner | null = null;
 
   const verify = createTokenVerifier({
@@ -146,9 +158,15 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log }) : undefined;
   const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions, locker });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
-  const health = async () => {
+  // Ready: the database answers and the blob store answers a lookup (a missing key is an answer).
+  const readiness = async () => {
     const checks: Record<string, string> = {};
-    checks.database = await db.query('SELECT 1').then(() => 'ok', (err: Error) => err.message);
+    const [database, blobStore] = await Promise.all([
+      db.query('SELECT 1').then(() => 'ok', (err: Error) => err.message),
+      blobs.size('0'.repeat(64)).then(() => 'ok', (err: Error) => err.message),
+    ]);
+    checks.database = database;
+    checks.blobs = blobStore;
     return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
   };
   const linkDeps = { links, linkKeys, linkMaxTtlSeconds: config.links.maxTtlSeconds, publicUrl: config.links.publicUrl };
@@ -162,7 +180,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -201,6 +219,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     queue,
     store,
     app,
+    metrics,
     ingestDeps,
     /** Recovers, starts the workers and listens; resolves with the bound address. */
     async start(): Promise<AddressInfo> {
@@ -208,7 +227,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       startCheckpoints();
       if (config.workers.mode === 'in-process') {
         runner = makeRunner();
-        runner.start();
+        await runner.start();
       }
       server = http.createServer(app);
       // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline.
@@ -222,14 +241,18 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       return server.address() as AddressInfo;
     },
     /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
-    async startWorker(): Promise<string> {
+    async startWorker(options: { kinds?: readonly string[] } = {}): Promise<string> {
+      runner = makeRunner(options.kinds);
       startCheckpoints();
       await scheduleOverdueCheck(queue);
-      runner = makeRunner();
-      runner.start();
+      await runner.start();
       return runner.workerId;
     },
-    async stop(): Promise<void> {
+    /**
+     * Closes HTTP, then the jobs: running ones get `graceMs` to finish (default 0: handed back to
+     * the queue at once, for another worker or the next start), then everything else.
+     */
+    async stop(options: { graceMs?: number } = {}): Promise<void> {
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {
@@ -237,7 +260,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
           s.closeAllConnections();
         });
       }
-      await runner?.stop();
+      await runner?.stop({ graceMs: options.graceMs ?? 0 });
       await pooledPages?.close();
       await ocrEngine?.close();
       await renderer.close();

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseDuration } from '../dossier/duration.js';
 import { installedLanguages } from '../ocr/traineddata.js';
@@ -114,7 +115,27 @@ const envSchema = z.object({
   /** A subscription failing without a success for this long is disabled. */
   WEBHOOK_DISABLE_AFTER: duration.default(3 * 86400),
   WEBHOOK_TIMEOUT: duration.default(10),
+  /** Besides loopback, who may read /metrics: addresses or CIDR ranges, comma-separated. */
+  METRICS_ALLOW: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((h) => h.trim()).filter((h) => h.length > 0))
+    .refine((list) => list.every(isAddressOrRange), 'expected addresses or CIDR ranges, e.g. 10.0.0.0/8,192.0.2.7'),
+  /** A bearer token that may read /metrics from anywhere (at least 16 characters). */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** On SIGTERM, how long running jobs may take to finish before they go back to the queue. */
+  WORKER_STOP_GRACE: duration.default(30),
 });
+
+function isAddressOrRange(text: string): boolean {
+  try {
+    if (text.includes('/')) ipaddr.parseCIDR(text);
+    else ipaddr.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   readonly http: { readonly port: number; readonly host: string };
@@ -130,7 +151,14 @@ export interface Config {
   };
   readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number };
   readonly keysDir: string;
-  readonly workers: { readonly mode: 'in-process' | 'none'; readonly ingestConcurrency: number };
+  readonly workers: {
+    readonly mode: 'in-process' | 'none';
+    readonly ingestConcurrency: number;
+    /** On SIGTERM, running jobs get this long to finish before they are handed back. */
+    readonly stopGraceMs: number;
+  };
+  /** Who may read /metrics besides loopback (see server/metrics.ts). */
+  readonly metrics: { readonly allow: readonly string[]; readonly token: string | null };
   readonly links: { readonly maxTtlSeconds: number; readonly publicUrl: string | null };
   readonly auth: {
     /** The gateway's own issuer (tokens from `dossier token issue`) unless jwksUrl is set. */
@@ -207,7 +235,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     },
     uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY },
     keysDir: path.join(dataDir, 'keys'),
-    workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY },
+    workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY, stopGraceMs: e.WORKER_STOP_GRACE * 1000 },
+    metrics: { allow: e.METRICS_ALLOW, token: e.METRICS_TOKEN ?? null },
     links: { maxTtlSeconds: e.LINK_MAX_TTL, publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null },
     auth: {
       issuer: e.AUTH_ISSUER ?? LOCAL_ISSUER,

@@ -14,6 +14,7 @@ import { linkLandingRouter } from './routes/link-landing.js';
 import { errorBody, errorHandler } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { requestLog } from './request-log.js';
+import type { Metrics, MetricsAccess } from './metrics.js';
 import { casesRouter } from './routes/cases.js';
 import { dossiersRouter, type DossierRouteDeps } from './routes/dossiers.js';
 import { downloadLinksRouter, type DownloadLinkDeps } from './routes/download-links.js';
@@ -38,7 +39,10 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly caseNumbers: CaseNumberRepository;
   readonly audit: AuditLog & AuditTrail;
   readonly tus: TusServer;
-  readonly health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Whether the database and the blob store answer (`/readyz`). */
+  readonly readiness: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  readonly metrics: Metrics;
+  readonly metricsAccess: MetricsAccess;
   /** Browser sessions (local accounts); absent: bearer tokens only. */
   readonly sessions?: SessionRouteDeps;
   /** The built web application (dist/web); null: none is served. */
@@ -50,13 +54,20 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(deps.log));
+  app.use(deps.metrics.middleware());
   app.use(securityHeaders());
   const sendIndex = deps.webDir ? mountWebApp(app, deps.webDir) : null;
 
-  app.get('/healthz', async (_req, res) => {
-    const h = await deps.health();
-    res.status(h.ok ? 200 : 503).json(h);
+  // Alive: the process answers. Ready: it can serve (database and blob store reachable).
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
   });
+  app.get('/readyz', async (_req, res) => {
+    const r = await deps.readiness();
+    if (!r.ok) res.setHeader('Retry-After', '5');
+    res.status(r.ok ? 200 : 503).json(r);
+  });
+  app.get('/metrics', deps.metrics.route(deps.metricsAccess));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });

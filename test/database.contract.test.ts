@@ -191,6 +191,92 @@ forEachEngine('database', (get) => {
       expect(again).to.include({ id: first!.id, attempt: 2 });
     });
 
+    it('gives the running job of a worker that stopped beating to another within seconds, long before its lease ends', async () => {
+      const q = new PgJobQueue(get().db);
+      const kind = `hb-${randomUUID()}`;
+      await q.registerWorker({ id: 'frozen', host: 'h', pid: 1, kinds: [kind] }, false);
+      await q.enqueue({ kind, key: 'x' });
+      const [first] = await q.claim(kind, 'frozen', 600, 1);
+      expect(first).to.exist;
+      // Beating: nobody else may take it.
+      expect(await q.claim(kind, 'other', 600, 1, [], 10)).to.deep.equal([]);
+      await get().db.query(`UPDATE workers SET heartbeat_at = now() - interval '11 seconds' WHERE id = 'frozen'`);
+      const [again] = await q.claim(kind, 'other', 600, 1, [], 10);
+      expect(again).to.include({ id: first!.id, attempt: 2 });
+      await q.complete(again!.id, 'other');
+      await q.unregisterWorker('frozen');
+    });
+
+    it('a sole process takes up the jobs a dead process left running at once; the attempt counts', async () => {
+      const q = new PgJobQueue(get().db);
+      const kind = `sole-${randomUUID()}`;
+      await q.registerWorker({ id: 'killed', host: 'h', pid: 2, kinds: [kind] }, false);
+      await q.enqueue({ kind, key: 'x' });
+      const [first] = await q.claim(kind, 'killed', 600, 1);
+      await q.registerWorker({ id: 'restarted', host: 'h', pid: 3, kinds: [kind] }, true);
+      const [again] = await q.claim(kind, 'restarted', 600, 1);
+      expect(again).to.include({ id: first!.id, attempt: 2 });
+      expect((await q.liveWorkers(60)).map((w) => w.id)).to.include('restarted').and.not.include('killed');
+      await q.complete(again!.id, 'restarted');
+      await q.unregisterWorker('restarted');
+    });
+
+    it('on stop, finishes what ends within the grace period and hands the rest back, attempt not counted', async () => {
+      const q = new PgJobQueue(get().db);
+      const kind = `grace-${randomUUID()}`;
+      const done: string[] = [];
+      let aborted = 0;
+      const handler = {
+        kind,
+        concurrency: 2,
+        async run(job: Job, signal: AbortSignal) {
+          const ms = job.key === 'quick' ? 50 : 60_000;
+          await new Promise<void>((resolve, reject) => {
+            const onAbort = () => { clearTimeout(t); aborted++; reject(new Error('aborted')); };
+            const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+            signal.addEventListener('abort', onAbort, { once: true });
+          });
+          done.push(job.key);
+        },
+      };
+      const runner = new JobRunner(q, [handler], silent, { idlePollMs: 20, heartbeatMs: 50 });
+      await runner.start();
+      await q.enqueueAll([{ kind, key: 'quick' }, { kind, key: 'slow' }]);
+      await eventually(async () => {
+        const rows = await get().db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE kind = $1 AND status = 'running'`, [kind]);
+        return rows[0]!.n === 2 ? true : undefined;
+      }, 10_000, 'both running');
+      await runner.stop({ graceMs: 500 });
+      expect(done).to.deep.equal(['quick']);
+      expect(aborted).to.equal(1);
+      const rows = await get().db.query<{ key: string; status: string; attempts: number; locked_by: string | null }>(
+        `SELECT key, status, attempts, locked_by FROM jobs WHERE kind = $1 ORDER BY key`, [kind]);
+      expect(rows).to.deep.equal([
+        { key: 'quick', status: 'done', attempts: 1, locked_by: null },
+        { key: 'slow', status: 'queued', attempts: 0, locked_by: null },
+      ]);
+      expect((await q.liveWorkers(60)).map((w) => w.id)).to.not.include(runner.workerId);
+      // Another worker takes the handed-back job at once, as its first attempt.
+      const [taken] = await q.claim(kind, 'next', 30, 1);
+      expect(taken).to.include({ key: 'slow', attempt: 1 });
+    });
+
+    it('beats while it runs and counts as live', async () => {
+      const q = new PgJobQueue(get().db);
+      const runner = new JobRunner(q, [{ kind: `beat-${randomUUID()}`, concurrency: 1, async run() {} }], silent, { idlePollMs: 20, heartbeatMs: 50 });
+      await runner.start();
+      try {
+        const [before] = await get().db.query<{ t: string }>(`SELECT heartbeat_at::text AS t FROM workers WHERE id = $1`, [runner.workerId]);
+        await eventually(async () => {
+          const [now] = await get().db.query<{ t: string }>(`SELECT heartbeat_at::text AS t FROM workers WHERE id = $1`, [runner.workerId]);
+          return now && now.t !== before!.t ? true : undefined;
+        }, 5_000, 'a newer heartbeat');
+        expect((await q.liveWorkers(10)).map((w) => w.id)).to.include(runner.workerId);
+      } finally {
+        await runner.stop();
+      }
+    });
+
     it('retries with backoff, then gives up', async () => {
       const q = new PgJobQueue(get().db);
       const seen: number[] = [];

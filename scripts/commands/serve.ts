@@ -19,8 +19,9 @@ export function registerServe(program: Command): void {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        gateway.log.info({ signal }, 'stopping');
-        gateway.stop().then(
+        gateway.log.info({ signal, graceMs: config.workers.stopGraceMs }, 'stopping');
+        // SIGTERM (an orchestrator's stop) lets running jobs finish for WORKER_STOP_GRACE; ^C does not wait.
+        gateway.stop({ graceMs: signal === 'SIGTERM' ? config.workers.stopGraceMs : 0 }).then(
           () => process.exit(0),
           (err: unknown) => {
             gateway.log.error({ err }, 'stop failed');

@@ -1,6 +1,8 @@
 /**
  * Runs queued jobs in this process: one loop per handler kind, at most `concurrency` jobs of a
- * kind at once, leases renewed while a job runs, retries with exponential backoff.
+ * kind at once, leases renewed while a job runs, retries with exponential backoff. The runner
+ * beats in the `workers` table every `heartbeatMs`; another runner takes this one's running jobs
+ * when it misses `deadAfterSeconds` of beats (killed, frozen or cut off).
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -12,42 +14,97 @@ export interface JobRunnerOptions {
   readonly leaseSeconds?: number;
   readonly idlePollMs?: number;
   readonly backoffBaseSeconds?: number;
+  readonly heartbeatMs?: number;
+  readonly deadAfterSeconds?: number;
+  /** No other process can open this database (the embedded one): dead runners' jobs are taken at start. */
+  readonly soleProcess?: boolean;
+  /** Told of every job that ended, for metrics. */
+  readonly onJobEnd?: (kind: string, outcome: 'done' | 'failed' | 'released', seconds: number) => void;
+}
+
+/** Stop: how long running jobs may take to finish before they are handed back to the queue. */
+export interface StopOptions {
+  readonly graceMs?: number;
 }
 
 export class JobRunner {
   readonly workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Aborted on stop: no more claims. */
   private readonly controller = new AbortController();
+  /** Aborted when the grace period ends: running handlers are told to give up. */
+  private readonly jobsController = new AbortController();
   private readonly running = new Set<Promise<void>>();
+  private readonly runningJobs = new Map<number, string>();
   private readonly wakers = new Set<() => void>();
   private readonly loops: Promise<void>[] = [];
   private readonly lease: number;
   private readonly idlePollMs: number;
   private readonly backoffBase: number;
+  private readonly heartbeatMs: number;
+  private readonly deadAfter: number;
   private unsubscribe: (() => void) | null = null;
+  private beat: NodeJS.Timeout | null = null;
+  private registered: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly queue: PgJobQueue,
     private readonly handlers: readonly JobHandler[],
     private readonly log: Logger,
-    options: JobRunnerOptions = {},
+    private readonly options: JobRunnerOptions = {},
   ) {
     this.lease = options.leaseSeconds ?? 60;
     this.idlePollMs = options.idlePollMs ?? 500;
     this.backoffBase = options.backoffBaseSeconds ?? 2;
+    this.heartbeatMs = options.heartbeatMs ?? 2000;
+    this.deadAfter = options.deadAfterSeconds ?? 10;
   }
 
-  start(): void {
+  get kinds(): string[] {
+    return this.handlers.map((h) => h.kind);
+  }
+
+  /** Registers this runner, then starts claiming; resolves once registered. */
+  async start(): Promise<void> {
+    const worker = { id: this.workerId, host: os.hostname(), pid: process.pid, kinds: this.kinds };
+    await this.queue.registerWorker(worker, this.options.soleProcess ?? false);
+    this.beat = setInterval(() => {
+      this.registered = this.queue.heartbeat(this.workerId).then(
+        (alive) => (alive ? undefined : this.queue.registerWorker(worker, false)),
+        (err) => this.log.warn({ err }, 'worker heartbeat failed'),
+      );
+    }, this.heartbeatMs);
+    this.beat.unref();
     this.unsubscribe = this.queue.onEnqueue(() => this.wakeAll());
     for (const h of this.handlers) this.loops.push(this.loop(h));
   }
 
-  /** Stops claiming; waits for running jobs (their leases lapse if we are killed instead). */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and lets running jobs finish for `graceMs` (default: as long as they take);
+   * then aborts those still running and hands them back to the queue, attempt not counted, so
+   * another worker takes them at once. Unregisters last.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
     this.controller.abort();
     this.unsubscribe?.();
     this.wakeAll();
     await Promise.allSettled(this.loops);
-    await Promise.allSettled([...this.running]);
+    const all = Promise.allSettled([...this.running]);
+    if (options.graceMs !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), options.graceMs); });
+      const late = await Promise.race([all.then(() => 'done' as const), graceOver]);
+      clearTimeout(timer);
+      if (late === 'late') {
+        const left = [...this.runningJobs.keys()];
+        this.log.info({ jobs: left.length }, 'grace period over: handing running jobs back to the queue');
+        this.jobsController.abort();
+        for (const id of left) await this.queue.release(id, this.workerId).catch((err) => this.log.error({ err, job: id }, 'job release failed'));
+      }
+    }
+    await all;
+    if (this.beat) clearInterval(this.beat);
+    await this.registered;
+    await this.queue.unregisterWorker(this.workerId).catch((err) => this.log.warn({ err }, 'worker unregister failed'));
   }
 
   private wakeAll(): void {
@@ -64,7 +121,7 @@ export class JobRunner {
       let jobs: Job[] = [];
       if (free > 0) {
         try {
-          jobs = await this.queue.claim(handler.kind, this.workerId, this.lease, free, yieldTo);
+          jobs = await this.queue.claim(handler.kind, this.workerId, this.lease, free, yieldTo, this.deadAfter);
         } catch (err) {
           if (signal.aborted) break;
           this.log.error({ err, kind: handler.kind }, 'job claim failed');
@@ -108,11 +165,20 @@ export class JobRunner {
       this.queue.renew(job.id, this.workerId, this.lease).catch((err) => log.warn({ err }, 'lease renewal failed'));
     }, (this.lease * 1000) / 3);
     const started = Date.now();
+    const seconds = () => (Date.now() - started) / 1000;
+    this.runningJobs.set(job.id, job.kind);
     try {
-      await handler.run(job, this.controller.signal);
+      await handler.run(job, this.jobsController.signal);
       await this.queue.complete(job.id, this.workerId);
+      this.options.onJobEnd?.(job.kind, 'done', seconds());
       log.debug({ ms: Date.now() - started }, 'job done');
     } catch (err) {
+      if (this.jobsController.signal.aborted) {
+        // Handed back by stop(): not a failure of the job.
+        this.options.onJobEnd?.(job.kind, 'released', seconds());
+        return;
+      }
+      this.options.onJobEnd?.(job.kind, 'failed', seconds());
       const message = err instanceof Error ? err.message : String(err);
       const last = job.attempt >= job.maxAttempts;
       const delay = last ? null : this.backoffBase * 2 ** (job.attempt - 1);
@@ -121,6 +187,7 @@ export class JobRunner {
       if (last) await handler.onGaveUp?.(job, message).catch((e) => log.error({ err: e }, 'onGaveUp failed'));
     } finally {
       clearInterval(renew);
+      this.runningJobs.delete(job.id);
     }
   }
 }

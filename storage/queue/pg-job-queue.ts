@@ -1,8 +1,9 @@
 /**
  * A PostgreSQL-backed job queue (the same SQL on PGlite and PostgreSQL). Claims use
  * FOR UPDATE SKIP LOCKED so any number of worker processes can share one table; a claim is a
- * lease that the runner renews while the job runs, and a lease that lapses (its worker died)
- * makes the job claimable again.
+ * lease that the runner renews while the job runs. Each runner also registers in `workers` and
+ * beats there every few seconds: a running job whose worker stopped beating is claimable again
+ * within seconds, and a lapsed lease makes it claimable in any case.
  */
 import { afterCommit, type Database, queryableIn } from '../db/database.js';
 
@@ -71,14 +72,16 @@ export class PgJobQueue implements JobQueue {
    * Claims up to `limit` ready jobs of `kind`; none while a job of a kind in `yieldTo` is ready or
    * running, in any process (how ingest takes precedence over OCR and thumbnails).
    */
-  async claim(kind: string, workerId: string, leaseSeconds: number, limit: number, yieldTo: readonly string[] = []): Promise<Job[]> {
+  async claim(kind: string, workerId: string, leaseSeconds: number, limit: number, yieldTo: readonly string[] = [], deadAfterSeconds = 10): Promise<Job[]> {
     const rows = await this.db.query<JobRow>(
       `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
               locked_until = now() + make_interval(secs => $2)
         WHERE id IN (
           SELECT id FROM jobs
            WHERE kind = $3
-             AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
+             AND ((status = 'queued' AND run_at <= now())
+               OR (status = 'running' AND (locked_until < now() OR EXISTS (
+                    SELECT 1 FROM workers w WHERE w.id = jobs.locked_by AND w.heartbeat_at < now() - make_interval(secs => $6)))))
              AND NOT EXISTS (
                SELECT 1 FROM jobs AS first
                 WHERE first.kind = ANY($5::text[])
@@ -87,7 +90,7 @@ export class PgJobQueue implements JobQueue {
            LIMIT $4
            FOR UPDATE SKIP LOCKED)
         RETURNING id, kind, key, payload, attempts, max_attempts`,
-      [workerId, leaseSeconds, kind, limit, [...yieldTo]],
+      [workerId, leaseSeconds, kind, limit, [...yieldTo], deadAfterSeconds],
     );
     return rows.map((r) => ({
       id: Number(r.id),
@@ -115,6 +118,62 @@ export class PgJobQueue implements JobQueue {
               finished_at = CASE WHEN rerun THEN NULL ELSE now() END, rerun = false, locked_by = NULL, locked_until = NULL
         WHERE id = $1 AND locked_by = $2`,
       [id, workerId],
+    );
+  }
+
+  /**
+   * Gives a running job back to the queue at once, its attempt not counted: a worker that stops
+   * before the job finished (SIGTERM past its grace period) lets another take it now.
+   */
+  async release(id: number, workerId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), run_at = now(), locked_by = NULL, locked_until = NULL
+        WHERE id = $1 AND locked_by = $2 AND status = 'running'`,
+      [id, workerId],
+    );
+  }
+
+  /** Registers a runner (or refreshes its row); `sole`: no other process can use this database. */
+  async registerWorker(worker: { id: string; host: string; pid: number; kinds: readonly string[] }, sole: boolean): Promise<void> {
+    // A sole process (the embedded database) knows every running job was left by a process that
+    // died: their leases end now, so they are taken up at once (the attempt still counts, so a
+    // job that kills its process still gives up in the end).
+    if (sole) {
+      await this.db.query(`UPDATE jobs SET locked_until = now() - interval '1 second' WHERE status = 'running' AND locked_by IS DISTINCT FROM $1`, [worker.id]);
+      await this.db.query(`DELETE FROM workers WHERE id <> $1`, [worker.id]);
+    }
+    // Rows of workers long dead: their jobs' leases have lapsed anyway.
+    await this.db.query(`DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day'`);
+    await this.db.query(
+      `INSERT INTO workers (id, host, pid, kinds) VALUES ($1, $2, $3, $4::text[])
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), kinds = excluded.kinds`,
+      [worker.id, worker.host, worker.pid, [...worker.kinds]],
+    );
+  }
+
+  /** False when the row is gone (pruned after a day frozen): the caller registers again. */
+  async heartbeat(workerId: string): Promise<boolean> {
+    const rows = await this.db.query(`UPDATE workers SET heartbeat_at = now() WHERE id = $1 RETURNING id`, [workerId]);
+    return rows.length > 0;
+  }
+
+  async unregisterWorker(workerId: string): Promise<void> {
+    await this.db.query(`DELETE FROM workers WHERE id = $1`, [workerId]);
+  }
+
+  /** The workers beating within `aliveSeconds`, for operations (/metrics). */
+  async liveWorkers(aliveSeconds: number): Promise<{ id: string; kinds: string[]; heartbeatAt: Date }[]> {
+    const rows = await this.db.query<{ id: string; kinds: string[]; heartbeat_at: Date | string }>(
+      `SELECT id, kinds, heartbeat_at FROM workers WHERE heartbeat_at > now() - make_interval(secs => $1) ORDER BY id`,
+      [aliveSeconds],
+    );
+    return rows.map((r) => ({ id: r.id, kinds: r.kinds, heartbeatAt: new Date(r.heartbeat_at) }));
+  }
+
+  /** Jobs by kind and status (done jobs are not counted: they only grow). */
+  async depth(): Promise<{ kind: string; status: string; n: number }[]> {
+    return this.db.query<{ kind: string; status: string; n: number }>(
+      `SELECT kind, status, count(*)::int AS n FROM jobs WHERE status <> 'done' GROUP BY kind, status`,
     );
   }
 
