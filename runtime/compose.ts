@@ -27,6 +27,7 @@ import { SqlPageSearch } from '../storage/db/page-search-repository.js';
 import { createOcrEngine } from '../ocr/create-engine.js';
 import type { OcrEngine } from '../ocr/engine.js';
 import { ocrHandler } from '../ocr/ocr-job.js';
+import { OCR_JOB, THUMBNAIL_JOB } from '../dossier/ingest/derivatives.js';
 import { SqlLinkRepository } from '../storage/db/link-repository.js';
 import { SqlAgencyRepository } from '../storage/db/agency-repository.js';
 import { SqlCaseNumberRepository } from '../storage/db/case-number-repository.js';
@@ -50,10 +51,10 @@ import { SqlEventFeed } from '../storage/db/event-feed.js';
 import { recordSearchable } from '../storage/db/searchable.js';
 import { SqlIdempotencyStore } from '../storage/db/idempotency-store.js';
 import { SqlSupervisionRepository } from '../storage/db/supervision-repository.js';
-import { overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
+import { OVERDUE_CHECK_JOB, overdueCheckHandler, scheduleOverdueCheck } from '../dossier/supervision/overdue-check.js';
 import { SqlSubscriptionRepository } from '../storage/db/webhook-repository.js';
 import { HttpWebhookSender } from '../storage/webhooks/http-webhook-sender.js';
-import { wakeDelivery, webhookHandler } from '../dossier/integration/webhook-delivery.js';
+import { WEBHOOK_JOB, wakeDelivery, webhookHandler } from '../dossier/integration/webhook-delivery.js';
 import type { Tx } from '../dossier/ports/transactions.js';
 import { Metrics } from '../server/metrics.js';
 import { SqlOperationsReader } from '../storage/db/operations-reader.js';
@@ -66,6 +67,15 @@ export interface ComposeOptions {
 }
 
 export type Gateway = Awaited<ReturnType<typeof compose>>;
+
+/** Every kind of job a runner takes (what `dossier worker --jobs` may name). */
+export const JOB_KINDS: readonly string[] = [INGEST_JOB, THUMBNAIL_JOB, OCR_JOB, OVERDUE_CHECK_JOB, WEBHOOK_JOB];
+
+/** Checks `--jobs` before anything starts. */
+export function checkJobKinds(kinds: readonly string[]): void {
+  const unknown = kinds.filter((k) => !JOB_KINDS.includes(k));
+  if (unknown.length) throw new ConfigError(`unknown job kind ${unknown.join(', ')}; kinds: ${JOB_KINDS.join(', ')}`);
+}
 
 
 export async function openDatabase(config: Config): Promise<Database> {
@@ -139,8 +149,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
       webhookHandler(webhookDeps, 8),
     ];
-    const unknown = kinds?.filter((k) => !handlers.some((h) => h.kind === k)) ?? [];
-    if (unknown.length) throw new ConfigError(`unknown job kind ${unknown.join(', ')}; kinds: ${handlers.map((h) => h.kind).join(', ')}`);
+    if (kinds) checkJobKinds(kinds);
     return new JobRunner(queue, kinds ? handlers.filter((h) => kinds.includes(h.kind)) : handlers, log, {
       // The embedded database is this process's alone: jobs left running by a killed process are taken up at once.
       soleProcess: config.database.kind === 'pglite',

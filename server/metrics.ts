@@ -30,7 +30,7 @@ export class Metrics {
   private readonly written = new WeakMap<Socket, number>();
 
   constructor(operations: OperationsReader) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'dossier_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'dossier_' });
     this.requestSeconds = new Histogram({
       name: 'dossier_http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status',

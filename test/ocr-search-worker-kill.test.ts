@@ -75,7 +75,7 @@ describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', fun
     const zip = await zipDossier(dir, 'kill.zip', files);
     const id = idFromUrl(await tusUpload(gw.url, zip, { token: clerk, metadata: { filename: 'kill.zip', caseId } }).done);
     // The worker shares the gateway's database and data directory (blobs, staged uploads, keys).
-    const env = { DATABASE_URL: db.url!, DATA_DIR: gw.dataDir, OCR_WORKERS: '1', OCR_LANGS: 'eng' };
+    const env = { DATABASE_URL: db.url!, DATA_DIR: gw.dataDir, OCR_WORKERS: '1', OCR_LANGS: 'eng', WORKER_STOP_GRACE: '2s' };
     const get = async () => (await gw.api('GET', `/api/dossiers/${id}`, clerk)).json as DossierJson;
 
     const first = startWorker(env);
@@ -86,7 +86,13 @@ describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', fun
       return o && o.done >= 1 ? o : undefined;
     }, 240_000, 'the first page OCRed');
     await first.kill();
+    const killedAt = Date.now();
     const atKill = (await get()).progress.ocr!;
+    const client = new pg.Client({ connectionString: db.url! });
+    await client.connect();
+    // The batch the killed worker held, and when its lease would have let another take it.
+    const [held] = (await client.query(`SELECT id, locked_by, locked_until FROM jobs WHERE kind = 'ocr' AND status = 'running'`)).rows;
+    expect(held, 'a batch was running at the kill').to.exist;
     expect(atKill.done, 'killed before the end').to.be.lessThan(PAGES);
 
     // Nothing runs now: a page not yet done says so.
@@ -96,9 +102,16 @@ describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', fun
     expect(text.status).to.equal(409);
     expect(text.json.error.code).to.equal('ocr_pending');
 
-    // The killed worker's lease lapses (60 s) and the second worker takes its batch over.
+    // The killed worker stops beating; the second worker takes its batch over within seconds,
+    // while the batch's 60 s lease still runs.
     const second = startWorker(env);
     workers.push(second);
+    const takenAt = await eventually(async () => {
+      const [row] = (await client.query(`SELECT locked_by, now() AS at FROM jobs WHERE id = $1`, [held.id])).rows;
+      return row.locked_by !== held.locked_by ? row.at as Date : undefined;
+    }, 120_000, 'the batch taken over');
+    expect(takenAt.getTime(), 'taken over before the lease ended').to.be.lessThan(new Date(held.locked_until).getTime());
+    console.log(`      (the batch was taken over ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill, the second worker's start included)`);
     const d = await eventually(async () => {
       if (second.child.exitCode !== null) throw new Error(`worker exited: ${second.output()}`);
       const now = await get();
@@ -106,8 +119,6 @@ describe('OCR workers on PostgreSQL: a worker killed mid-OCR loses no page', fun
     }, 300_000, 'every page OCRed');
     expect(d.progress.ocr).to.deep.equal({ done: PAGES, failed: 0, total: PAGES });
 
-    const client = new pg.Client({ connectionString: db.url! });
-    await client.connect();
     try {
       const rows = (await client.query(`SELECT index, status, attempts FROM page_text WHERE dossier_id = $1 ORDER BY index`, [id])).rows;
       expect(rows.map((r) => [r.index, r.status, r.attempts])).to.deep.equal(Array.from({ length: PAGES }, (_, i) => [i + 1, 'done', 0]));

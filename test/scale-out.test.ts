@@ -35,7 +35,7 @@ describe('scale-out: two gateways and a worker on PostgreSQL and S3', function (
     const env = { DATABASE_URL: pg.url!, DATA_DIR: shared, WORKERS: 'none', ...s3.env() };
     gwA = await startGateway(env);
     gwB = await startGateway(env);
-    worker = dossierCli(['worker'], { ...env, LOG_LEVEL: 'info', OCR_WORKERS: '1' });
+    worker = dossierCli(['worker'], { ...env, LOG_LEVEL: 'info', OCR_WORKERS: '1', WORKER_STOP_GRACE: '2s' });
     worker.child.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
   });
   after(async () => {

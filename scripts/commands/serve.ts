@@ -19,9 +19,9 @@ export function registerServe(program: Command): void {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        gateway.log.info({ signal, graceMs: config.workers.stopGraceMs }, 'stopping');
-        // SIGTERM (an orchestrator's stop) lets running jobs finish for WORKER_STOP_GRACE; ^C does not wait.
-        gateway.stop({ graceMs: signal === 'SIGTERM' ? config.workers.stopGraceMs : 0 }).then(
+        gateway.log.info({ signal }, 'stopping');
+        // Running jobs go back to the queue at once: the next start (or another worker) takes them up.
+        gateway.stop().then(
           () => process.exit(0),
           (err: unknown) => {
             gateway.log.error({ err }, 'stop failed');

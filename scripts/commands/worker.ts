@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../runtime/config.js';
-import { compose } from '../../runtime/compose.js';
+import { checkJobKinds, compose } from '../../runtime/compose.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -15,6 +15,7 @@ export function registerWorker(program: Command): void {
       }
       const kinds = options.jobs?.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
       if (kinds && kinds.length === 0) throw new ConfigError('--jobs: name at least one job kind');
+      if (kinds) checkJobKinds(kinds);
       const gateway = await compose(config);
       let id: string;
       try {

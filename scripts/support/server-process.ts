@@ -44,7 +44,8 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 30_000;
+  // A first start runs PGlite's initdb: seconds on a quiet machine, far longer on a busy one.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
     const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
