@@ -21,6 +21,9 @@
  * `--only gateways [--uploads N]`: N concurrent uploads through two gateways and a worker on
  * PostgreSQL and s3rver, PATCHes alternating between the gateways (scripts/bench/two-gateways.ts).
  *
+ * `--only workers [--worker-pages N] [--max-workers M]`: OCR pages per minute with 1…M `dossier worker`
+ * processes on PostgreSQL, and the blob and database bytes a page costs (scripts/bench/workers-scale.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -41,6 +44,7 @@ import { renderBench } from './render.js';
 import { supervisionBench } from './supervision.js';
 import { objectStoreBench } from './object-store.js';
 import { twoGatewaysBench } from './two-gateways.js';
+import { workersScaleBench } from './workers-scale.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +59,8 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     's3-pages': { type: 'string', default: '300' },
     uploads: { type: 'string', default: '50' },
+    'worker-pages': { type: 'string', default: '24' },
+    'max-workers': { type: 'string', default: '3' },
   },
 });
 const pages = Number(args.pages);
@@ -252,6 +258,9 @@ async function main() {
   }
   if (!only || only === 'gateways') {
     await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads), databaseUrl: args['database-url']! });
+  }
+  if (!only || only === 'workers') {
+    await workersScaleBench({ cacheDir, runDir, pages: Number(args['worker-pages']), maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']! });
   }
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
