@@ -52,6 +52,8 @@ export const ERROR_CODES = [
   ...REJECTIONS,
   // the object store kept other bytes than were sent (a put is checked against its checksum)
   'blob_integrity',
+  // a service we depend on (the database) cannot be reached for now: try again shortly
+  'unavailable',
   // internal
   'internal',
 ] as const;

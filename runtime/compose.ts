@@ -78,8 +78,9 @@ export function checkJobKinds(kinds: readonly string[]): void {
 }
 
 
-export async function openDatabase(config: Config): Promise<Database> {
-  return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
+export async function openDatabase(config: Config, log?: Logger): Promise<Database> {
+  if (config.database.kind === 'pglite') return openPglite(config.database.dir);
+  return openPostgres(config.database.url, { onPoolError: (err) => log?.warn({ err: err.message }, 'a database connection was lost; the pool replaces it') });
 }
 
 /**
@@ -94,7 +95,7 @@ export async function openBlobStore(config: Config): Promise<BlobStore & { close
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, log);
   await migrate(db);
   const blobs = await openBlobStore(config);
   const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });

@@ -36,6 +36,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   empty_dossier: 422,
   pdf_too_large: 413,
   blob_integrity: 502,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -62,6 +63,7 @@ export function sendError(res: Response, err: unknown): void {
   const { status, body } = toHttpError(err);
   // A bearer challenge only where a bearer token is what is missing (not for a bad download link).
   if (body.error.code === 'unauthenticated') res.setHeader('WWW-Authenticate', 'Bearer');
+  if (body.error.code === 'unavailable') res.setHeader('Retry-After', '5');
   res.status(status).json(body);
 }
 

@@ -86,7 +86,9 @@ export function createTusServer(deps: TusDeps): Server {
       // Creation is checked in onUploadCreate; after that only the uploader's agency may touch it.
       if (req.method === 'POST') return;
       const principal = principalOf(nodeRequest(req));
-      const d = await deps.dossiers.findVisible(uploadId, principal.agency);
+      const d = await deps.dossiers.findVisible(uploadId, principal.agency).catch((err: unknown) => {
+        throw isDossierError(err) ? reject(err) : err;
+      });
       if (!d) throw reject(new DossierError('not_found', 'upload not found'));
       if (req.method === 'GET') throw reject(new DossierError('not_found', 'download pages through /api/dossiers'));
     },
@@ -127,10 +129,17 @@ export function createTusServer(deps: TusDeps): Server {
       await receiveUpload(deps, { id: upload.id, bytes: size, sha256, actor: principalOf(nodeRequest(req)).subject });
       return {};
     },
-    onResponseError(_req, err) {
+    onResponseError(req, err) {
       const tusError = 'status_code' in err ? err : null;
-      if (tusError?.body.startsWith('{')) return undefined;
       const status = tusError?.status_code ?? 500;
+      // A HEAD that fails for a passing reason (the database or the upload locks unreachable) must
+      // not look like a lost upload: tus clients start a new upload on any other failure, sending
+      // gigabytes again; on 423 they retry the same one.
+      if (req.method === 'HEAD' && status >= 500) {
+        deps.log.warn({ err }, 'tus HEAD failed; answered 423 so that the client retries');
+        return { status_code: 423, body: JSON.stringify(errorBody('unavailable', 'the upload cannot be looked up just now; retry shortly')) };
+      }
+      if (tusError?.body.startsWith('{')) return undefined;
       const code = TUS_ERROR_CODES[status] ?? 'internal';
       const message = status >= 500 ? 'upload failed' : tusError?.body.trim() || code;
       if (status >= 500) deps.log.error({ err }, 'tus request failed');
