@@ -9,6 +9,7 @@ import { configFromEnv } from '../../runtime/config.js';
 import { compose, type ComposeOptions, type Gateway } from '../../runtime/compose.js';
 import { migrate } from '../../storage/db/migrate.js';
 import { openPglite } from '../../storage/db/pglite-database.js';
+import { wiringEnv } from './wiring.js';
 
 export interface TestGateway {
   url: string;
@@ -41,8 +42,10 @@ export async function startGateway(env: Record<string, string> = {}, options: Co
   const dataDir = env.DATA_DIR ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-gw-')));
   // A restart on the same DATA_DIR keeps its database.
   const fresh = await fs.access(path.join(dataDir, 'db')).then(() => false, () => true);
-  if (!env.DATABASE_URL && fresh) await fs.cp(await pgliteTemplate(), path.join(dataDir, 'db'), { recursive: true });
-  const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
+  // TEST_WIRING=postgres-s3: PostgreSQL and S3 for every gateway that names neither itself.
+  const wired = env.DATABASE_URL || env.BLOB_STORE ? {} : await wiringEnv(dataDir);
+  if (!env.DATABASE_URL && !wired.DATABASE_URL && fresh) await fs.cp(await pgliteTemplate(), path.join(dataDir, 'db'), { recursive: true });
+  const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...wired, ...env, DATA_DIR: dataDir });
   const gateway = await compose(config, options);
   const address = await gateway.start();
   const url = `http://127.0.0.1:${address.port}`;
