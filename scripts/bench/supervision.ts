@@ -125,6 +125,8 @@ export async function supervisionBench(o: { databaseUrl: string; transfers: numb
       JSON.stringify({ ...rest, byAgencyStage: byAgencyStage.map(({ overdue: _go, dueSoon: _gd, ...g }) => g) });
     if (timeless(await gw.supervision.stats(all)) !== timeless(await gw.supervision.statsFromTransfers(all))) throw new Error('the rollups disagree with the transfers');
 
+    await answerCost(gw.db);
+
     const deps = { supervision: gw.supervision, audit: gw.audit, transactions: new SqlTransactions(gw.db) };
     const [pending] = await gw.db.query<{ overdue: number; pending: number }>(`SELECT count(*) FILTER (WHERE due_at < now())::int AS overdue, count(*)::int AS pending FROM transfers WHERE status = 'pending'`);
     t = performance.now();
@@ -145,6 +147,26 @@ export async function supervisionBench(o: { databaseUrl: string; transfers: numb
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
     await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** What the rollups' triggers add to an answer: pending transfers accepted one statement each, with the triggers and without. */
+async function answerCost(db: Awaited<ReturnType<typeof compose>>['db']): Promise<void> {
+  const ids = (await db.query<{ id: string }>(`SELECT id FROM transfers WHERE status = 'pending' ORDER BY id LIMIT 400`)).map((r) => r.id);
+  const accept = `UPDATE transfers SET status = 'accepted', answered_by = 'bench', answered_at = now(), receipt = 'receipt' WHERE id = $1`;
+  console.log('\n| accepting one pending transfer (one UPDATE, autocommit) | answers | mean ms |');
+  console.log('|---|---:|---:|');
+  const run = async (label: string, some: string[]) => {
+    const started = performance.now();
+    for (const id of some) await db.query(accept, [id]);
+    console.log(`| ${label} | ${some.length} | ${fmt((performance.now() - started) / some.length, 2)} |`);
+  };
+  await run('with the rollup triggers', ids.slice(0, 200));
+  await db.query('ALTER TABLE transfers DISABLE TRIGGER transfers_rollup_update');
+  try {
+    await run('without them (for the comparison only)', ids.slice(200));
+  } finally {
+    await db.query('ALTER TABLE transfers ENABLE TRIGGER transfers_rollup_update');
   }
 }
 
