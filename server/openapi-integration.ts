@@ -15,7 +15,7 @@ const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 const idempotencyHeader = { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'the same key and body answer the first response; another body is 422 idempotency_key_reused' };
 
 /** A request schema as JSON Schema (its input side: what a client sends). */
-const jsonSchema = (schema: z.ZodType) => {
+export const jsonSchema = (schema: z.ZodType) => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };

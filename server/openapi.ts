@@ -1,5 +1,7 @@
 /** GET /openapi.json: the API as built so far (OpenAPI 3.1). Extended as routes arrive. */
-import { integrationPaths } from './openapi-integration.js';
+import { integrationPaths, jsonSchema } from './openapi-integration.js';
+import { createCase } from './routes/cases.js';
+import { acceptBody, returnBody, sendBody } from './routes/transfers.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const bearer = [{ bearer: [] }];
@@ -9,6 +11,9 @@ const errors = { 401: error, 403: error, 404: error };
 const linkToken = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
 /** A link is refused: 401 invalid_link (not ours or not intact), 404 (its agency no longer sees the case), 410 link_expired | link_revoked | link_used. */
 const linkResponses = (ok: Record<number, unknown>) => ({ ...ok, 401: error, 404: error, 410: error });
+/** A JSON request body from the zod schema that validates it. */
+const body = (schema: Parameters<typeof jsonSchema>[0]) => ({ required: true, content: { 'application/json': { schema: jsonSchema(schema) } } });
+const transferJson = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Transfer' } } } });
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -69,6 +74,17 @@ export const openApiDocument = {
           },
         },
       },
+      Transfer: {
+        type: 'object',
+        required: ['id', 'dossierId', 'caseId', 'fromAgency', 'toAgency', 'stage', 'status', 'sentAt'],
+        properties: {
+          id: { type: 'string', format: 'uuid' }, dossierId: { type: 'string' }, caseId: { type: 'string', format: 'uuid' }, fromAgency: { type: 'string' }, toAgency: { type: 'string' },
+          stage: { type: 'string' }, note: { type: ['string', 'null'] }, status: { enum: ['pending', 'accepted', 'returned'] }, sentBy: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' },
+          answeredBy: { type: ['string', 'null'] }, answeredAt: { type: ['string', 'null'], format: 'date-time' }, reason: { type: ['string', 'null'] },
+          receipt: { type: ['string', 'null'], description: 'JWS compact (EdDSA): the signed custody receipt, once answered' },
+          dueAt: { type: ['string', 'null'], format: 'date-time' }, overdueAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
       Proof: {
         type: 'object',
         properties: { index: { type: 'integer', description: '0-based leaf index (page n − 1)' }, treeSize: { type: 'integer' }, leafHash: { type: 'string' }, path: { type: 'array', items: { type: 'string' } }, root: { type: 'string' } },
@@ -86,7 +102,7 @@ export const openApiDocument = {
       delete: { summary: 'tus termination of an unfinished upload', security: bearer, parameters: [idParam], responses: { 204: { description: 'terminated' }, ...errors } },
     },
     '/api/cases': {
-      post: { summary: 'create a case owned by the caller’s agency (Idempotency-Key honoured)', security: bearer, parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }], responses: { 201: { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } } }, 400: error, 409: error, ...errors } },
+      post: { summary: 'create a case owned by the caller’s agency (Idempotency-Key honoured)', security: bearer, parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }], requestBody: body(createCase), responses: { 201: { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } } }, 400: error, 409: error, ...errors } },
       get: { summary: 'cases visible to the caller (owned, or with a dossier transferred to it), with their dossiers', security: bearer, parameters: [{ name: 'number', in: 'query', schema: { type: 'string' }, description: 'any agency’s number for the case' }], responses: { 200: { description: 'cases' }, ...errors } },
     },
     '/api/cases/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'case' }, ...errors } } },
@@ -191,9 +207,10 @@ export const openApiDocument = {
         summary: 'send a sealed dossier the caller’s agency holds { toAgency, stage, note? } (clerk); Idempotency-Key: a repeated key answers the first transfer',
         security: bearer,
         parameters: [idParam, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }],
-        responses: { 201: { description: '{ id, status: "pending" }' }, 400: error, 409: error, 422: error, ...errors },
+        requestBody: body(sendBody),
+        responses: { 201: { description: 'sent (Location: /api/transfers/{id})', content: { 'application/json': { schema: { type: 'object', required: ['id', 'status'], properties: { id: { type: 'string', format: 'uuid' }, status: { const: 'pending' } } } } } }, 400: error, 409: error, 422: error, ...errors },
       },
-      get: { summary: 'the custody history of a visible dossier { transfers: [Transfer] }', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfers' }, ...errors } },
+      get: { summary: 'the custody history of a visible dossier { transfers: [Transfer] }', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfers', content: { 'application/json': { schema: { type: 'object', properties: { transfers: { type: 'array', items: { $ref: '#/components/schemas/Transfer' } } } } } } }, ...errors } },
     },
     '/api/transfers': {
       get: {
@@ -205,12 +222,12 @@ export const openApiDocument = {
           { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
           { name: 'offset', in: 'query', schema: { type: 'integer' } },
         ],
-        responses: { 200: { description: 'transfers' }, 401: error, 403: error },
+        responses: { 200: { description: 'transfers', content: { 'application/json': { schema: { type: 'object', properties: { direction: { enum: ['in', 'out'] }, transfers: { type: 'array', items: { $ref: '#/components/schemas/Transfer' } } } } } } }, 401: error, 403: error },
       },
     },
-    '/api/transfers/{id}': { get: { summary: 'one transfer (its sender and receiver only)', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, ...errors } } },
-    '/api/transfers/{id}/accept': { post: { summary: 'accept (prosecutor, judge of the receiving agency) { caseNumber? }: the receiver’s own number; answers the transfer with its signed receipt', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, 409: error, ...errors } } },
-    '/api/transfers/{id}/return': { post: { summary: 'return with a reason { reason } (prosecutor, judge of the receiving agency); the receipt is signed too', security: bearer, parameters: [idParam], responses: { 200: { description: 'transfer' }, 400: error, 409: error, ...errors } } },
+    '/api/transfers/{id}': { get: { summary: 'one transfer (its sender and receiver only)', security: bearer, parameters: [idParam], responses: { 200: transferJson('transfer'), ...errors } } },
+    '/api/transfers/{id}/accept': { post: { summary: 'accept (prosecutor, judge of the receiving agency) { caseNumber? }: the receiver’s own number; answers the transfer with its signed receipt', security: bearer, parameters: [idParam], requestBody: { ...body(acceptBody), required: false }, responses: { 200: transferJson('accepted, with its receipt'), 409: error, ...errors } } },
+    '/api/transfers/{id}/return': { post: { summary: 'return with a reason { reason } (prosecutor, judge of the receiving agency); the receipt is signed too', security: bearer, parameters: [idParam], requestBody: body(returnBody), responses: { 200: transferJson('returned, with its receipt'), 400: error, 409: error, ...errors } } },
     '/api/links/{id}': { delete: { summary: 'revoke a link the caller’s agency made (404 for any other)', security: bearer, parameters: [idParam], responses: { 204: { description: 'revoked (again: still 204)' }, ...errors } } },
     '/api/session': {
       post: { summary: 'sign in with a local account (JSON body { user, password }); sets the session cookie (HttpOnly, SameSite=Strict)', responses: { 201: { description: '{ user, agency, roles, csrfToken, expiresAt }' }, 400: error, 401: { description: 'invalid_credentials' }, 403: { description: 'account disabled' }, 429: { description: 'too_many_attempts, with Retry-After' } } },

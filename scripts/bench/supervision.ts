@@ -3,9 +3,11 @@
  * [--database-url URL]`), on PostgreSQL in a schema of its own (dropped afterwards):
  *
  * 1. N transfers (default 100,000) generated with SQL — their cases, sealed dossiers, agencies,
- *    stages, a year of sending times, accepted / returned / pending, return reasons — then
- *    GET /api/stats through a gateway composed in this process (HTTP over loopback, a committee
- *    supervisor: every agency), unfiltered and filtered by agency, stage and window: p50/p95.
+ *    stages, a year of sending times, accepted / returned / pending, return reasons; the rollups
+ *    of migration 020 kept by their triggers meanwhile — then GET /api/stats through a gateway
+ *    composed in this process (HTTP over loopback, a committee supervisor: every agency),
+ *    unfiltered and filtered by agency, stage and window: p50/p95; then in-process, the rollups
+ *    against the scan of every transfer (the exact path), whose figures they must equal.
  * 2. The overdue check over the same transfers: the first run marks every overdue pending
  *    transfer (each with its audit event and feed rows), the next one finds nothing new.
  * 3. Webhook deliveries per second to a receiver on 127.0.0.1: one subscription (strictly in
@@ -104,6 +106,27 @@ export async function supervisionBench(o: { databaseUrl: string; transfers: numb
       console.log(`| ${query.label} | ${times.length} | ${fmt(percentile(times, 50))} | ${fmt(percentile(times, 95))} |`);
     }
 
+    // The rollups against the scan of every transfer they replace: the same figures, and what each costs in-process.
+    console.log('\n| in-process, all agencies, all time | runs | p50 ms | p95 ms |');
+    console.log('|---|---:|---:|---:|');
+    const all = { from: new Date(0), to: new Date(), agency: null, stage: null };
+    for (const [label, run] of [['rollups (what GET /api/stats answers)', () => gw.supervision.stats(all)], ['every transfer scanned (the exact path)', () => gw.supervision.statsFromTransfers(all)]] as const) {
+      const times: number[] = [];
+      for (let i = 0; i < 23; i++) {
+        const started = performance.now();
+        await run();
+        if (i >= 3) times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      console.log(`| ${label} | ${times.length} | ${fmt(percentile(times, 50))} | ${fmt(percentile(times, 95))} |`);
+    }
+    // Overdue and due-soon move with the clock between the two calls; test/stats-rollup.test.ts holds them exactly.
+    const timeless = ({ overdue: _o, dueSoon: _d, byAgencyStage, ...rest }: Awaited<ReturnType<typeof gw.supervision.stats>>) =>
+      JSON.stringify({ ...rest, byAgencyStage: byAgencyStage.map(({ overdue: _go, dueSoon: _gd, ...g }) => g) });
+    if (timeless(await gw.supervision.stats(all)) !== timeless(await gw.supervision.statsFromTransfers(all))) throw new Error('the rollups disagree with the transfers');
+
+    await answerCost(gw.db);
+
     const deps = { supervision: gw.supervision, audit: gw.audit, transactions: new SqlTransactions(gw.db) };
     const [pending] = await gw.db.query<{ overdue: number; pending: number }>(`SELECT count(*) FILTER (WHERE due_at < now())::int AS overdue, count(*)::int AS pending FROM transfers WHERE status = 'pending'`);
     t = performance.now();
@@ -124,6 +147,26 @@ export async function supervisionBench(o: { databaseUrl: string; transfers: numb
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
     await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** What the rollups' triggers add to an answer: pending transfers accepted one statement each, with the triggers and without. */
+async function answerCost(db: Awaited<ReturnType<typeof compose>>['db']): Promise<void> {
+  const ids = (await db.query<{ id: string }>(`SELECT id FROM transfers WHERE status = 'pending' ORDER BY id LIMIT 400`)).map((r) => r.id);
+  const accept = `UPDATE transfers SET status = 'accepted', answered_by = 'bench', answered_at = now(), receipt = 'receipt' WHERE id = $1`;
+  console.log('\n| accepting one pending transfer (one UPDATE, autocommit) | answers | mean ms |');
+  console.log('|---|---:|---:|');
+  const run = async (label: string, some: string[]) => {
+    const started = performance.now();
+    for (const id of some) await db.query(accept, [id]);
+    console.log(`| ${label} | ${some.length} | ${fmt((performance.now() - started) / some.length, 2)} |`);
+  };
+  await run('with the rollup triggers', ids.slice(0, 200));
+  await db.query('ALTER TABLE transfers DISABLE TRIGGER transfers_rollup_update');
+  try {
+    await run('without them (for the comparison only)', ids.slice(200));
+  } finally {
+    await db.query('ALTER TABLE transfers ENABLE TRIGGER transfers_rollup_update');
   }
 }
 

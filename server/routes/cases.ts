@@ -15,7 +15,7 @@ import { parseBody, parseQuery } from '../validate.js';
 import { dossierView } from './dossier-view.js';
 import { idempotent, type IdempotencyDeps } from '../idempotent.js';
 
-const createCase = z.object({
+export const createCase = z.object({
   number: z.string().trim().min(1).max(100),
   title: z.string().trim().max(500).default(''),
 });

@@ -17,13 +17,13 @@ import { parseBody, parseQuery } from '../validate.js';
 import { idempotencyKeyOf } from '../idempotency.js';
 import { agencyIdSchema as agencyId } from '../../dossier/custody/agency-schema.js';
 
-const sendBody = z.object({
+export const sendBody = z.object({
   toAgency: agencyId,
   stage: z.string().min(1).max(64),
   note: z.string().trim().max(2000).optional(),
 });
-const acceptBody = z.object({ caseNumber: z.string().trim().min(1).max(100).optional() });
-const returnBody = z.object({ reason: z.string().trim().min(1, 'a return needs a reason').max(2000) });
+export const acceptBody = z.object({ caseNumber: z.string().trim().min(1).max(100).optional() });
+export const returnBody = z.object({ reason: z.string().trim().min(1, 'a return needs a reason').max(2000) });
 const listQuery = z.object({
   direction: z.enum(['in', 'out']).default('in'),
   status: z.enum(TRANSFER_STATUSES).optional(),

@@ -7,6 +7,8 @@ import type { Transfer } from '../../dossier/custody/model.js';
 import type { Tx } from '../../dossier/ports/transactions.js';
 import type { OverdueMarker, TransferMetadata } from '../../dossier/ports/supervision.js';
 import { type Database, queryableIn } from './database.js';
+import { ACCEPT_BUCKET, bucketSeconds } from './rollup-shape.js';
+import { ocrBacklog, rollupStats } from './rollup-stats.js';
 
 
 export interface StatsQuery {
@@ -63,13 +65,12 @@ const COUNTS = `count(*)::int AS sent,
 
 /**
  * Time to accept, p50 and p90, from a histogram instead of a sort of every accepted transfer:
- * buckets of 1 % of ln(1 + seconds), counted by hashing; the percentile is the first bucket whose
- * running count reaches the share, reported at its geometric middle, so within 0.5 % (plus
- * under a second) of the exact value, at the cost of one scan whatever the number of transfers.
+ * buckets of 1 % of ln(1 + seconds) (rollup-shape.ts), counted by hashing; the percentile is the
+ * first bucket whose running count reaches the share, reported at its geometric middle, so within
+ * 0.5 % (plus under a second) of the exact value.
  */
-const BUCKETS_PER_E = 100;
 const ACCEPT_PERCENTILES = `WITH h AS (
-    SELECT to_agency, stage, floor(ln(1 + greatest(0, extract(epoch FROM answered_at - sent_at))) * ${BUCKETS_PER_E})::int AS b, count(*) AS n
+    SELECT to_agency, stage, ${ACCEPT_BUCKET('transfers')} AS b, count(*) AS n
       FROM transfers WHERE status = 'accepted' AND %SCOPE%
      GROUP BY GROUPING SETS ((to_agency, stage, b), (b))),
   c AS (SELECT to_agency, stage, b, sum(n) OVER w AS running, sum(n) OVER (PARTITION BY to_agency, stage) AS total
@@ -77,7 +78,6 @@ const ACCEPT_PERCENTILES = `WITH h AS (
   SELECT to_agency IS NULL AS total, to_agency, stage,
          min(b) FILTER (WHERE running >= 0.5 * total) AS p50, min(b) FILTER (WHERE running >= 0.9 * total) AS p90
     FROM c GROUP BY to_agency, stage`;
-const bucketSeconds = (b: number | null) => (b === null ? null : Math.round((Math.exp((b + 0.5) / BUCKETS_PER_E) - 1) * 1000) / 1000);
 
 /** The transfers of a stats query: $1 from, $2 to, $3 agency (sent or received), $4 stage. */
 const IN_SCOPE = `sent_at >= $1 AND sent_at < $2 AND ($3::text IS NULL OR from_agency = $3 OR to_agency = $3) AND ($4::text IS NULL OR stage = $4)`;
@@ -144,8 +144,16 @@ export class SqlSupervisionRepository implements OverdueMarker {
     return rows.map(toMetadata);
   }
 
-  /** Totals and the per receiving agency and stage figures (grouping sets), the time-to-accept histogram, reasons, backlog. */
-  async stats(q: StatsQuery): Promise<Stats> {
+  /** The statistics of a window, from the rollups (migration 020): what GET /api/stats answers. */
+  stats(q: StatsQuery): Promise<Stats> {
+    return rollupStats(this.db, q);
+  }
+
+  /**
+   * The same figures from the transfers themselves, one scan of every transfer in the window:
+   * the reference the rollups are held to (test/stats-rollup.test.ts), and the benchmark's slow path.
+   */
+  async statsFromTransfers(q: StatsQuery): Promise<Stats> {
     const params = [q.from, q.to, q.agency, q.stage];
     const rows = await this.db.query<CountsRow & { total: boolean; to_agency: string | null; stage: string | null }>(
       `SELECT grouping(to_agency, stage) <> 0 AS total, to_agency, stage, ${COUNTS}
@@ -162,19 +170,13 @@ export class SqlSupervisionRepository implements OverdueMarker {
         GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 20`,
       params,
     );
-    // Pages whose text is not done yet, of the dossiers sealed in the window (owned in scope) not yet searchable.
-    const [backlog] = await this.db.query<{ n: number | string }>(
-      `SELECT coalesce(sum(d.page_count - (SELECT count(*) FROM page_text pt WHERE pt.dossier_id = d.id AND pt.status <> 'queued')), 0)::bigint AS n
-         FROM dossiers d
-        WHERE d.status = 'sealed' AND d.searchable_at IS NULL AND d.sealed_at >= $1 AND d.sealed_at < $2 AND ($3::text IS NULL OR d.agency_id = $3)`,
-      [q.from, q.to, q.agency],
-    );
+    const backlog = await ocrBacklog(this.db, q);
     const empty: CountsRow = { sent: 0, accepted: 0, returned: 0, pending: 0, overdue: 0, due_soon: 0, pages: 0, bytes: 0 };
     return {
       ...toCounts(total ?? empty, percentileOf(null, null)),
       byAgencyStage: groups.map((g) => ({ agency: g.to_agency!, stage: g.stage!, ...toCounts(g, percentileOf(g.to_agency, g.stage)) })),
       returnReasons: reasons,
-      ocrBacklog: Number(backlog?.n ?? 0),
+      ocrBacklog: backlog,
     };
   }
 }
