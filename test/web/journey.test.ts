@@ -75,13 +75,17 @@ describe('web application in chromium', function () {
     await gw?.stop();
     if (figures.length) console.log(`      figures (measured on a loaded machine):\n${figures.map((f) => `        ${f}`).join('\n')}`);
   });
-  afterEach(function () {
+  let lastPage: Page | null = null;
+  afterEach(async function () {
+    // A failed step leaves a picture of where it stood.
+    if (this.currentTest?.state === 'failed' && lastPage && !lastPage.isClosed()) await screenshot(lastPage, `failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
     if (this.currentTest?.state === 'passed') expect(problems, 'CSP violations or page errors').to.deep.equal([]);
   });
 
   const newPage = async (locale: string): Promise<{ context: BrowserContext; page: Page }> => {
     const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
+    lastPage = page;
     const seen = watchPage(page);
     page.on('close', () => problems.push(...seen));
     return { context, page };
@@ -148,15 +152,18 @@ describe('web application in chromium', function () {
 
   /** The case's dossier of that file name as the API has it (null while it does not exist yet). */
   const dossierNamed = async (caseId: string, filename: string) => {
-    const c = (await gw.api('GET', `/api/cases/${caseId}`, await gw.token('police-1', 'clerk'))).json as { dossiers: { id: string; filename: string; status: string; received?: number; bytes: number | null }[] };
-    return c.dossiers.find((d) => d.filename === filename) ?? null;
+    const clerk = await gw.token('police-1', 'clerk');
+    const c = (await gw.api('GET', `/api/cases/${caseId}`, clerk)).json as { dossiers: { id: string; filename: string }[] };
+    const found = c.dossiers.find((d) => d.filename === filename);
+    // The dossier itself: its `received` is the tus offset while it is receiving.
+    return found ? ((await gw.api('GET', `/api/dossiers/${found.id}`, clerk)).json as { id: string; status: string; received?: number; bytes: number | null }) : null;
   };
 
   let caseId = '';
   let dossierId = '';
   let pdfDossierId = '';
 
-  it('a clerk signs in, creates a case, drops a dossier, sees it sealed with thumbnails, and sends it', async () => {
+  it('a clerk drops a 30-page folder and a PDF on a new case, pauses, resumes, sees both sealed with thumbnails, and sends the folder', async () => {
     const { context, page } = await newPage('en-US');
     await signIn(page, 'clerk-li', '01-sign-in-en');
     await expectAccessible(page, 'cases');
