@@ -230,7 +230,7 @@ describe('web application in chromium', function () {
     await screenshot(page, '04b-viewer-pdf-en');
 
     await page.goto(`${gw.url}/#/cases/${caseId}`);
-    const send = page.locator('form[aria-label=Send]');
+    const send = page.locator(`li.dossier-row[data-dossier="${dossierId}"] form[aria-label=Send]`);
     await send.locator('select[name=toAgency]').selectOption('procuratorate-1');
     await send.getByRole('button', { name: 'Send' }).click();
     await page.getByText('Sent by police-1 to procuratorate-1').waitFor();

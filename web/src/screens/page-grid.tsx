@@ -71,7 +71,7 @@ function Thumbnail({ dossierId, page }: { dossierId: string; page: Page }) {
     const timer = setTimeout(() => (setWaiting(false), setAttempt((n) => n + 1)), RETRY_MS[attempt]);
     return () => clearTimeout(timer);
   }, [waiting, attempt]);
-  if (waiting || attempt >= RETRY_MS.length) return <span class="thumb placeholder">{attempt >= RETRY_MS.length ? (page.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')) : t('loading')}</span>;
+  if (waiting || attempt >= RETRY_MS.length) return <span class="thumb placeholder" aria-hidden="true">{attempt >= RETRY_MS.length ? (page.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')) : t('loading')}</span>;
   const src = `/api/dossiers/${dossierId}/pages/${page.index}/thumbnail${attempt ? `?try=${attempt}` : ''}`;
   return <img key={attempt} class="thumb" src={src} alt="" decoding="async" onError={() => setWaiting(true)} />;
 }
