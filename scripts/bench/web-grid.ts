@@ -55,7 +55,7 @@ try {
   const entries = await Promise.all(Array.from({ length: pages }, async (_, i) => ({ name: `${i + 1}.jpg`, data: await jpegPage(i) })));
   const zip = await zipOf(path.join(dataDir, 'grid.zip'), entries);
   const id = (await upload(url, token, zip, { filename: 'grid.zip', caseId: c.id })).split('/').pop()!;
-  const ingest = await pollUntil(() => api<{ status: string; progress: { thumbnails: number } }>(url, token, 'GET', `/api/dossiers/${id}`), (d) => d.status === 'sealed' && d.progress.thumbnails >= pages || d.status === 'rejected', 500, 1800);
+  const ingest = await pollUntil(() => api<{ status: string; progress: { thumbnails: number } }>(url, token, 'GET', `/api/dossiers/${id}`), (d) => (d.status === 'sealed' && d.progress.thumbnails >= pages) || d.status === 'rejected', 500, 1800);
   if (ingest.value.status !== 'sealed') throw new Error(`the dossier was ${ingest.value.status}: ${JSON.stringify(ingest.value)}`);
   console.log(`ingest of ${pages} pages to sealed with every thumbnail: ${fmt(ingest.seconds)} s`);
   await gw.stop();

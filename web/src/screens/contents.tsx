@@ -41,6 +41,7 @@ export function contentsOf(pages: readonly Page[]): Folder {
 export function Contents({ pages, pageHref }: { pages: readonly Page[]; pageHref: (n: number) => string }) {
   useLocale();
   const root = useMemo(() => contentsOf(pages), [pages]);
+  // A PDF's or single image's pages have no names of their own (`#n`): their page number says it.
   return (
     <nav class="panel toc" aria-labelledby="toc-h">
       <h2 id="toc-h">{t('contents')}</h2>
@@ -54,7 +55,7 @@ function FolderItems({ folder, pageHref, open }: { folder: Folder; pageHref: (n:
     <ul>
       {folder.folders.map((f) => <FolderNode key={`${f.name}-${f.from}`} folder={f} pageHref={pageHref} />)}
       {open && folder.pages.map((p) => (
-        <li key={p.n}><a href={pageHref(p.n)} data-toc-page={p.n}>{p.name}</a> <span class="toc-range">{t('contentsPage', { n: p.n })}</span></li>
+        <li key={p.n}><a href={pageHref(p.n)} data-toc-page={p.n}>{/^#\d+$/.test(p.name) ? t('pageN', { n: p.n }) : p.name}</a> <span class="toc-range">{t('contentsPage', { n: p.n })}</span></li>
       ))}
       {!open && folder.pages.length > 0 && <li><PagesOnDemand folder={folder} pageHref={pageHref} /></li>}
     </ul>

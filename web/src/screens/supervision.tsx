@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, type Stage } from '../api.js';
 import { durationText } from '../duration-text.js';
-import { formatDate, formatNumber, t, useLocale } from '../i18n/index.js';
+import { formatDate, formatNumber, locale, t, useLocale } from '../i18n/index.js';
 import { ErrorNote } from '../status.js';
 import { useData } from '../use-data.js';
 import { stageLabel } from './custody-timeline.js';
@@ -62,7 +62,7 @@ export function SupervisionScreen() {
             <tbody>
               {weeks.map(({ from, s }) => (
                 <tr key={from.toISOString()} data-week={from.toISOString()}>
-                  <th scope="row">{new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' }).format(from)}</th>
+                  <th scope="row">{new Intl.DateTimeFormat(locale(), { month: 'short', day: 'numeric' }).format(from)}</th>
                   <td>{formatNumber(s.sent)}</td><td>{formatNumber(s.accepted)}</td><td>{formatNumber(s.returned)}</td><td>{formatNumber(s.pending)}</td><td>{formatNumber(s.overdue)}</td>
                   <td class="bar-cell" aria-hidden="true">
                     <span class="bar bar-accepted" style={{ width: `${(100 * s.accepted) / most}%` }} />
