@@ -17,6 +17,7 @@ import { requestLog } from './request-log.js';
 import type { Metrics, MetricsAccess } from './metrics.js';
 import { casesRouter } from './routes/cases.js';
 import { dossiersRouter, type DossierRouteDeps } from './routes/dossiers.js';
+import { dossierProgressRouter } from './routes/dossier-progress.js';
 import { downloadLinksRouter, type DownloadLinkDeps } from './routes/download-links.js';
 import { linksRouter } from './routes/links.js';
 import { auditRouter } from './routes/audit.js';
@@ -29,6 +30,7 @@ import { supervisorGuard } from './supervisor-guard.js';
 import { supervisionRouter, type SupervisionRouteDeps } from './routes/supervision.js';
 import { eventsRouter, type EventRouteDeps } from './routes/events.js';
 import { webhooksRouter, type WebhookRouteDeps } from './routes/webhooks.js';
+import { accountsRouter } from './routes/accounts.js';
 
 export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRouteDeps, AgencyRouteDeps, StageRouteDeps, TransferRouteDeps,
   SupervisionRouteDeps, EventRouteDeps, WebhookRouteDeps {
@@ -86,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(supervisorGuard);
   api.use(casesRouter(deps));
   api.use(dossiersRouter(deps));
+  api.use(dossierProgressRouter(deps));
   api.use(agenciesRouter(deps));
   api.use(stagesRouter(deps));
   api.use(transfersRouter(deps));
@@ -95,6 +98,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(supervisionRouter(deps));
   api.use(eventsRouter(deps));
   api.use(webhooksRouter(deps));
+  // Local accounts exist where sessions do (the embedded default's sign-in).
+  if (deps.sessions) api.use(accountsRouter({ accounts: deps.sessions.accounts, sessions: deps.sessions.sessions, audit: deps.audit, idempotency: deps.idempotency, transactions: deps.transactions }));
   app.use('/api', api);
   // Signed download links carry their own credential: no bearer token.
   app.use('/d', linkLandingRouter(deps, sendIndex));

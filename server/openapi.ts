@@ -173,7 +173,21 @@ export const openApiDocument = {
         responses: { 200: { description: 'application/pdf; X-Ocr-Pages: done/total when the export started', headers: { 'X-Ocr-Pages': { schema: { type: 'string', example: '5253/5253' } } } }, 409: error, ...errors },
       },
     },
+    '/api/dossiers/{id}/progress': {
+      get: {
+        summary: 'ingest and OCR progress as Server-Sent Events (text/event-stream): `progress` events carry the dossier JSON (as GET /api/dossiers/{id}) whenever it changes; a last `done` event when it is sealed with every page’s OCR finished, or rejected; then the stream ends',
+        security: bearer,
+        parameters: [idParam],
+        responses: { 200: { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors },
+      },
+    },
     '/api/dossiers/{id}/links': {
+      get: {
+        summary: 'the links the caller’s agency made to the dossier, newest first, with their uses { links: [{ id, scope, singleUse, createdBy, createdAt, expiresAt, uses, firstUsedAt, revokedAt, state: active|used|expired|revoked, url (active links only) }] }',
+        security: bearer,
+        parameters: [idParam],
+        responses: { 200: { description: 'links' }, ...errors },
+      },
       post: {
         summary: 'a signed download link (EdDSA JWT, scope export: the ZIP and single pages) for the caller’s agency; sealed dossiers its agency holds; no bearer token needed to use it; Idempotency-Key: a repeated key answers the same link',
         security: bearer,
@@ -229,6 +243,24 @@ export const openApiDocument = {
     '/api/transfers/{id}/accept': { post: { summary: 'accept (prosecutor, judge of the receiving agency) { caseNumber? }: the receiver’s own number; answers the transfer with its signed receipt', security: bearer, parameters: [idParam], requestBody: { ...body(acceptBody), required: false }, responses: { 200: transferJson('accepted, with its receipt'), 409: error, ...errors } } },
     '/api/transfers/{id}/return': { post: { summary: 'return with a reason { reason } (prosecutor, judge of the receiving agency); the receipt is signed too', security: bearer, parameters: [idParam], requestBody: body(returnBody), responses: { 200: transferJson('returned, with its receipt'), 400: error, 409: error, ...errors } } },
     '/api/links/{id}': { delete: { summary: 'revoke a link the caller’s agency made (404 for any other)', security: bearer, parameters: [idParam], responses: { 204: { description: 'revoked (again: still 204)' }, ...errors } } },
+    '/api/accounts': {
+      get: { summary: 'the local accounts of the caller’s agency { accounts: [{ user, agency, roles, disabled, locked, createdAt }] } (admin; where sessions are on)', security: bearer, responses: { 200: { description: 'accounts' }, 401: error, 403: error } },
+      post: {
+        summary: 'add a local account to the caller’s agency { user, roles, password (at least 12 characters) } (admin; Idempotency-Key honoured); 409 when the user id is taken',
+        security: bearer,
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['user', 'roles', 'password'], properties: { user: { type: 'string' }, roles: { type: 'array', items: { enum: ['clerk', 'prosecutor', 'judge', 'auditor', 'supervisor', 'admin'] } }, password: { type: 'string', minLength: 12 } } } } } },
+        responses: { 201: { description: 'the account (never its password)' }, 400: error, 401: error, 403: error, 409: error, 422: error },
+      },
+    },
+    '/api/accounts/{user}': {
+      patch: {
+        summary: 'disable or enable an account of the caller’s agency, or set a new password (clears a lockout); either ends its sessions { disabled?, password? } (admin); another agency’s account is 404',
+        security: bearer,
+        parameters: [{ name: 'user', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'the account' }, 400: error, ...errors },
+      },
+    },
     '/api/session': {
       post: { summary: 'sign in with a local account (JSON body { user, password }); sets the session cookie (HttpOnly, SameSite=Strict)', responses: { 201: { description: '{ user, agency, roles, csrfToken, expiresAt }' }, 400: error, 401: { description: 'invalid_credentials' }, 403: { description: 'account disabled' }, 429: { description: 'too_many_attempts, with Retry-After' } } },
       get: { summary: 'who is signed in (for a bearer token: who it names, without csrfToken)', security: [{ session: [] }, { bearer: [] }], responses: { 200: { description: '{ user, agency, roles, csrfToken?, expiresAt? }' }, 401: error } },

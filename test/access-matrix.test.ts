@@ -52,6 +52,7 @@ const RESOURCE_ROUTES: Row[] = [
   { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/transfers`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'POST', path: (i) => `/api/dossiers/${i.dossier}/transfers`, body: { toAgency: 'court-1', stage: 'first-instance' }, role: 'clerk', insider: POLICE, denied: 'judge' },
   { method: 'POST', path: (i) => `/api/dossiers/${i.dossier}/links`, body: {}, role: 'clerk', insider: POLICE, denied: 'auditor' },
+  { method: 'GET', path: (i) => `/api/dossiers/${i.dossier}/links`, role: 'clerk', insider: POLICE, denied: 'auditor', insiderStatus: 200 },
   { method: 'GET', path: (i) => `/api/transfers/${i.transfer}`, role: 'prosecutor', insider: PROCURATORATE, denied: 'auditor', insiderStatus: 200 },
   { method: 'POST', path: (i) => `/api/transfers/${i.transfer}/accept`, body: {}, role: 'prosecutor', insider: PROCURATORATE, denied: 'clerk' },
   { method: 'POST', path: (i) => `/api/transfers/${i.transfer}/return`, body: { reason: 'incomplete' }, role: 'judge', insider: PROCURATORATE, denied: 'clerk' },
@@ -63,6 +64,8 @@ const ROLE_ROUTES: { method: Row['method']; path: string; body?: unknown; denied
   { method: 'GET', path: '/api/transfers?direction=in', denied: 'auditor', allowed: 'judge', allowedStatus: 200 },
   { method: 'POST', path: '/api/agencies', body: { id: 'court-2', name: 'District Court', kind: 'court' }, denied: 'clerk', allowed: 'admin', allowedStatus: 201 },
   { method: 'PUT', path: '/api/stages/retrial', body: { label: { en: 'Retrial', 'zh-CN': '再审' }, deadline: 'P3M' }, denied: 'judge', allowed: 'admin', allowedStatus: 201 },
+  { method: 'GET', path: '/api/accounts', denied: 'clerk', allowed: 'admin', allowedStatus: 200 },
+  { method: 'POST', path: '/api/accounts', body: { user: 'matrix-user', roles: ['judge'], password: 'correct horse battery staple' }, denied: 'judge', allowed: 'admin', allowedStatus: 201 },
   { method: 'GET', path: '/api/agencies', denied: null, allowed: 'auditor', allowedStatus: 200 },
   { method: 'GET', path: '/api/stages', denied: null, allowed: 'supervisor', allowedStatus: 200 },
 ];

@@ -38,6 +38,7 @@ describe('Idempotency-Key on creating POSTs', function () {
     { route: '/api/agencies', path: () => '/api/agencies', agency: 'police-1', role: 'admin', body: (n) => ({ id: `court-${n + 10}`, name: 'District court', kind: 'court' }), count: sql(`SELECT count(*)::int AS n FROM agencies`) },
     { route: '/api/dossiers/:id/links', path: () => `/api/dossiers/${dossiers[0]}/links`, agency: 'police-1', role: 'clerk', body: (n) => ({ ttl: `${n + 1}h` }), count: sql(`SELECT count(*)::int AS n FROM links`) },
     { route: '/api/dossiers/:id/transfers', path: () => `/api/dossiers/${dossiers[1]}/transfers`, agency: 'police-1', role: 'clerk', body: (n) => ({ toAgency: 'procuratorate-1', stage: n === 1 ? 'prosecution' : 'arrest-review' }), count: sql(`SELECT count(*)::int AS n FROM transfers`) },
+    { route: '/api/accounts', path: () => '/api/accounts', agency: 'police-1', role: 'admin', body: (n) => ({ user: `ik-user-${n}`, roles: ['clerk'], password: 'correct horse battery staple' }), count: sql(`SELECT count(*)::int AS n FROM accounts`) },
     { route: '/api/webhooks', path: () => '/api/webhooks', agency: 'police-1', role: 'admin', body: (n) => ({ url: `http://127.0.0.1:${n}/hook`, events: ['dossier.sealed'] }), count: sql(`SELECT count(*)::int AS n FROM webhooks`) },
   ];
 

@@ -36,7 +36,7 @@ describe('supervisor sweep over the route table', function () {
     expect(link.status).to.equal(201);
     const hook = await gw.api('POST', '/api/webhooks', await gw.token('police-1', 'admin'), { url: 'http://127.0.0.1:9/hook', events: ['dossier.sealed'] });
     expect(hook.status).to.equal(201);
-    ids = { cases: caseId, dossiers: d.id, transfers: await send(gw, clerk, d.id, 'procuratorate-1', 'arrest-review'), links: link.json.id, stages: 'prosecution', files: d.id, pages: '1', webhooks: hook.json.id };
+    ids = { cases: caseId, dossiers: d.id, transfers: await send(gw, clerk, d.id, 'procuratorate-1', 'arrest-review'), links: link.json.id, stages: 'prosecution', files: d.id, pages: '1', webhooks: hook.json.id, accounts: 'sweep-user' };
     routes = routeTable(gw.gateway.app).filter((r) => !PUBLIC.some((p) => p.test(r.path)));
   });
   after(async () => {

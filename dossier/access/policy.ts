@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   'transfer:read': ['clerk', 'prosecutor', 'judge', 'admin'],
   'agency:manage': ['admin'],
   'stage:manage': ['admin'],
+  // Local accounts of the admin's own agency (the web application's administration screen).
+  'account:manage': ['admin'],
   // Signed download links: made and revoked by those who read dossiers in the agency's work.
   'link:create': ['clerk', 'prosecutor', 'judge'],
   'link:revoke': ['clerk', 'prosecutor', 'judge'],

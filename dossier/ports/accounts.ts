@@ -1,5 +1,6 @@
 /** Local accounts and browser sessions as stored (storage/db/account-repository.ts). */
 import type { Role } from '../model.js';
+import type { Tx } from './transactions.js';
 
 export interface AccountRecord {
   readonly userId: string;
@@ -14,7 +15,7 @@ export interface AccountRecord {
 
 export interface AccountRepository {
   /** Null when the user id is taken. */
-  create(a: { userId: string; agency: string; roles: readonly Role[]; passwordHash: string }, now: Date): Promise<AccountRecord | null>;
+  create(a: { userId: string; agency: string; roles: readonly Role[]; passwordHash: string }, now: Date, within?: Tx): Promise<AccountRecord | null>;
   get(userId: string): Promise<AccountRecord | null>;
   list(): Promise<AccountRecord[]>;
   setDisabled(userId: string, disabled: boolean, now: Date): Promise<boolean>;

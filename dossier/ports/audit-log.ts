@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   'webhook.create',
   'webhook.delete',
   'webhook.redeliver',
+  // local accounts managed over HTTP
+  'account.create',
+  'account.update',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

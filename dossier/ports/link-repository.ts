@@ -36,4 +36,6 @@ export interface LinkRepository {
    * link cannot both pass. Null when the link is revoked, expired at `now`, or single-use and used.
    */
   consume(id: string, now: Date): Promise<LinkRecord | null>;
+  /** The links `agency` made to a dossier, newest first. */
+  listByDossier(dossierId: string, agency: string): Promise<LinkRecord[]>;
 }

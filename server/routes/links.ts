@@ -1,10 +1,11 @@
 /**
- * POST /api/dossiers/:id/links and DELETE /api/links/:id: signed download links are made and
- * revoked by a bearer-authenticated user; they are used without one (download-links.ts).
+ * POST and GET /api/dossiers/:id/links and DELETE /api/links/:id: signed download links are made,
+ * listed with their uses and revoked by an authenticated user; they are used without one
+ * (download-links.ts).
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { createLink, linkTtlSeconds, type LinkDeps } from '../../dossier/access/links.js';
+import { createLink, linkTtlSeconds, signLinkToken, type LinkDeps } from '../../dossier/access/links.js';
 import { requirePermission } from '../../dossier/access/policy.js';
 import { requireCustodian } from '../../dossier/custody/rules.js';
 import type { AuditLog } from '../../dossier/ports/audit-log.js';
@@ -60,6 +61,30 @@ export function linksRouter(deps: LinkRouteDeps): Router {
     });
     res.status(answer.status).setHeader('Cache-Control', 'no-store');
     res.json(answer.body);
+  });
+
+  // The links the caller's agency made to a dossier, with their uses. A live link's URL is signed
+  // again from its row (Ed25519 is deterministic: the same key gives the same token), so a
+  // person can copy it later; a revoked or expired one has no URL to hand on.
+  r.get('/dossiers/:id/links', async (req, res) => {
+    const p = principalOf(req);
+    requirePermission(p, 'link:create');
+    const dossier = await deps.dossiers.findVisible(req.params.id, p.agency);
+    if (!dossier) throw notFound('dossier');
+    const now = new Date();
+    const links = await deps.links.listByDossier(dossier.id, p.agency);
+    const base = baseUrl(req, deps.publicUrl);
+    const views = await Promise.all(links.map(async (l) => {
+      const spent = l.singleUse && l.usedAt !== null;
+      const state = l.revokedAt ? 'revoked' : l.expiresAt <= now ? 'expired' : spent ? 'used' : 'active';
+      return {
+        id: l.id, scope: l.scope, singleUse: l.singleUse, createdBy: l.createdBy, createdAt: l.createdAt.toISOString(), expiresAt: l.expiresAt.toISOString(),
+        uses: l.uses, firstUsedAt: l.usedAt?.toISOString() ?? null, revokedAt: l.revokedAt?.toISOString() ?? null, state,
+        url: state === 'active' ? `${base}/d/${await signLinkToken(deps.linkKeys, l)}` : null,
+      };
+    }));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ links: views });
   });
 
   r.delete('/links/:id', async (req, res) => {

@@ -1,6 +1,7 @@
 import type { Role } from '../../dossier/model.js';
 import type { AccountRecord, AccountRepository, SessionRecord, SessionRepository } from '../../dossier/ports/accounts.js';
-import type { Database } from './database.js';
+import type { Tx } from '../../dossier/ports/transactions.js';
+import { type Database, queryableIn } from './database.js';
 
 interface AccountRow {
   user_id: string;
@@ -29,8 +30,8 @@ const toAccount = (r: AccountRow): AccountRecord => ({
 export class SqlAccountRepository implements AccountRepository {
   constructor(private readonly db: Database) {}
 
-  async create(a: { userId: string; agency: string; roles: readonly Role[]; passwordHash: string }, now: Date): Promise<AccountRecord | null> {
-    const rows = await this.db.query<AccountRow>(
+  async create(a: { userId: string; agency: string; roles: readonly Role[]; passwordHash: string }, now: Date, within?: Tx): Promise<AccountRecord | null> {
+    const rows = await queryableIn(this.db, within).query<AccountRow>(
       `INSERT INTO accounts (user_id, agency, roles, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
        ON CONFLICT (user_id) DO NOTHING RETURNING *`,
       [a.userId, a.agency, a.roles, a.passwordHash, now],

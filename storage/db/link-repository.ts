@@ -74,4 +74,12 @@ export class SqlLinkRepository implements LinkRepository {
     );
     return rows[0] ? toLink(rows[0]) : null;
   }
+
+  async listByDossier(dossierId: string, agency: string): Promise<LinkRecord[]> {
+    const rows = await this.db.query<LinkRow>(
+      `SELECT * FROM links WHERE dossier_id = $1 AND created_agency = $2 ORDER BY created_at DESC, id LIMIT 500`,
+      [dossierId, agency],
+    );
+    return rows.map(toLink);
+  }
 }

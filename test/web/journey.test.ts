@@ -1,10 +1,14 @@
 /**
  * The web application in a real browser (Debian's chromium through playwright-core) against the
- * gateway on loopback: a clerk signs in, creates a case, drops a scanned dossier on it, sees it
- * sealed with thumbnails and sends it; a prosecutor accepts it, searches a word only page 5
- * holds and lands on that page with the word marked; the verification panel passes, then names
- * the page whose stored bytes were changed on disk; a signed link opens without an account; the
- * screens again in zh-CN. axe-core runs on every screen; every step leaves a screenshot.
+ * gateway on loopback: a clerk signs in, creates a case, drops a folder of 30 scanned pages and a
+ * PDF on it at once, pauses and resumes the upload, watches both sealed live (Server-Sent
+ * Events) with thumbnails, and sends the folder's dossier; a prosecutor accepts it, searches a
+ * word only page 17 holds and lands on that page with the word marked; the verification panel
+ * passes, then names the page whose stored bytes were changed on disk; a signed link opens
+ * without an account and downloads, and the links list counts its uses; an admin registers an
+ * agency, sets a stage's deadline and adds an account; the committee's supervisor reads the
+ * supervision page; the screens again in zh-CN. axe-core runs on every screen; every step leaves
+ * a screenshot.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,15 +18,19 @@ import { hashPassword } from '../../dossier/access/passwords.js';
 import type { Role } from '../../dossier/model.js';
 import { defaultWebDir } from '../../server/web-app.js';
 import { chromiumAvailable, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
-import { AGENCIES } from '../support/custody.js';
+import { AGENCIES, COMMITTEE } from '../support/custody.js';
 import { testEnv } from '../support/env.js';
-import { tempDir } from '../support/fixtures.js';
+import { eventually } from '../support/eventually.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
-import { headerScan, ocrFinished, uniqueToken, zipDossier } from '../support/ocr-fixtures.js';
+import { headerScan, ocrFinished, textPdf, uniqueToken } from '../support/ocr-fixtures.js';
 
 const PASSWORD = 'correct horse battery staple';
-const PAGES = 6;
-const SEARCHED_PAGE = 5;
+const PAGES = 30;
+const SEARCHED_PAGE = 17;
+/** The folder's layout: two volumes, so natural order (page-2 before page-10) and the contents show. */
+const pagePath = (n: number) => `volume-${n <= 15 ? 1 : 2}/page-${n}.jpg`;
+/** Upload bandwidth while the folder is sent, so that a pause lands mid-upload (bytes a second). */
+const THROTTLE = 96 * 1024;
 
 /** In the page: at least n thumbnails have loaded (a function, not a string: the CSP forbids eval). */
 const thumbnailsShown = (n: number) => {
@@ -31,12 +39,15 @@ const thumbnailsShown = (n: number) => {
 };
 
 describe('web application in chromium', function () {
-  this.timeout(240_000);
+  // Generous: the 30 pages' OCR on a busy shared machine; a quiet one needs a fraction.
+  this.timeout(420_000);
   this.bail(true); // one journey: a later step needs the earlier ones
   let gw: TestGateway;
   let browser: Browser;
-  let zip: Buffer;
+  let folder: { path: string; data: Buffer }[];
+  let pdf: Buffer;
   const problems: string[] = [];
+  const figures: string[] = [];
 
   before(async function () {
     if (!chromiumAvailable()) {
@@ -53,23 +64,29 @@ describe('web application in chromium', function () {
     await account('clerk-li', 'police-1', ['clerk']);
     await account('prosecutor-wang', 'procuratorate-1', ['prosecutor']);
     await account('auditor-zhao', 'police-1', ['auditor']);
-    const dir = await tempDir('web-journey-');
-    const pages = await Promise.all(Array.from({ length: PAGES }, async (_, i) => ({ name: `${i + 1}.jpg`, data: await headerScan(i + 1, PAGES) })));
-    zip = await zipDossier(dir, 'scans.zip', pages);
-    await fs.rm(dir, { recursive: true, force: true });
+    await account('admin-sun', 'police-1', ['admin']);
+    // Page images in a shuffled order: the folder's order must come from the names, not the drop.
+    folder = await Promise.all(Array.from({ length: PAGES }, async (_, i) => ({ path: pagePath(i + 1), data: await headerScan(i + 1, PAGES) })));
+    folder.sort((a, b) => (a.data[200]! ^ 0x5a) - (b.data[200]! ^ 0x5a));
+    pdf = await textPdf(['Witness statement of Zhang San, page one', 'Witness statement, page two']);
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
     await gw?.stop();
+    if (figures.length) console.log(`      figures (measured on a loaded machine):\n${figures.map((f) => `        ${f}`).join('\n')}`);
   });
-  afterEach(function () {
+  let lastPage: Page | null = null;
+  afterEach(async function () {
+    // A failed step leaves a picture of where it stood.
+    if (this.currentTest?.state === 'failed' && lastPage && !lastPage.isClosed()) await screenshot(lastPage, `failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
     if (this.currentTest?.state === 'passed') expect(problems, 'CSP violations or page errors').to.deep.equal([]);
   });
 
   const newPage = async (locale: string): Promise<{ context: BrowserContext; page: Page }> => {
     const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
+    lastPage = page;
     const seen = watchPage(page);
     page.on('close', () => problems.push(...seen));
     return { context, page };
@@ -86,26 +103,68 @@ describe('web application in chromium', function () {
     await page.locator('header.top').waitFor();
   };
 
-  /** Drops the file on Uppy's Dashboard as a person does: a drop event carrying a File. */
-  const dropFile = async (page: Page, name: string, bytes: Buffer) => {
+  /**
+   * Drops a folder and a file on Uppy's Dashboard at once, as Chromium hands a dropped folder to a
+   * page: a drop event whose DataTransfer items give FileSystemEntry objects (webkitGetAsEntry),
+   * the folder's a directory entry read with createReader().readEntries. Playwright cannot drag
+   * from the desktop, so the entries are built in the page over real File objects.
+   */
+  const dropFolderAndFile = async (page: Page, name: string, files: { path: string; data: Buffer }[], file: { name: string; data: Buffer; type: string }) => {
     const target = page.locator('.uppy-Dashboard-inner');
     await target.waitFor();
-    const dataTransfer = await page.evaluateHandle(`(() => {
-      const bin = atob(${JSON.stringify(bytes.toString('base64'))});
-      const file = new File([Uint8Array.from(bin, (c) => c.charCodeAt(0))], ${JSON.stringify(name)}, { type: 'application/zip' });
-      const dt = new DataTransfer();
-      dt.items.add(file);
-      return dt;
+    const payload = { name, files: files.map((f) => ({ path: f.path, b64: f.data.toString('base64') })), file: { name: file.name, type: file.type, b64: file.data.toString('base64') } };
+    // A string, not a function: the test's compiler would add helpers the page does not have.
+    await page.evaluate(`(() => {
+      const p = ${JSON.stringify(payload)};
+      const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const fileEntry = (f) => ({ isFile: true, isDirectory: false, name: f.name, file: (ok) => ok(f) });
+      // A directory entry over { path, file }: each level lists its files and sub-folders once.
+      const dirEntry = (dirName, prefix, all) => ({
+        isFile: false, isDirectory: true, name: dirName,
+        createReader() {
+          let read = false;
+          return {
+            readEntries(ok) {
+              if (read) return ok([]);
+              read = true;
+              const here = all.filter((f) => f.path.startsWith(prefix));
+              const rest = here.map((f) => f.path.slice(prefix.length).split('/'));
+              const subdirs = [...new Set(rest.filter((s) => s.length > 1).map((s) => s[0]))];
+              ok([...here.filter((f) => !f.path.slice(prefix.length).includes('/')).map((f) => fileEntry(f.file)), ...subdirs.map((d) => dirEntry(d, prefix + d + '/', all))]);
+            },
+          };
+        },
+      });
+      const all = p.files.map((f) => ({ path: f.path, file: new File([bytes(f.b64)], f.path.split('/').pop(), { type: 'image/jpeg', lastModified: 1700000000000 }) }));
+      const loose = new File([bytes(p.file.b64)], p.file.name, { type: p.file.type });
+      const items = [
+        { kind: 'file', webkitGetAsEntry: () => dirEntry(p.name, '', all), getAsFile: () => null },
+        { kind: 'file', webkitGetAsEntry: () => fileEntry(loose), getAsFile: () => loose },
+      ];
+      const dataTransfer = { types: ['Files'], items, files: [loose], dropEffect: 'copy' };
+      const inner = document.querySelector('.uppy-Dashboard-inner');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        const ev = new DragEvent(type, { bubbles: true, cancelable: true });
+        Object.defineProperty(ev, 'dataTransfer', { value: dataTransfer });
+        inner.dispatchEvent(ev);
+      }
     })()`);
-    await target.dispatchEvent('dragenter', { dataTransfer });
-    await target.dispatchEvent('dragover', { dataTransfer });
-    await target.dispatchEvent('drop', { dataTransfer });
+  };
+
+  /** The case's dossier of that file name as the API has it (null while it does not exist yet). */
+  const dossierNamed = async (caseId: string, filename: string) => {
+    const clerk = await gw.token('police-1', 'clerk');
+    const c = (await gw.api('GET', `/api/cases/${caseId}`, clerk)).json as { dossiers: { id: string; filename: string }[] };
+    const found = c.dossiers.find((d) => d.filename === filename);
+    // The dossier itself: its `received` is the tus offset while it is receiving.
+    return found ? ((await gw.api('GET', `/api/dossiers/${found.id}`, clerk)).json as { id: string; status: string; received?: number; bytes: number | null }) : null;
   };
 
   let caseId = '';
   let dossierId = '';
+  let pdfDossierId = '';
 
-  it('a clerk signs in, creates a case, drops a dossier, sees it sealed with thumbnails, and sends it', async () => {
+  it('a clerk drops a 30-page folder and a PDF on a new case, pauses, resumes, sees both sealed with thumbnails, and sends the folder', async () => {
     const { context, page } = await newPage('en-US');
     await signIn(page, 'clerk-li', '01-sign-in-en');
     await expectAccessible(page, 'cases');
@@ -114,22 +173,65 @@ describe('web application in chromium', function () {
     await page.getByRole('button', { name: 'Create case' }).click();
     await page.getByRole('heading', { name: 'Case 2026-0417' }).waitFor();
     caseId = /#\/cases\/([^?]+)/.exec(page.url())![1]!;
-    await dropFile(page, 'scans.zip', zip);
+    // Slow uploads down, so that the pause below lands in the middle of the folder's upload.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: THROTTLE });
+    const dropped = Date.now();
+    await dropFolderAndFile(page, 'scans-2026-0417', folder, { name: 'statement.pdf', data: pdf, type: 'application/pdf' });
+    // Two uploads at once: the folder as one ZIP, the PDF as itself.
+    await page.locator('.uppy-Dashboard-Item').nth(1).waitFor();
+    const names = await page.locator('.uppy-Dashboard-Item-name').allTextContents();
+    expect(names.join('|')).to.include('scans-2026-0417.zip').and.include('statement.pdf');
+    const partial = await eventually(async () => {
+      const d = await dossierNamed(caseId, 'scans-2026-0417.zip');
+      return d && d.received && d.received > 0 ? d : undefined;
+    }, 60_000, 'the folder upload under way');
     await screenshot(page, '02-case-uploading-en');
-    const row = page.locator('li.dossier-row[data-status=sealed]');
-    await row.waitFor({ timeout: 120_000 });
+    await page.getByRole('button', { name: 'Pause', exact: false }).first().click();
+    await page.getByRole('button', { name: /Resume/ }).first().waitFor();
+    // Paused: the server's offset stops short of the end and stays there.
+    const settledOffset = async () => {
+      const a = (await dossierNamed(caseId, 'scans-2026-0417.zip'))!.received!;
+      await new Promise((r) => setTimeout(r, 1500));
+      const b = (await dossierNamed(caseId, 'scans-2026-0417.zip'))!.received!;
+      return a === b ? a : undefined;
+    };
+    const pausedAt = await eventually(settledOffset, 30_000, 'the paused upload standing still');
+    expect(pausedAt).to.be.below(partial.bytes!);
+    await screenshot(page, '02b-case-paused-en');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.getByRole('button', { name: /Resume/ }).first().click();
+    // Sealed and searchable, shown live (the page is never reloaded).
+    const row = page.locator('li.dossier-row', { hasText: 'scans-2026-0417.zip' });
+    await row.and(page.locator('[data-status=sealed]')).waitFor({ timeout: 180_000 });
+    figures.push(`drop of the ${PAGES}-page folder to sealed: ${((Date.now() - dropped) / 1000).toFixed(1)} s (upload throttled to ${THROTTLE / 1024} KB/s until resumed)`);
     dossierId = (await row.getAttribute('data-dossier'))!;
+    // One dossier from the folder, its pages in natural order of their paths.
+    const listed = (await gw.api('GET', `/api/dossiers/${dossierId}/pages?limit=100`, await gw.token('police-1', 'clerk'))).json as { source: string }[];
+    expect(listed.map((p) => p.source)).to.deep.equal(Array.from({ length: PAGES }, (_, i) => pagePath(i + 1)));
+    const pdfRow = page.locator('li.dossier-row', { hasText: 'statement.pdf' });
+    await pdfRow.and(page.locator('[data-status=sealed]')).waitFor({ timeout: 120_000 });
+    pdfDossierId = (await pdfRow.getAttribute('data-dossier'))!;
     await expectAccessible(page, 'case page');
     await screenshot(page, '03-case-sealed-en');
 
     await row.getByRole('link', { name: 'Open' }).click();
     await page.locator('.grid-box').waitFor();
-    await page.waitForFunction(thumbnailsShown, PAGES, { timeout: 60_000 });
+    await page.waitForFunction(thumbnailsShown, 12, { timeout: 60_000 });
+    // The contents: the folder's two volumes with their page ranges.
+    await page.locator('[data-toc-folder=volume-2]').getByText('pages 16–30').waitFor();
+    await page.locator('[data-toc-folder=volume-2] summary').click();
+    await page.locator('a[data-toc-page="16"]').waitFor();
     await expectAccessible(page, 'viewer grid');
     await screenshot(page, '04-viewer-grid-en');
+    // A PDF dossier shows thumbnails too: the server's page renderer draws them.
+    await page.goto(`${gw.url}/#/dossiers/${pdfDossierId}`);
+    await page.waitForFunction(thumbnailsShown, 2, { timeout: 60_000 });
+    await screenshot(page, '04b-viewer-pdf-en');
 
     await page.goto(`${gw.url}/#/cases/${caseId}`);
-    const send = page.locator('form[aria-label=Send]');
+    const send = page.locator(`li.dossier-row[data-dossier="${dossierId}"] form[aria-label=Send]`);
     await send.locator('select[name=toAgency]').selectOption('procuratorate-1');
     await send.getByRole('button', { name: 'Send' }).click();
     await page.getByText('Sent by police-1 to procuratorate-1').waitFor();
@@ -139,7 +241,7 @@ describe('web application in chromium', function () {
     await context.close();
   });
 
-  it('a prosecutor accepts it, searches a word of page 5 and lands there with the word marked', async () => {
+  it('a prosecutor accepts it, searches a word of page 17 and lands there with the word marked', async () => {
     const { context, page } = await newPage('en-US');
     await signIn(page, 'prosecutor-wang', '06-sign-in-prosecutor-en');
     await page.getByRole('link', { name: 'Transfers' }).click();
@@ -152,7 +254,7 @@ describe('web application in chromium', function () {
     await page.locator('tr[data-transfer] .badge-accepted').waitFor();
 
     const word = uniqueToken(SEARCHED_PAGE);
-    await ocrFinished(gw, await gw.token('procuratorate-1', 'prosecutor'), dossierId);
+    await ocrFinished(gw, await gw.token('procuratorate-1', 'prosecutor'), dossierId, 400_000);
     await page.getByRole('link', { name: 'Search' }).click();
     await page.fill('input[name=q]', word);
     await page.locator('form[role=search] button').click();
@@ -228,6 +330,78 @@ describe('web application in chromium', function () {
     const { createHash } = await import('node:crypto');
     expect(createHash('sha256').update(await fs.readFile(await one.path())).digest('hex')).to.equal(pages[1]!.sha256);
     await receiver.context.close();
+
+    // Back with the prosecutor: the list counts the two uses; revoking ends the link.
+    const again = await newPage('en-US');
+    await signIn(again.page, 'prosecutor-wang', '15b-sign-in-links-again-en');
+    await again.page.goto(`${gw.url}/#/dossiers/${dossierId}`);
+    const listed = again.page.locator('li[data-link]').first();
+    await listed.locator('.link-uses', { hasText: 'Used 2 times' }).waitFor();
+    expect(await listed.locator('input.link-url').inputValue()).to.equal(url);
+    await expectAccessible(again.page, 'links list');
+    await screenshot(again.page, '15c-links-listed-en');
+    await listed.getByRole('button', { name: 'Revoke' }).click();
+    await again.page.locator('li[data-link][data-state=revoked]').waitFor();
+    expect((await fetch(url)).status).to.equal(410);
+    await again.context.close();
+  });
+
+  it('an admin registers an agency, sets a stage’s deadline and adds an account', async () => {
+    const { context, page } = await newPage('en-US');
+    await signIn(page, 'admin-sun', '24-sign-in-admin-en');
+    await page.getByRole('link', { name: 'Administration' }).click();
+    const agencies = page.locator('form[aria-label="Register agency"]');
+    await agencies.locator('input[name=id]').fill(COMMITTEE.id);
+    await agencies.locator('input[name=name]').fill(COMMITTEE.name);
+    await agencies.locator('select[name=kind]').selectOption(COMMITTEE.kind);
+    await agencies.getByRole('button', { name: 'Register agency' }).click();
+    await page.locator(`tr[data-agency="${COMMITTEE.id}"]`).waitFor();
+    // A two-second deadline for the review of arrest: a transfer sent at it is soon overdue.
+    const stage = page.locator('li[data-stage=arrest-review] form');
+    await stage.locator('input[name=deadline]').fill('PT2S');
+    await stage.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Stage arrest-review saved.').waitFor();
+    const add = page.locator('form[aria-label="Add account"]');
+    await add.locator('input[name=user]').fill('supervisor-chen');
+    await add.locator('input[value=supervisor]').check();
+    await add.locator('input[name=password]').fill(PASSWORD);
+    await add.getByRole('button', { name: 'Add account' }).click();
+    await page.locator('tr[data-account=supervisor-chen]').waitFor();
+    await page.locator('tr[data-account=supervisor-chen]').getByRole('button', { name: 'Disable' }).click();
+    await page.locator('tr[data-account=supervisor-chen]', { hasText: 'Disabled' }).waitFor();
+    await expectAccessible(page, 'administration');
+    await screenshot(page, '25-admin-en');
+    await context.close();
+    const accounts = (await gw.api('GET', '/api/accounts', await gw.token('police-1', 'admin'))).json.accounts as { user: string; disabled: boolean }[];
+    expect(accounts.find((a) => a.user === 'supervisor-chen')).to.include({ disabled: true });
+    // The committee's own supervisor (an account of the committee, made as `dossier user add` does).
+    await gw.gateway.accounts.create({ userId: 'supervisor-gao', agency: COMMITTEE.id, roles: ['supervisor'], passwordHash: await hashPassword(PASSWORD) }, new Date());
+    // The PDF dossier sent at the two-second stage: pending, soon overdue.
+    const sent = await gw.api('POST', `/api/dossiers/${pdfDossierId}/transfers`, await gw.token('police-1', 'clerk'), { toAgency: 'court-1', stage: 'arrest-review' });
+    expect(sent.status).to.equal(201);
+  });
+
+  it('the committee’s supervisor reads transfers per week, time to accept and the overdue list', async () => {
+    const { context, page } = await newPage('en-US');
+    await signIn(page, 'supervisor-gao', '26-sign-in-supervisor-en');
+    await page.getByRole('heading', { name: 'Transfers per week by outcome' }).waitFor();
+    // This week: the folder's dossier (accepted) and the PDF (pending).
+    const week = page.locator('table.weekly tbody tr').last();
+    await week.locator('td').first().getByText('2', { exact: true }).waitFor();
+    await page.locator('table.by-stage tr[data-stage=arrest-review]').waitFor();
+    const late = page.locator('tr[data-clock=overdue]');
+    await eventually(async () => {
+      if (await late.count()) return true;
+      await page.reload();
+      await page.locator('table.overdue, .supervision p').first().waitFor();
+      return undefined;
+    }, 30_000, 'the overdue row');
+    expect(await late.first().textContent()).to.match(/2026-0417.*late/);
+    // No content routes for a supervisor: no case, transfer or search screens offered.
+    expect(await page.getByRole('link', { name: 'Cases' }).count()).to.equal(0);
+    await expectAccessible(page, 'supervision');
+    await screenshot(page, '27-supervision-en');
+    await context.close();
   });
 
   it('shows the same screens in zh-CN, chosen from the browser', async () => {
@@ -267,6 +441,20 @@ describe('web application in chromium', function () {
     await page.locator('td code', { hasText: 'transfer.send' }).first().waitFor();
     await expectAccessible(page, 'audit events zh-CN');
     await screenshot(page, '23-case-audit-zh');
+    await page.getByRole('button', { name: '退出登录' }).click();
+    // The supervision and administration screens in Chinese.
+    await signIn(page, 'supervisor-gao', '28-sign-in-supervisor-zh');
+    await page.getByRole('heading', { name: '每周移送及结果' }).waitFor();
+    await page.locator('tr[data-clock=overdue]', { hasText: '超期' }).first().waitFor();
+    await expectAccessible(page, 'supervision zh-CN');
+    await screenshot(page, '29-supervision-zh');
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await signIn(page, 'admin-sun', '30-sign-in-admin-zh');
+    await page.goto(`${gw.url}/#/admin`);
+    await page.getByRole('heading', { name: '办理阶段及期限' }).waitFor();
+    await page.locator('tr[data-account=supervisor-chen]', { hasText: '已停用' }).waitFor();
+    await expectAccessible(page, 'administration zh-CN');
+    await screenshot(page, '31-admin-zh');
     await context.close();
   });
 });

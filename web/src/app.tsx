@@ -6,8 +6,10 @@ import { LanguageSwitch } from './language-switch.js';
 import { useRoute, href } from './router.js';
 import { CaseList } from './screens/case-list.js';
 import { CasePage } from './screens/case-page.js';
+import { AdminScreen } from './screens/admin.js';
 import { SearchScreen } from './screens/search.js';
 import { SignIn } from './screens/sign-in.js';
+import { SupervisionScreen } from './screens/supervision.js';
 import { TransfersScreen } from './screens/transfers.js';
 import { Viewer } from './screens/viewer.js';
 
@@ -36,9 +38,14 @@ export function App() {
     setSession(null);
   };
   const [first, id] = route.path;
-  const current = first ?? 'cases';
+  // A supervisor reads metadata and statistics only: the supervision page is all there is.
+  const supervisor = session.roles.includes('supervisor');
+  const admin = session.roles.includes('admin');
+  const current = first ?? (supervisor ? 'supervision' : 'cases');
   let screen;
-  if (first === 'cases' && id) screen = <CasePage id={id} session={session} />;
+  if (supervisor || current === 'supervision') screen = <SupervisionScreen />;
+  else if (first === 'admin' && admin) screen = <AdminScreen session={session} />;
+  else if (first === 'cases' && id) screen = <CasePage id={id} session={session} />;
   else if (first === 'dossiers' && id) screen = <Viewer id={id} session={session} page={Number(route.query.get('page')) || null} q={route.query.get('q') ?? ''} />;
   else if (first === 'transfers') screen = <TransfersScreen session={session} />;
   else if (first === 'search') screen = <SearchScreen q={route.query.get('q') ?? ''} />;
@@ -53,9 +60,11 @@ export function App() {
       <header class="top">
         <span class="brand">{t('appName')}</span>
         <nav aria-label={t('appName')}>
-          {nav('cases', '/cases', t('navCases'))}
-          {nav('transfers', '/transfers', t('navTransfers'))}
-          {nav('search', '/search', t('navSearch'))}
+          {!supervisor && nav('cases', '/cases', t('navCases'))}
+          {!supervisor && nav('transfers', '/transfers', t('navTransfers'))}
+          {!supervisor && nav('search', '/search', t('navSearch'))}
+          {nav('supervision', '/supervision', t('navSupervision'))}
+          {admin && nav('admin', '/admin', t('navAdmin'))}
         </nav>
         <span class="who">{t('signedInAs', { user: session.user, agency: session.agency })}</span>
         <LanguageSwitch />

@@ -1,18 +1,19 @@
-/** One case: its dossiers with live state and progress, upload, and each dossier's custody timeline. */
-import { useEffect, useRef } from 'preact/hooks';
+/** One case: its dossiers with live state and progress (Server-Sent Events), upload, and each dossier's custody timeline. */
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Case, Dossier, Session } from '../api.js';
 import { formatDate, locale, t, useLocale } from '../i18n/index.js';
 import { href } from '../router.js';
 import { DossierProgress, ErrorNote, StatusBadge } from '../status.js';
 import { useData } from '../use-data.js';
+import { useLiveDossier } from '../use-progress.js';
 import { AuditEvents } from './audit-events.js';
 import { CustodyTimeline } from './custody-timeline.js';
 
-const settled = (d: Dossier) => d.status === 'rejected' || (d.status === 'sealed' && !!d.progress.ocr && d.progress.ocr.done + d.progress.ocr.failed >= d.progress.ocr.total);
-
 export function CasePage({ id, session }: { id: string; session: Session }) {
   const lang = useLocale();
-  const { data: c, error, reload } = useData<Case>(`/api/cases/${id}`, { pollMs: 1500, keepPolling: (c) => (c.dossiers ?? []).some((d) => !settled(d)) });
+  // Loaded once and after each finished upload; each unsettled dossier then follows its own event stream.
+  const { data: c, error, reload } = useData<Case>(`/api/cases/${id}`);
+  const [folderError, setFolderError] = useState<Error | null>(null);
   const uploadTarget = useRef<HTMLDivElement>(null);
   const mayUpload = session.roles.includes('clerk') && c?.agency === session.agency;
   // The roles that may read transfers (dossier/access/policy.ts); the server refuses the others.
@@ -24,7 +25,10 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
     let gone = false;
     void import('./uploader.js').then(({ mountUploader }) => {
       if (gone || !uploadTarget.current) return;
-      handle = mountUploader(uploadTarget.current, { caseId: id, locale: locale(), note: t('uploadHint'), onUploaded: reload });
+      handle = mountUploader(uploadTarget.current, {
+        caseId: id, locale: locale(), note: t('uploadHint'), onUploaded: reload,
+        onFolderError: (folder, err) => setFolderError(new Error(t('folderFailed', { folder, message: err.message }))),
+      });
     });
     return () => {
       gone = true;
@@ -43,6 +47,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
         <section aria-labelledby="upload-h">
           <h2 id="upload-h">{t('upload')}</h2>
           <div ref={uploadTarget} class="uploader" />
+          <ErrorNote error={folderError} />
         </section>
       )}
       <section aria-labelledby="dossiers-h">
@@ -51,19 +56,24 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
           <p>{t('noDossiers')}</p>
         ) : (
           <ul class="dossiers">
-            {c.dossiers!.map((d) => (
-              <li key={d.id} class="dossier-row" data-dossier={d.id} data-status={d.status}>
-                <div class="dossier-head">
-                  <strong>{d.title || d.filename}</strong> <StatusBadge status={d.status} /> <DossierProgress d={d} />
-                  {d.status === 'sealed' && <a class="button" href={href(`/dossiers/${d.id}`)}>{t('open')}</a>}
-                </div>
-                {d.status === 'sealed' && mayReadTransfers && <CustodyTimeline dossier={d} caseAgency={c.agency} session={session} />}
-              </li>
-            ))}
+            {c.dossiers!.map((d) => <DossierRow key={d.id} initial={d} caseAgency={c.agency} session={session} mayReadTransfers={mayReadTransfers} />)}
           </ul>
         )}
       </section>
       {session.roles.some((r) => r === 'auditor' || r === 'admin') && <AuditEvents caseId={c.id} />}
     </section>
+  );
+}
+
+function DossierRow({ initial, caseAgency, session, mayReadTransfers }: { initial: Dossier; caseAgency: string; session: Session; mayReadTransfers: boolean }) {
+  const d = useLiveDossier(initial);
+  return (
+    <li class="dossier-row" data-dossier={d.id} data-status={d.status}>
+      <div class="dossier-head">
+        <strong>{d.title || d.filename}</strong> <StatusBadge status={d.status} /> <DossierProgress d={d} />
+        {d.status === 'sealed' && <a class="button" href={href(`/dossiers/${d.id}`)}>{t('open')}</a>}
+      </div>
+      {d.status === 'sealed' && mayReadTransfers && <CustodyTimeline dossier={d} caseAgency={caseAgency} session={session} />}
+    </li>
   );
 }

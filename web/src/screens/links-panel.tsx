@@ -1,15 +1,20 @@
-/** Signed download links of a dossier: create (lifetime, single use), copy, revoke. */
+/** Signed download links of a dossier: create (lifetime, single use), the list with their uses, copy, revoke. */
 import { useState } from 'preact/hooks';
 import { api, post } from '../api.js';
 import { formatDate, t, useLocale } from '../i18n/index.js';
 import { ErrorNote } from '../status.js';
+import { useData } from '../use-data.js';
 
 interface Link {
   id: string;
-  url: string;
+  url: string | null;
+  createdBy: string;
+  createdAt: string;
   expiresAt: string;
   singleUse: boolean;
-  revoked?: boolean;
+  uses: number;
+  firstUsedAt: string | null;
+  state: 'active' | 'used' | 'expired' | 'revoked';
 }
 
 const LIFETIMES = [
@@ -20,31 +25,24 @@ const LIFETIMES = [
 
 export function LinksPanel({ dossierId }: { dossierId: string }) {
   useLocale();
-  const [links, setLinks] = useState<Link[]>([]);
+  const { data, error: loadError, reload } = useData<{ links: Link[] }>(`/api/dossiers/${dossierId}/links`);
   const [ttl, setTtl] = useState('24h');
   const [singleUse, setSingleUse] = useState(false);
   const [copied, setCopied] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
 
-  const create = async (e: Event) => {
-    e.preventDefault();
+  const act = async (fn: () => Promise<unknown>) => {
     try {
-      const link = await post<Link>(`/api/dossiers/${dossierId}/links`, { ttl, singleUse });
-      setLinks((l) => [link, ...l]);
+      await fn();
+      setError(null);
+      reload();
     } catch (err) {
       setError(err as Error);
     }
   };
-  const revoke = async (id: string) => {
-    try {
-      await api('DELETE', `/api/links/${id}`);
-      setLinks((l) => l.map((x) => (x.id === id ? { ...x, revoked: true } : x)));
-    } catch (err) {
-      setError(err as Error);
-    }
-  };
+  const create = (e: Event) => (e.preventDefault(), void act(() => post(`/api/dossiers/${dossierId}/links`, { ttl, singleUse })));
   const copy = async (link: Link) => {
-    await navigator.clipboard?.writeText(link.url).catch(() => undefined);
+    await navigator.clipboard?.writeText(link.url!).catch(() => undefined);
     setCopied(link.id);
   };
 
@@ -60,17 +58,21 @@ export function LinksPanel({ dossierId }: { dossierId: string }) {
         <label class="check"><input type="checkbox" checked={singleUse} onChange={(e) => setSingleUse((e.target as HTMLInputElement).checked)} /> {t('singleUse')}</label>
         <button type="submit">{t('createLink')}</button>
       </form>
-      <ErrorNote error={error} />
+      <ErrorNote error={error ?? loadError} />
+      {data && data.links.length === 0 && <p>{t('noLinks')}</p>}
       <ul class="plain links">
-        {links.map((l) => (
-          <li key={l.id} data-link={l.id}>
-            <label>{t('linkUrl')}<input readOnly value={l.url} class="link-url" onFocus={(e) => (e.target as HTMLInputElement).select()} /></label>
-            <span>{l.revoked ? t('revoked') : t('expires', { time: formatDate(l.expiresAt) })}{l.singleUse ? ` · ${t('singleUse')}` : ''}</span>
-            {!l.revoked && (
-              <>
+        {(data?.links ?? []).map((l) => (
+          <li key={l.id} data-link={l.id} data-state={l.state}>
+            {l.url && <label>{t('linkUrl')}<input readOnly value={l.url} class="link-url" onFocus={(e) => (e.target as HTMLInputElement).select()} /></label>}
+            <span class={`link-state link-${l.state}`}>{t(`link_${l.state}`)}</span>{' '}
+            <span>{t('expires', { time: formatDate(l.expiresAt) })}{l.singleUse ? ` · ${t('singleUse')}` : ''}</span>
+            <br />
+            <span class="link-uses">{t('linkUses', { n: l.uses })}{l.firstUsedAt ? ` · ${t('linkFirstUsed', { time: formatDate(l.firstUsedAt) })}` : ''} · {t('linkMadeBy', { user: l.createdBy, time: formatDate(l.createdAt) })}</span>
+            {l.state === 'active' && (
+              <div class="link-actions">
                 <button type="button" onClick={() => void copy(l)}>{copied === l.id ? t('copied') : t('copy')}</button>
-                <button type="button" onClick={() => void revoke(l.id)}>{t('revoke')}</button>
-              </>
+                <button type="button" onClick={() => void act(() => api('DELETE', `/api/links/${l.id}`))}>{t('revoke')}</button>
+              </div>
             )}
           </li>
         ))}

@@ -55,9 +55,23 @@ export function PageGrid({ dossierId, pages, onOpen }: { dossierId: string; page
   );
 }
 
-/** A thumbnail (every page type has one: PDF and JPEG 2000 pages are drawn by the server), or a placeholder until it is made. */
+/** Waits before asking again for a thumbnail not made yet (thumbnails are made just after the seal). */
+const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+
+/**
+ * A thumbnail (every page type has one: PDF and JPEG 2000 pages are drawn by the server), or a
+ * placeholder while it is being made: a dossier opened the moment it is sealed may be ahead of
+ * its thumbnails, so a missing one is asked for again a few times before the placeholder stays.
+ */
 function Thumbnail({ dossierId, page }: { dossierId: string; page: Page }) {
-  const [failed, setFailed] = useState(false);
-  if (failed) return <span class="thumb placeholder">{page.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')}</span>;
-  return <img class="thumb" src={`/api/dossiers/${dossierId}/pages/${page.index}/thumbnail`} alt="" decoding="async" onError={() => setFailed(true)} />;
+  const [attempt, setAttempt] = useState(0);
+  const [waiting, setWaiting] = useState(false);
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(() => (setWaiting(false), setAttempt((n) => n + 1)), RETRY_MS[attempt]);
+    return () => clearTimeout(timer);
+  }, [waiting, attempt]);
+  if (waiting || attempt >= RETRY_MS.length) return <span class="thumb placeholder" aria-hidden="true">{attempt >= RETRY_MS.length ? (page.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')) : t('loading')}</span>;
+  const src = `/api/dossiers/${dossierId}/pages/${page.index}/thumbnail${attempt ? `?try=${attempt}` : ''}`;
+  return <img key={attempt} class="thumb" src={src} alt="" decoding="async" onError={() => setWaiting(true)} />;
 }

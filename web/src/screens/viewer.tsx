@@ -6,6 +6,7 @@ import { href, navigate } from '../router.js';
 import { ErrorNote, StatusBadge } from '../status.js';
 import { useData } from '../use-data.js';
 import { loadManifest, type ManifestPage } from '../verify.js';
+import { Contents } from './contents.js';
 import { LinksPanel } from './links-panel.js';
 import { PageGrid } from './page-grid.js';
 import { PageView } from './page-view.js';
@@ -57,6 +58,7 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
           )}
         </div>
         <aside class="viewer-side">
+          {pages && <Contents pages={pages} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
           <section class="panel" aria-labelledby="dl-h">
             <h2 id="dl-h">{t('downloads')}</h2>
             <ul class="plain">
