@@ -84,7 +84,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const db = await openDatabase(config);
   await migrate(db);
   const blobs = await openBlobStore(config);
-  const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
+  // The evidence ring signs in the configured suite; a switch retires the other suite's key (still published).
+  const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true, suite: config.signatureSuite });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
   // Download links sign with a ring of their own: rotated apart from the evidence keys.
   const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseDuration } from '../dossier/duration.js';
 import { installedLanguages } from '../ocr/traineddata.js';
 import type { S3Settings } from '../storage/blobs/s3-client.js';
+import { DEFAULT_SUITE, SIGNATURE_SUITES, type SignatureSuite } from '../dossier/signing/suite.js';
 
 const GIB = 1024 ** 3;
 
@@ -67,6 +68,8 @@ const envSchema = z.object({
   S3_REDIRECT_MIN_BYTES: byteCount.default(16 * 1024 ** 2),
   /** Lifetime of those presigned URLs; at most 5 minutes. */
   S3_REDIRECT_TTL: duration.default(300).refine((v) => v <= 300, 'at most 5m'),
+  /** Which suite signs and hashes new evidence; evidence sealed under another stays verifiable. */
+  SIGNATURE_SUITE: z.enum(SIGNATURE_SUITES).default(DEFAULT_SUITE),
   WORKERS: z.enum(['in-process', 'none']).default('in-process'),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   MAX_UPLOAD_BYTES: byteCount.default(50 * GIB),
@@ -130,6 +133,7 @@ export interface Config {
   };
   readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number };
   readonly keysDir: string;
+  readonly signatureSuite: SignatureSuite;
   readonly workers: { readonly mode: 'in-process' | 'none'; readonly ingestConcurrency: number };
   readonly links: { readonly maxTtlSeconds: number; readonly publicUrl: string | null };
   readonly auth: {
@@ -207,6 +211,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     },
     uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY },
     keysDir: path.join(dataDir, 'keys'),
+    signatureSuite: e.SIGNATURE_SUITE,
     workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY },
     links: { maxTtlSeconds: e.LINK_MAX_TTL, publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null },
     auth: {
