@@ -137,6 +137,22 @@ describe('switching the signature suite of a deployment', function () {
     }
   });
 
+  it('signs download links with SM2 after the switch; a changed token is refused, an expired one is 410', async () => {
+    const link = (await gw!.api('POST', `/api/dossiers/${sm2Dossier}/links`, prosecutor, {})).json as { url: string };
+    const token = decodeURIComponent(new URL(link.url).pathname.split('/')[2]!);
+    expect(decodeProtectedHeader(token)).to.include({ alg: 'SM2', typ: 'dossier-link+jwt' });
+    const linkJwks = gw!.gateway.linkKeys.publicJwks();
+    await verifyCompactJws(token, linkJwks, ['SM2']);
+    expect((await fetch(`${gw!.url}/d/${token}/info`)).status).to.equal(200);
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, aud: 'court-1' })).toString('base64url')}.${s}`;
+    expect((await fetch(`${gw!.url}/d/${forged}/info`)).status).to.equal(401);
+    const short = (await gw!.api('POST', `/api/dossiers/${sm2Dossier}/links`, prosecutor, { ttl: 1 })).json as { url: string };
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await fetch(`${short.url}/info`)).status).to.equal(410);
+  });
+
   it('verifies the audit chain across the switch, with checkpoints signed under each suite', async () => {
     const report = await gw!.gateway.audit.verify();
     expect(report.ok, report.reason).to.equal(true);

@@ -21,6 +21,9 @@
  * `--only gateways [--uploads N]`: N concurrent uploads through two gateways and a worker on
  * PostgreSQL and s3rver, PATCHes alternating between the gateways (scripts/bench/two-gateways.ts).
  *
+ * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
+ * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -41,6 +44,7 @@ import { renderBench } from './render.js';
 import { supervisionBench } from './supervision.js';
 import { objectStoreBench } from './object-store.js';
 import { twoGatewaysBench } from './two-gateways.js';
+import { suitesBench } from './suites.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -249,6 +253,10 @@ async function main() {
   if (!only || only === 'supervision') await supervisionBench({ databaseUrl: args['database-url']!, transfers: Number(args.transfers), deliveries: Number(args.deliveries) });
   if (!only || only === 's3') {
     await objectStoreBench({ cacheDir, runDir, pages: Number(args['s3-pages']) });
+  }
+  if (!only || only === 'suites') {
+    // The pages of the benchmark dossier (its generator's cache), the first `pages` of them.
+    process.stdout.write(`${await suitesBench({ pagesDir: path.join(cacheDir, 'pages'), pages, runDir })}\n`);
   }
   if (!only || only === 'gateways') {
     await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads), databaseUrl: args['database-url']! });

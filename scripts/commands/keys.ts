@@ -10,8 +10,8 @@ import { FileKeyRing } from '../../storage/keys/file-keyring.js';
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('signing keys (Ed25519, or SM2 under SIGNATURE_SUITE=sm2-sm3) of the evidence, or of the download links with --ring links: generate, rotate, list');
   const ringDir = (o: { ring?: string }) => path.join(loadConfig().keysDir, o.ring ?? 'evidence');
-  // Evidence keys follow SIGNATURE_SUITE; the links' ring stays Ed25519 (its tokens are EdDSA JWTs).
-  const ringSuite = (o: { ring?: string }) => ((o.ring ?? 'evidence') === 'evidence' ? loadConfig().signatureSuite : undefined);
+  // Both rings follow SIGNATURE_SUITE (SM2 link tokens under sm2-sm3).
+  const ringSuite = (_o: { ring?: string }) => loadConfig().signatureSuite;
   const ringOption = () => new Option('--ring <name>', 'which key ring: the evidence or the signed download links').choices(['evidence', 'links']).default('evidence');
   const print = (json: boolean, rows: { kid: string; suite: string; createdAt: string; retiredAt: string | null; current: boolean }[]) => {
     if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
