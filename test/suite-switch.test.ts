@@ -23,7 +23,8 @@ const cli = (...args: string[]) => dossierCli(args).done;
 const payloadOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8'));
 
 describe('switching the signature suite of a deployment', function () {
-  this.timeout(240_000);
+  // Two gateway starts and two sealed dossiers: about a minute on a quiet machine, far more on a loaded one.
+  this.timeout(600_000);
   let dir: string;
   let dataDir: string;
   let gw: TestGateway | null = null;
