@@ -59,6 +59,7 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     's3-pages': { type: 'string', default: '300' },
     uploads: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const pages = Number(args.pages);
@@ -256,7 +257,7 @@ async function main() {
   }
   if (!only || only === 'suites') {
     // The pages of the benchmark dossier (its generator's cache), the first `pages` of them.
-    process.stdout.write(`${await suitesBench({ pagesDir: path.join(cacheDir, 'pages'), pages, runDir })}\n`);
+    process.stdout.write(`${await suitesBench({ pagesDir: path.join(cacheDir, 'pages'), pages, runDir, rounds: Number(args.rounds) })}\n`);
   }
   if (!only || only === 'gateways') {
     await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads), databaseUrl: args['database-url']! });
