@@ -56,6 +56,8 @@ export interface PageRecord {
   /** 1-based position in the dossier. */
   readonly index: number;
   readonly sha256: string;
+  /** SM3 of the same bytes, under the national suite (null or absent under the default). */
+  readonly sm3?: string | null;
   readonly size: number;
   readonly mediaType: PageMediaType;
   readonly width: number | null;

@@ -98,10 +98,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const db = await openDatabase(config, log);
   await migrate(db);
   const blobs = await openBlobStore(config);
-  const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
+  // The evidence ring signs in the configured suite; a switch retires the other suite's key (still published).
+  const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true, suite: config.signatureSuite });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
   // Download links sign with a ring of their own: rotated apart from the evidence keys.
-  const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true });
+  const linkKeys = await FileKeyRing.open(path.join(config.keysDir, 'links'), { create: true, suite: config.signatureSuite });
   const links = new SqlLinkRepository(db);
   // The audit chain's checkpoints are signed with the evidence keys: verifiable with the same JWKS.
   // The event feed is written by the audit chain's appends, in their transactions.

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseDuration } from '../dossier/duration.js';
 import { installedLanguages } from '../ocr/traineddata.js';
 import type { S3Settings } from '../storage/blobs/s3-client.js';
+import { DEFAULT_SUITE, SIGNATURE_SUITES, type SignatureSuite } from '../dossier/signing/suite.js';
 
 const GIB = 1024 ** 3;
 
@@ -68,6 +69,8 @@ const envSchema = z.object({
   S3_REDIRECT_MIN_BYTES: byteCount.default(16 * 1024 ** 2),
   /** Lifetime of those presigned URLs; at most 5 minutes. */
   S3_REDIRECT_TTL: duration.default(300).refine((v) => v <= 300, 'at most 5m'),
+  /** Which suite signs and hashes new evidence; evidence sealed under another stays verifiable. */
+  SIGNATURE_SUITE: z.enum(SIGNATURE_SUITES).default(DEFAULT_SUITE),
   WORKERS: z.enum(['in-process', 'none']).default('in-process'),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   MAX_UPLOAD_BYTES: byteCount.default(50 * GIB),
@@ -159,6 +162,7 @@ export interface Config {
   };
   /** Who may read /metrics besides loopback (see server/metrics.ts). */
   readonly metrics: { readonly allow: readonly string[]; readonly token: string | null };
+  readonly signatureSuite: SignatureSuite;
   readonly links: { readonly maxTtlSeconds: number; readonly publicUrl: string | null };
   readonly auth: {
     /** The gateway's own issuer (tokens from `dossier token issue`) unless jwksUrl is set. */
@@ -237,6 +241,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     keysDir: path.join(dataDir, 'keys'),
     workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY, stopGraceMs: e.WORKER_STOP_GRACE * 1000 },
     metrics: { allow: e.METRICS_ALLOW, token: e.METRICS_TOKEN ?? null },
+    signatureSuite: e.SIGNATURE_SUITE,
     links: { maxTtlSeconds: e.LINK_MAX_TTL, publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null },
     auth: {
       issuer: e.AUTH_ISSUER ?? LOCAL_ISSUER,

@@ -64,8 +64,9 @@ export const openApiDocument = {
         type: 'object',
         properties: {
           index: { type: 'integer' }, sha256: { type: 'string' }, size: { type: 'integer' }, mediaType: { type: 'string' },
+          sm3: { type: 'string', description: 'the page’s SM3, only for a dossier sealed under the national suite (SIGNATURE_SUITE=sm2-sm3)' },
           width: { type: ['integer', 'null'] }, height: { type: ['integer', 'null'] }, source: { type: 'string' },
-          signature: { type: 'string', description: 'JWS compact (EdDSA) over the page statement' }, thumbnail: { type: 'boolean' },
+          signature: { type: 'string', description: 'JWS compact (EdDSA, or SM2 under the national suite) over the page statement' }, thumbnail: { type: 'boolean' },
           rotation: { type: 'integer', enum: [0, 90, 180, 270], description: 'clockwise degrees that show the page upright (found by OCR); the stored bytes are not turned' },
           ocr: {
             type: ['object', 'null'],

@@ -3,8 +3,10 @@
  * dossier, one audience agency and one scope, with an expiry and a jti naming its stored row
  * (revocation, single use, use count). The token proves what the gateway issued; the row says
  * whether it still holds. Link keys are their own ring, rotated apart from the evidence keys.
+ * Under the national suite the ring's key is SM2 and the token an `alg: "SM2"` JWS of the same
+ * claims (jose knows no SM2: the claims are checked here as jwtVerify checks them for EdDSA).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../duration.js';
@@ -13,8 +15,9 @@ import type { DossierRecord, Principal } from '../model.js';
 import type { LinkRecord, LinkRepository, LinkScope } from '../ports/link-repository.js';
 import { LINK_SCOPES } from '../ports/link-repository.js';
 import type { DossierRepository } from '../ports/repositories.js';
-import type { Ed25519KeyPair } from '../signing/ed25519.js';
-import type { PublicJwks } from '../signing/signer.js';
+import type { PublicJwks, Signer } from '../signing/signer.js';
+import { SM2_ALG } from '../signing/sm2.js';
+import { verifyCompactJws } from '../signing/verify-jws.js';
 import type { Tx } from '../ports/transactions.js';
 
 /** The token's `typ`: a link token is never mistaken for a bearer token or a statement. */
@@ -28,7 +31,9 @@ export const DEFAULT_LINK_TTL_SECONDS = 86_400;
 const MAX_TOKEN_LENGTH = 2048;
 
 export interface LinkSigningKeys {
-  currentPair(): Ed25519KeyPair;
+  current(): Signer;
+  /** The Ed25519 private key, when the current key is one (jose signs those tokens). */
+  currentPair(): { readonly kid: string; readonly privateKey: KeyObject };
   publicJwks(): PublicJwks;
 }
 
@@ -60,6 +65,11 @@ export function linkTtlSeconds(requested: number | string | undefined, maxSecond
 
 /** Signs the token for a link row. exp and iat are whole seconds, as the row's times are. */
 export async function signLinkToken(keys: LinkSigningKeys, link: Pick<LinkRecord, 'id' | 'dossierId' | 'audience' | 'scope' | 'createdAt' | 'expiresAt'>): Promise<string> {
+  const signer = keys.current();
+  if (signer.alg === SM2_ALG) {
+    const claims = { scope: link.scope, iss: LINK_ISSUER, aud: link.audience, sub: link.dossierId, jti: link.id, iat: toSeconds(link.createdAt), exp: toSeconds(link.expiresAt) };
+    return signer.sign(Buffer.from(JSON.stringify(claims)), { typ: LINK_TYP });
+  }
   const pair = keys.currentPair();
   return new SignJWT({ scope: link.scope })
     .setProtectedHeader({ alg: LINK_ALG, typ: LINK_TYP, kid: pair.kid })
@@ -87,6 +97,7 @@ const claimsSchema = z.object({
  */
 export async function verifyLinkToken(token: string, keys: LinkSigningKeys, now: Date): Promise<LinkClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalidLink();
+  if (headerAlg(token) === SM2_ALG) return sm2LinkClaims(token, keys, now);
   // The ring is read on every use so that a rotation is seen at once.
   const getKey: JWTVerifyGetKey = (header, input) => createLocalJWKSet({ keys: [...keys.publicJwks().keys] })(header, input);
   let payload: unknown;
@@ -193,4 +204,31 @@ function invalidLink(): DossierError {
 
 function toSeconds(d: Date): number {
   return Math.floor(d.getTime() / 1000);
+}
+
+function headerAlg(token: string): unknown {
+  try {
+    return (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An SM2 link token: signature by a key of the link ring, our typ and issuer, the claims present, not expired. */
+async function sm2LinkClaims(token: string, keys: LinkSigningKeys, now: Date): Promise<LinkClaims> {
+  let payload: unknown;
+  try {
+    const v = await verifyCompactJws(token, keys.publicJwks(), [SM2_ALG]);
+    if (v.protectedHeader.typ !== LINK_TYP) throw invalidLink();
+    payload = JSON.parse(Buffer.from(v.payload).toString('utf8'));
+  } catch {
+    throw invalidLink();
+  }
+  const p = payload as Record<string, unknown>;
+  if (typeof p !== 'object' || p === null || p.iss !== LINK_ISSUER || typeof p.iat !== 'number') throw invalidLink();
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) throw invalidLink();
+  const c = claims.data;
+  if (c.exp <= Math.floor(now.getTime() / 1000)) throw new DossierError('link_expired', 'this link has expired');
+  return { id: c.jti, dossierId: c.sub, audience: c.aud, scope: c.scope, expiresAt: new Date(c.exp * 1000) };
 }

@@ -3,9 +3,10 @@
  * then. Rewriting the chain from some seq on (recomputing every later hash) cannot reproduce a
  * signature, and cutting the tail below a checkpoint leaves a signed seq the chain no longer has.
  */
-import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { canonicalBytes, signCanonical } from '../evidence/statements.js';
 import type { PublicJwks, Signer } from '../signing/signer.js';
+import { SUITE_ALG } from '../signing/suite.js';
+import { verifyCompactJws } from '../signing/verify-jws.js';
 
 export interface AuditCheckpoint {
   readonly seq: number;
@@ -52,7 +53,8 @@ export function checkpointFromJws(jws: string): AuditCheckpoint {
 export async function checkpointProblem(c: AuditCheckpoint, jwks: PublicJwks): Promise<string | null> {
   let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(c.jws, createLocalJWKSet(jwks as unknown as JSONWebKeySet), { algorithms: ['EdDSA'] }));
+    // Either suite: the chain runs on across a suite switch, each checkpoint under its own key.
+    ({ payload } = await verifyCompactJws(c.jws, jwks, Object.values(SUITE_ALG)));
   } catch (err) {
     return `checkpoint ${c.seq}: signature does not verify (${(err as Error).message})`;
   }

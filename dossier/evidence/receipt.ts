@@ -4,9 +4,11 @@
  * RFC 8785 canonical JSON, signed with the evidence keys that sign manifests, so that one JWKS
  * verifies both. An export carries the receipts of the dossier's answered transfers.
  */
-import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import type { Signer } from '../signing/signer.js';
+import { SUITE_ALG } from '../signing/suite.js';
+import { verifyCompactJws } from '../signing/verify-jws.js';
 import { signCanonical } from './statements.js';
 
 export const RECEIPT_TYPE = 'custody-receipt';
@@ -61,7 +63,8 @@ export async function readReceipt(jws: string, keys: JSONWebKeySet): Promise<Rec
   let payload: Uint8Array;
   let kid: string | null;
   try {
-    const verified = await compactVerify(jws.trim(), createLocalJWKSet(keys), { algorithms: ['EdDSA'] });
+    // Either suite: a receipt signed before a suite switch stays verifiable with the same JWKS.
+    const verified = await verifyCompactJws(jws.trim(), keys, Object.values(SUITE_ALG));
     payload = verified.payload;
     kid = verified.protectedHeader.kid ?? null;
   } catch {

@@ -6,7 +6,9 @@
 import canonicalize from 'canonicalize';
 import type { PageMediaType } from '../pages/types.js';
 import type { Signer } from '../signing/signer.js';
+import type { SignatureSuite } from '../signing/suite.js';
 
+/** The default suite; a manifest names the one it was sealed under. */
 export const SUITE = 'ed25519-sha256';
 
 export interface PageStatement {
@@ -15,6 +17,8 @@ export interface PageStatement {
   readonly case: string;
   readonly index: number;
   readonly sha256: string;
+  /** Under the national suite only: the page's SM3, which its Merkle leaf is made of. */
+  readonly sm3?: string;
   readonly size: number;
   readonly mediaType: PageMediaType;
 }
@@ -22,13 +26,15 @@ export interface PageStatement {
 export interface ManifestPage {
   readonly index: number;
   readonly sha256: string;
+  /** Under the national suite only (sm2-sm3): the page's SM3. */
+  readonly sm3?: string;
   readonly size: number;
   readonly mediaType: PageMediaType;
 }
 
 export interface Manifest {
   readonly v: 1;
-  readonly suite: typeof SUITE;
+  readonly suite: SignatureSuite;
   readonly dossier: string;
   readonly case: string;
   readonly sealedAt: string;

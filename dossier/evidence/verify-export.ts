@@ -5,11 +5,18 @@
  * Nothing here trusts the export's contents before the signature is checked. The page texts under
  * text/ are derived after sealing and signed by nothing: they are counted, never vouched for, and
  * a text file that names no page of the manifest is a problem.
+ *
+ * Both suites: an EdDSA manifest must say `ed25519-sha256` (SHA-256 pages and tree), an SM2 one
+ * `sm2-sm3` (SM3 pages, SM3 tree, each page's SHA-256 checked as well). This is the one function
+ * `dossier verify` and `dossier download --verify` call.
  */
-import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { calculateJwkThumbprint, type JSONWebKeySet, type JWK } from 'jose';
 import { z } from 'zod';
 import { DossierError } from '../errors.js';
 import { pageMerkleRoot } from '../ingest/seal-dossier.js';
+import { SM2_ALG } from '../signing/sm2.js';
+import { SUITE_ALG, type SignatureSuite } from '../signing/suite.js';
+import { verifyCompactJws } from '../signing/verify-jws.js';
 import { JWKS_FILE, MANIFEST_FILE, PAGES_DIR, TEXT_DIR, originalPath, pagePath, textPageIndex } from './export-layout.js';
 import { checkReceipts, type ReceiptSummary } from './verify-receipts.js';
 
@@ -18,8 +25,8 @@ export interface ExportSource {
   list(): Promise<string[]>;
   /** A small file's bytes (manifest, JWKS), or null when absent. */
   read(path: string): Promise<Buffer | null>;
-  /** A file's SHA-256 and size, streamed; null when absent. */
-  digest(path: string): Promise<{ sha256: string; size: number } | null>;
+  /** A file's SHA-256 and size, streamed (and its SM3 when `sm3`); null when absent. */
+  digest(path: string, options?: { sm3?: boolean }): Promise<{ sha256: string; sm3?: string; size: number } | null>;
 }
 
 export type ProblemCode =
@@ -49,6 +56,8 @@ export interface VerifyReport {
   readonly ok: boolean;
   readonly keySource: 'trusted-jwks' | 'pinned-export-key';
   readonly kid: string | null;
+  /** The suite the manifest was sealed under (null when it could not be read). */
+  readonly suite: SignatureSuite | null;
   readonly dossier: string | null;
   readonly case: string | null;
   readonly sealedAt: string | null;
@@ -68,7 +77,7 @@ export interface VerifyReport {
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const manifestSchema = z.object({
   v: z.literal(1),
-  suite: z.literal('ed25519-sha256'),
+  suite: z.enum(['ed25519-sha256', 'sm2-sm3']),
   dossier: z.string(),
   case: z.string(),
   sealedAt: z.string(),
@@ -79,12 +88,13 @@ const manifestSchema = z.object({
     z.object({
       index: z.number().int().min(1),
       sha256: hex64,
+      sm3: hex64.optional(),
       size: z.number().int().min(0),
       mediaType: z.enum(['image/jpeg', 'image/png', 'image/tiff', 'image/jp2', 'image/webp', 'application/pdf']),
     }),
   ),
   merkleRoot: hex64,
-});
+}).refine((m) => m.pages.every((p) => (m.suite === 'sm2-sm3') === (p.sm3 !== undefined)), 'a page has sm3 exactly when the suite is sm2-sm3');
 
 export interface TrustOptions {
   /** Keys trusted out of band (the gateway's /.well-known/jwks.json, saved or fetched). */
@@ -100,7 +110,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   const keySource = trust.jwks ? 'trusted-jwks' : 'pinned-export-key';
   const problems: Problem[] = [];
   const report = (extra: Partial<VerifyReport> = {}): VerifyReport => ({
-    ok: problems.length === 0, keySource, kid: null, dossier: null, case: null, sealedAt: null,
+    ok: problems.length === 0, keySource, kid: null, suite: null, dossier: null, case: null, sealedAt: null,
     pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], unsignedTexts: 0, problems, ...extra,
   });
 
@@ -112,11 +122,16 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   let manifest: z.infer<typeof manifestSchema>;
   let kid: string | null = null;
   try {
-    const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet(keys), { algorithms: ['EdDSA'] });
+    const { payload, protectedHeader } = await verifyCompactJws(jws, keys, Object.values(SUITE_ALG));
     kid = protectedHeader.kid ?? null;
     const parsed = manifestSchema.safeParse(JSON.parse(Buffer.from(payload).toString('utf8')));
     if (!parsed.success) return (problems.push({ code: 'manifest_malformed', message: `manifest: ${parsed.error.issues[0]?.message}` }), report({ kid }));
     manifest = parsed.data;
+    // The signature's algorithm and the suite the manifest names must agree: no SHA-256 tree under an SM2 seal.
+    if (SUITE_ALG[manifest.suite] !== protectedHeader.alg) {
+      problems.push({ code: 'manifest_malformed', message: `the manifest names suite ${manifest.suite} but is signed with ${protectedHeader.alg}` });
+      return report({ kid });
+    }
   } catch {
     problems.push({ code: 'signature_invalid', message: 'the manifest signature does not verify with any trusted key' });
     return report();
@@ -133,9 +148,9 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   for (const p of manifest.pages) {
     const path = pagePath(p.index, p.mediaType);
     expected.add(path);
-    const got = await source.digest(path);
+    const got = await source.digest(path, { sm3: p.sm3 !== undefined });
     if (!got) problems.push({ code: 'page_missing', message: `page ${p.index} (${path}) is missing`, page: p.index, path });
-    else if (got.sha256 !== p.sha256 || got.size !== p.size) {
+    else if (got.sha256 !== p.sha256 || got.size !== p.size || got.sm3 !== p.sm3) {
       problems.push({ code: 'page_mismatch', message: `page ${p.index} (${path}) differs from the sealed page`, page: p.index, path });
     } else pagesVerified++;
   }
@@ -150,7 +165,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
       else problems.push({ code: 'text_unexpected', message: `${path} is not the text of a page of the sealed dossier (${TEXT_DIR}/NNNN.txt)`, path });
     }
   }
-  const root = pageMerkleRoot(manifest.pages.map((p) => p.sha256));
+  const root = pageMerkleRoot(manifest.pages.map((p) => p.sm3 ?? p.sha256), manifest.suite);
   if (root !== manifest.merkleRoot) problems.push({ code: 'root_mismatch', message: 'the Merkle root recomputed from the manifest differs from the signed root' });
   const originalFile = originalPath(manifest.original.filename);
   const original = await source.digest(originalFile);
@@ -160,7 +175,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   }
   const receipts = await checkReceipts(source, keys, manifest, problems);
   return report({
-    receipts, unsignedTexts, kid, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
+    receipts, unsignedTexts, kid, suite: manifest.suite, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
     pageCount: manifest.pages.length, pagesVerified, merkleRoot: manifest.merkleRoot,
   });
 }
@@ -175,10 +190,16 @@ async function pinnedExportKey(source: ExportSource, thumbprint: string, problem
     keys = [];
   }
   for (const k of keys) {
-    if (k.kty !== 'OKP' || k.crv !== 'Ed25519' || typeof k.x !== 'string') continue;
-    const bare = { kty: 'OKP', crv: 'Ed25519', x: k.x };
-    if ((await calculateJwkThumbprint(bare)) === thumbprint) return { keys: [{ ...bare, kid: thumbprint, alg: 'EdDSA', use: 'sig' }] };
+    const bare = bareKey(k);
+    if (bare && (await calculateJwkThumbprint(bare.jwk)) === thumbprint) return { keys: [{ ...bare.jwk, kid: thumbprint, alg: bare.alg, use: 'sig' }] };
   }
   problems.push({ code: 'untrusted_key', message: `the export's ${JWKS_FILE} has no key with thumbprint ${thumbprint}` });
+  return null;
+}
+
+/** The public members of an Ed25519 or SM2 JWK (what RFC 7638 hashes), with its JWS alg. */
+function bareKey(k: JWK): { jwk: JWK; alg: string } | null {
+  if (k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string') return { jwk: { kty: 'OKP', crv: 'Ed25519', x: k.x }, alg: 'EdDSA' };
+  if (k.kty === 'EC' && k.crv === 'SM2' && typeof k.x === 'string' && typeof k.y === 'string') return { jwk: { crv: 'SM2', kty: 'EC', x: k.x, y: k.y }, alg: SM2_ALG };
   return null;
 }

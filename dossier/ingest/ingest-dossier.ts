@@ -168,7 +168,7 @@ async function extractPages(deps: IngestDeps, d: { id: string; caseId: string },
   };
 
   try {
-    for await (const page of deps.pages(path, deps.limits)) {
+    for await (const page of deps.pages(path, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
       if (failure) throw failure;
       const index = records.length + 1;
       const statement: PageStatement = {
@@ -177,6 +177,7 @@ async function extractPages(deps: IngestDeps, d: { id: string; caseId: string },
         case: d.caseId,
         index,
         sha256: page.sha256,
+        ...(page.sm3 ? { sm3: page.sm3 } : {}),
         size: page.bytes.byteLength,
         mediaType: page.mediaType,
       };
@@ -190,6 +191,7 @@ async function extractPages(deps: IngestDeps, d: { id: string; caseId: string },
         dossierId: d.id,
         index,
         sha256: page.sha256,
+        sm3: page.sm3 ?? null,
         size: page.bytes.byteLength,
         mediaType: page.mediaType,
         width: page.width,

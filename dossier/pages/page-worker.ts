@@ -6,12 +6,12 @@
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { isDossierError } from '../errors.js';
-import { sha256Hex } from '../hash.js';
+import { pageDigests, type DigestOptions } from './page-source.js';
 import { readPages } from './read-pages.js';
 import type { ExtractedPage, IngestLimits } from './types.js';
 
 export type WorkerMessage =
-  | { type: 'page'; page: Omit<ExtractedPage, 'bytes'> & { bytes: Uint8Array; sha256: string } }
+  | { type: 'page'; page: Omit<ExtractedPage, 'bytes'> & { bytes: Uint8Array; sha256: string; sm3?: string } }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string };
 
@@ -22,6 +22,7 @@ export interface ReadRequest {
   readonly path: string;
   readonly limits: IngestLimits;
   readonly window: number;
+  readonly digests?: DigestOptions;
 }
 
 async function read(req: ReadRequest): Promise<void> {
@@ -39,7 +40,7 @@ async function read(req: ReadRequest): Promise<void> {
       credit--;
       // Own the bytes outright so the transfer moves exactly this page, never a larger parent buffer.
       const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : new Uint8Array(page.bytes);
-      const message: WorkerMessage = { type: 'page', page: { ...page, bytes: owned, sha256: sha256Hex(owned) } };
+      const message: WorkerMessage = { type: 'page', page: { ...page, bytes: owned, ...pageDigests(owned, req.digests) } };
       port.postMessage(message, [owned.buffer as ArrayBuffer]);
     }
     port.postMessage({ type: 'done' } satisfies WorkerMessage);

@@ -40,7 +40,7 @@ export function workerPageSource(options: { window?: number; keep?: number } = {
     else void worker.terminate();
   };
 
-  const source: PageSource = (path, limits) => ({
+  const source: PageSource = (path, limits, digests) => ({
     [Symbol.asyncIterator]() {
       const worker = idle.pop() ?? startWorker();
       const channel = new MessageChannel();
@@ -56,7 +56,7 @@ export function workerPageSource(options: { window?: number; keep?: number } = {
       channel.port1.on('message', push);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const request: ReadRequest = { type: 'read', port: channel.port2, path, limits, window };
+      const request: ReadRequest = { type: 'read', port: channel.port2, path, limits, window, ...(digests ? { digests } : {}) };
       worker.postMessage(request, [channel.port2]);
       /** `reuse`: the read ended cleanly, the thread may take the next dossier. */
       const finish = async (reuse: boolean) => {

@@ -55,7 +55,7 @@ export interface DossierRepository {
   delete(id: string): Promise<void>;
   listPages(id: string, options: { offset: number; limit: number }): Promise<PageRecord[]>;
   getPage(id: string, index: number): Promise<PageRecord | null>;
-  /** Every page's SHA-256 in page order (the Merkle leaves' data). */
-  pageHashes(id: string): Promise<string[]>;
+  /** Every page's SHA-256 (or SM3, for a dossier sealed under sm2-sm3) in page order: the Merkle leaves' data. */
+  pageHashes(id: string, digest?: 'sha256' | 'sm3'): Promise<string[]>;
   setThumbnails(id: string, thumbs: readonly { index: number; sha256: string | null }[]): Promise<void>;
 }

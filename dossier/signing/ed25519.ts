@@ -30,7 +30,8 @@ export async function ed25519FromPrivateJwk(privateJwk: JWK): Promise<Ed25519Key
 export function ed25519Signer(pair: Ed25519KeyPair): Signer {
   return {
     alg: ED25519_ALG,
+    suite: 'ed25519-sha256',
     kid: pair.kid,
-    sign: (payload) => new CompactSign(payload).setProtectedHeader({ alg: ED25519_ALG, kid: pair.kid }).sign(pair.privateKey),
+    sign: (payload, header) => new CompactSign(payload).setProtectedHeader({ ...header, alg: ED25519_ALG, kid: pair.kid }).sign(pair.privateKey),
   };
 }

@@ -23,6 +23,8 @@
  *
  * `--only workers [--worker-pages N] [--max-workers M]`: OCR pages per minute with 1…M `dossier worker`
  * processes on PostgreSQL, and the blob and database bytes a page costs (scripts/bench/workers-scale.ts).
+ * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
+ * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
  *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
@@ -45,6 +47,7 @@ import { supervisionBench } from './supervision.js';
 import { objectStoreBench } from './object-store.js';
 import { twoGatewaysBench } from './two-gateways.js';
 import { workersScaleBench } from './workers-scale.js';
+import { suitesBench } from './suites.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,6 +64,7 @@ const { values: args } = parseArgs({
     uploads: { type: 'string', default: '50' },
     'worker-pages': { type: 'string', default: '24' },
     'max-workers': { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const pages = Number(args.pages);
@@ -255,6 +259,10 @@ async function main() {
   if (!only || only === 'supervision') await supervisionBench({ databaseUrl: args['database-url']!, transfers: Number(args.transfers), deliveries: Number(args.deliveries) });
   if (!only || only === 's3') {
     await objectStoreBench({ cacheDir, runDir, pages: Number(args['s3-pages']) });
+  }
+  if (!only || only === 'suites') {
+    // The pages of the benchmark dossier (its generator's cache), the first `pages` of them.
+    process.stdout.write(`${await suitesBench({ pagesDir: path.join(cacheDir, 'pages'), pages, runDir, rounds: Number(args.rounds) })}\n`);
   }
   if (!only || only === 'gateways') {
     await twoGatewaysBench({ cacheDir, runDir, uploads: Number(args.uploads), databaseUrl: args['database-url']! });

@@ -8,27 +8,29 @@ import { FileKeyRing } from '../../storage/keys/file-keyring.js';
  * links' own ring (DATA_DIR/keys/links). A running gateway picks up a rotation on restart.
  */
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('signing keys (Ed25519) of the evidence, or of the download links with --ring links: generate, rotate, list');
+  const keys = program.command('keys').description('signing keys (Ed25519, or SM2 under SIGNATURE_SUITE=sm2-sm3) of the evidence, or of the download links with --ring links: generate, rotate, list');
   const ringDir = (o: { ring?: string }) => path.join(loadConfig().keysDir, o.ring ?? 'evidence');
+  // Both rings follow SIGNATURE_SUITE (SM2 link tokens under sm2-sm3).
+  const ringSuite = (_o: { ring?: string }) => loadConfig().signatureSuite;
   const ringOption = () => new Option('--ring <name>', 'which key ring: the evidence or the signed download links').choices(['evidence', 'links']).default('evidence');
-  const print = (json: boolean, rows: { kid: string; createdAt: string; retiredAt: string | null; current: boolean }[]) => {
+  const print = (json: boolean, rows: { kid: string; suite: string; createdAt: string; retiredAt: string | null; current: boolean }[]) => {
     if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    else for (const k of rows) process.stdout.write(`${k.current ? '*' : ' '} ${k.kid}  created ${k.createdAt}${k.retiredAt ? `  retired ${k.retiredAt}` : ''}\n`);
+    else for (const k of rows) process.stdout.write(`${k.current ? '*' : ' '} ${k.kid}  ${k.suite}  created ${k.createdAt}${k.retiredAt ? `  retired ${k.retiredAt}` : ''}\n`);
   };
   keys
     .command('generate')
     .description('create the first key when none exists (the gateway also does this on first start)')
     .option('--json', 'print JSON')
     .addOption(ringOption())
-    .action(async (o: { json?: boolean; ring?: string }) => print(!!o.json, (await FileKeyRing.open(ringDir(o), { create: true })).list()));
+    .action(async (o: { json?: boolean; ring?: string }) => print(!!o.json, (await FileKeyRing.open(ringDir(o), { create: true, suite: ringSuite(o) })).list()));
   keys
     .command('rotate')
     .description('make a new current key; the old one is retired and stays published in the JWKS')
     .option('--json', 'print JSON')
     .addOption(ringOption())
     .action(async (o: { json?: boolean; ring?: string }) => {
-      const ring = await FileKeyRing.open(ringDir(o), { create: true });
-      await ring.rotate();
+      const ring = await FileKeyRing.open(ringDir(o), { create: true, suite: ringSuite(o) });
+      await ring.rotate(ringSuite(o));
       print(!!o.json, ring.list());
     });
   keys

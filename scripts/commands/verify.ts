@@ -9,7 +9,7 @@ export const EXIT_VERIFICATION_FAILED = 3;
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('verify a dossier export offline: manifest signature, every page, the Merkle root, the original, the custody receipts')
+    .description('verify a dossier export offline (either suite: ed25519-sha256 or sm2-sm3): manifest signature, every page, the Merkle root, the original, the custody receipts')
     .argument('<export>', 'the export ZIP, or a directory it was unpacked into')
     .option('--jwks <file|url>', "the gateway's public keys, trusted out of band (a saved /.well-known/jwks.json, or its URL)")
     .option('--key <thumbprint>', "trust the export's own jwks.json only for the key with this RFC 7638 thumbprint")
@@ -41,7 +41,7 @@ async function loadJwks(where: string): Promise<JSONWebKeySet> {
 function summary(r: VerifyReport): string {
   const lines = [
     `${r.ok ? 'VERIFIED' : 'NOT VERIFIED'}: dossier ${r.dossier ?? '?'} of case ${r.case ?? '?'}`,
-    `  sealed ${r.sealedAt ?? '?'} with key ${r.kid ?? '?'} (${r.keySource})`,
+    `  sealed ${r.sealedAt ?? '?'} with key ${r.kid ?? '?'} (${r.keySource}), suite ${r.suite ?? '?'}`,
     `  pages ${r.pagesVerified}/${r.pageCount} match, Merkle root ${r.merkleRoot ?? '?'}`,
     `  custody receipts ${r.receipts.filter((x) => x.ok).length}/${r.receipts.length} verified`,
     `  page texts (text/) ${r.unsignedTexts}: OCR derived after sealing, not signed, not verified`,

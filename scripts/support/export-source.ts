@@ -9,14 +9,17 @@ import type { ExportSource } from '../../dossier/evidence/verify-export.js';
 
 const SMALL_FILE_LIMIT = 256 * 1024 * 1024;
 
-async function digestStream(stream: Readable): Promise<{ sha256: string; size: number }> {
+/** SHA-256 and size in one pass; SM3 too when asked (pages of a national-suite manifest). */
+async function digestStream(stream: Readable, sm3?: boolean): Promise<{ sha256: string; sm3?: string; size: number }> {
   const hash = createHash('sha256');
+  const sm = sm3 ? createHash('sm3') : null;
   let size = 0;
   for await (const chunk of stream) {
     hash.update(chunk as Buffer);
+    sm?.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash.digest('hex'), ...(sm ? { sm3: sm.digest('hex') } : {}), size };
 }
 
 async function collect(stream: Readable): Promise<Buffer> {
@@ -48,7 +51,7 @@ async function directorySource(root: string): Promise<ExportSource & { close(): 
       return files.filter((f) => f.isFile()).map((f) => path.relative(root, path.join(f.parentPath ?? f.path, f.name)).split(path.sep).join('/'));
     },
     read: async (p) => ((await exists(p)) ? fs.readFile(inside(p)) : null),
-    digest: async (p) => ((await exists(p)) ? digestStream(createReadStream(inside(p), { highWaterMark: 1 << 20 })) : null),
+    digest: async (p, o) => ((await exists(p)) ? digestStream(createReadStream(inside(p), { highWaterMark: 1 << 20 }), o?.sm3) : null),
     close: async () => {},
   };
 }
@@ -72,7 +75,7 @@ async function zipSource(file: string): Promise<ExportSource & { close(): Promis
   return {
     list: async () => [...entries.keys()],
     read: async (p) => (entries.has(p) ? collect(await open(entries.get(p)!)) : null),
-    digest: async (p) => (entries.has(p) ? digestStream(await open(entries.get(p)!)) : null),
+    digest: async (p, o) => (entries.has(p) ? digestStream(await open(entries.get(p)!), o?.sm3) : null),
     close: async () => zip.close(),
   };
 }

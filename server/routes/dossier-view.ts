@@ -28,6 +28,8 @@ export function pageView(p: PageRecord, ocr: PageTextRecord | 'queued' | null = 
   return {
     index: p.index,
     sha256: p.sha256,
+    // The national suite's page digest, beside SHA-256 (CONTRACT.md); absent under the default suite.
+    ...(p.sm3 ? { sm3: p.sm3 } : {}),
     size: p.size,
     mediaType: p.mediaType,
     width: p.width,

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { requirePermission } from '../../dossier/access/policy.js';
 import { DossierError } from '../../dossier/errors.js';
 import { MerkleTree, leafHash, toProofJson } from '../../dossier/merkle.js';
+import { suiteHasher } from '../../dossier/digest.js';
+import { manifestSuite } from '../../dossier/ingest/seal-dossier.js';
 import type { DossierRecord, Principal } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
@@ -137,8 +139,11 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
 
   r.get('/dossiers/:id/pages/:n/proof', async (req, res) => {
     const { d, p } = await auditedPage(req, 'proof.read');
-    const leaves = (await deps.dossiers.pageHashes(d.id)).map((h) => leafHash(Buffer.from(h, 'hex')));
-    const tree = new MerkleTree(leaves);
+    // The tree of the dossier's own suite: SM3 over the pages' SM3 for one sealed under sm2-sm3.
+    const suite = manifestSuite(d.manifestJws!);
+    const opts = { hasher: suiteHasher(suite) };
+    const leaves = (await deps.dossiers.pageHashes(d.id, suite === 'sm2-sm3' ? 'sm3' : 'sha256')).map((h) => leafHash(Buffer.from(h, 'hex'), opts));
+    const tree = new MerkleTree(leaves, opts);
     if (tree.root.toString('hex') !== d.merkleRoot) throw new DossierError('internal', 'stored pages do not match the sealed root');
     res.json(toProofJson({ index: p.index - 1, treeSize: tree.size, leafHash: leaves[p.index - 1]!, proof: tree.inclusionProof(p.index - 1), root: tree.root }));
   });

@@ -59,6 +59,7 @@ interface PageRow {
   dossier_id: string;
   index: number;
   sha256: string;
+  sm3: string | null;
   size: number;
   media_type: PageMediaType;
   width: number | null;
@@ -72,6 +73,7 @@ const toPage = (r: PageRow): PageRecord => ({
   dossierId: r.dossier_id,
   index: r.index,
   sha256: r.sha256,
+  sm3: r.sm3 || null,
   size: r.size,
   mediaType: r.media_type,
   width: r.width,
@@ -139,13 +141,13 @@ export class SqlDossierRepository implements DossierRepository {
       const params: (string | number | null)[] = [];
       const tuples = batch.map((p) => {
         const n = params.length;
-        params.push(p.dossierId, p.index, p.sha256, p.size, p.mediaType, p.width, p.height, p.sourceName, p.signature);
-        return `(${Array.from({ length: 9 }, (_, k) => `$${n + k + 1}`).join(', ')})`;
+        params.push(p.dossierId, p.index, p.sha256, p.size, p.mediaType, p.width, p.height, p.sourceName, p.signature, p.sm3 ?? null);
+        return `(${Array.from({ length: 10 }, (_, k) => `$${n + k + 1}`).join(', ')})`;
       });
       await this.db.query(
-        `INSERT INTO pages (dossier_id, index, sha256, size, media_type, width, height, source_name, signature)
+        `INSERT INTO pages (dossier_id, index, sha256, size, media_type, width, height, source_name, signature, sm3)
          VALUES ${tuples.join(', ')}
-         ON CONFLICT (dossier_id, index) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,
+         ON CONFLICT (dossier_id, index) DO UPDATE SET sha256 = excluded.sha256, sm3 = excluded.sm3, size = excluded.size,
            media_type = excluded.media_type, width = excluded.width, height = excluded.height,
            source_name = excluded.source_name, signature = excluded.signature`,
         params,
@@ -198,9 +200,10 @@ export class SqlDossierRepository implements DossierRepository {
     return rows[0] ? toPage(rows[0]) : null;
   }
 
-  async pageHashes(id: string): Promise<string[]> {
+  async pageHashes(id: string, digest: 'sha256' | 'sm3' = 'sha256'): Promise<string[]> {
     // One aggregated string instead of thousands of rows: row decoding dominates on PGlite.
-    const rows = await this.db.query<{ h: string | null }>(`SELECT string_agg(sha256, '' ORDER BY index) AS h FROM pages WHERE dossier_id = $1`, [id]);
+    const column = digest === 'sm3' ? 'sm3' : 'sha256'; // a fixed name, never caller text
+    const rows = await this.db.query<{ h: string | null }>(`SELECT string_agg(${column}, '' ORDER BY index) AS h FROM pages WHERE dossier_id = $1`, [id]);
     return rows[0]?.h?.match(/.{64}/g) ?? [];
   }
 

@@ -22,7 +22,7 @@ export function VerifyPanel({ dossier }: { dossier: Dossier }) {
     if (!check.ok) return setOutcome({ state: 'failed', reasons: [check.reason === 'unsupported' ? t('verifyNoCrypto') : t('verifyBadSignature')] });
     const { manifest } = check;
     const reasons: string[] = [];
-    const root = await merkleRoot(manifest.pages);
+    const root = await merkleRoot(manifest.pages, manifest.suite);
     if (root !== manifest.merkleRoot || root !== dossier.merkleRoot) reasons.push(t('verifyBadRoot'));
     const bad: number[] = [];
     let next = 0;
@@ -31,7 +31,7 @@ export function VerifyPanel({ dossier }: { dossier: Dossier }) {
     const worker = async () => {
       while (next < manifest.pages.length) {
         const page = manifest.pages[next++]!;
-        if (!(await pageMatches(dossier.id, page))) bad.push(page.index);
+        if (!(await pageMatches(dossier.id, page, manifest.suite))) bad.push(page.index);
         done++;
         setOutcome({ state: 'running', done, total: manifest.pages.length });
       }
