@@ -35,7 +35,7 @@ import { SqlTransferRepository } from '../storage/db/transfer-repository.js';
 import { CustodyService } from '../dossier/custody/custody-service.js';
 import { registerConfiguredAgencies } from './agencies-file.js';
 import { SqlAuditLog } from '../storage/db/audit-log.js';
-import { SqlAccountRepository, SqlSessionRepository } from '../storage/db/account-repository.js';
+import { SqlAccountRepository, SqlPendingLoginRepository, SqlSessionRepository } from '../storage/db/account-repository.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
@@ -140,6 +140,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
+    claims: config.auth.claims,
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
   // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
@@ -162,7 +163,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const oidc = config.oidc ? { sessions, pendingLogins: new SqlPendingLoginRepository(db), agencies, publicUrl: config.links.publicUrl, oidc: config.oidc } : undefined;
+  const app = createApp({ log, verify, oidc, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

@@ -9,6 +9,7 @@ import type { AuditLog } from '../dossier/ports/audit-log.js';
 import type { AuditTrail } from '../dossier/ports/audit-trail.js';
 import { authenticate } from './auth.js';
 import { sessionRouter, type SessionRouteDeps } from './session.js';
+import { OIDC_START, oidcRouter, type OidcRouteDeps } from './oidc.js';
 import { mountWebApp, securityHeaders } from './web-app.js';
 import { linkLandingRouter } from './routes/link-landing.js';
 import { errorBody, errorHandler } from './errors.js';
@@ -41,6 +42,8 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
   /** Browser sessions (local accounts); absent: bearer tokens only. */
   readonly sessions?: SessionRouteDeps;
+  /** Single sign-on with the agency's OpenID provider; absent: local accounts only. */
+  readonly oidc?: OidcRouteDeps;
   /** The built web application (dist/web); null: none is served. */
   readonly webDir?: string | null;
 }
@@ -70,6 +73,11 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   if (deps.sessions) api.use(sessionRouter(deps.sessions, auth));
+  // What the sign-in screen offers.
+  api.get('/session/methods', (_req, res) => {
+    res.json({ local: Boolean(deps.sessions), oidc: deps.oidc ? { label: deps.oidc.oidc.label, start: OIDC_START } : null });
+  });
+  if (deps.oidc) api.use(oidcRouter(deps.oidc));
   api.use(auth, express.json({ limit: '1mb' }));
   // Supervisors: metadata routes only, 404 everywhere else (before any route can answer).
   api.use(supervisorGuard);
