@@ -46,6 +46,7 @@ import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import { defaultWebDir } from '../server/web-app.js';
 import type { Config } from './config.js';
+import { SqlClientRepository } from '../storage/db/client-repository.js';
 import { SqlEventFeed } from '../storage/db/event-feed.js';
 import { recordSearchable } from '../storage/db/searchable.js';
 import { SqlIdempotencyStore } from '../storage/db/idempotency-store.js';
@@ -164,7 +165,14 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
   const oidc = config.oidc ? { sessions, pendingLogins: new SqlPendingLoginRepository(db), agencies, publicUrl: config.links.publicUrl, oidc: config.oidc } : undefined;
-  const app = createApp({ log, verify, oidc, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  // The gateway issues machine clients' tokens itself only when it is its own issuer.
+  const tokenEndpoint = {
+    clients: new SqlClientRepository(db),
+    audit,
+    publicUrl: config.links.publicUrl,
+    issuer: config.auth.jwksUrl ? null : { id: config.auth.issuer, audience: config.auth.audience, key: () => issuerKeys.currentPair() },
+  };
+  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

@@ -150,6 +150,15 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
   return r;
 }
 
+/** The same routes where no provider is configured: each says so (the route table stays one). */
+export function oidcUnconfigured(): Router {
+  const r = Router();
+  r.get(['/session/oidc', CALLBACK], () => {
+    throw new DossierError('not_found', 'single sign-on is not configured at this gateway; sign in with a local account');
+  });
+  return r;
+}
+
 function describe(err: unknown): string {
   if (err instanceof oidc.AuthorizationResponseError || err instanceof oidc.ResponseBodyError) return `${err.error}${err.error_description ? ` (${err.error_description})` : ''}`;
   if (!(err instanceof Error)) return 'unexpected answer';
