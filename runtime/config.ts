@@ -92,7 +92,7 @@ const envSchema = z.object({
   OIDC_CLAIM_AGENCY: z.string().min(1).default('agency'),
   OIDC_CLAIM_ROLES: z.string().min(1).default('roles'),
   /** What the sign-in screen's button says (e.g. the agency's name). */
-  OIDC_LABEL: z.string().min(1).max(100).default('the agency’s identity provider'),
+  OIDC_LABEL: z.string().min(1).max(100).optional(),
   /** OCR languages joined by `+` (e.g. chi_sim+eng); each needs its @tesseract.js-data package. */
   OCR_LANGS: z
     .string()
@@ -188,7 +188,8 @@ export interface OidcSettings {
   readonly scopes: string;
   readonly redirectUrl: string | null;
   readonly claims: { readonly user: string; readonly agency: string; readonly roles: string };
-  readonly label: string;
+  /** Null: the sign-in screen says “the agency’s identity provider” in the user's language. */
+  readonly label: string | null;
 }
 
 export const LOCAL_ISSUER = 'urn:dossier-gateway:local';
@@ -255,7 +256,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
       scopes: e.OIDC_SCOPES,
       redirectUrl: e.OIDC_REDIRECT_URL ?? null,
       claims: { user: e.OIDC_CLAIM_USER, agency: e.OIDC_CLAIM_AGENCY, roles: e.OIDC_CLAIM_ROLES },
-      label: e.OIDC_LABEL,
+      label: e.OIDC_LABEL ?? null,
     },
     ocr: {
       langs: e.OCR_LANGS,

@@ -28,7 +28,7 @@ export interface OidcRouteDeps {
     readonly scopes: string;
     readonly redirectUrl: string | null;
     readonly claims: ClaimNames;
-    readonly label: string;
+    readonly label: string | null;
   };
 }
 
