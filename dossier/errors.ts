@@ -48,6 +48,13 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'too_many_attempts',
   'csrf_failed',
+  // single sign-on: the provider's answer did not check out (state, code, nonce, signature);
+  // the provider vouched for someone whose agency or role we do not know (never a default role)
+  'sign_in_failed',
+  'identity_refused',
+  // OAuth 2.0 token endpoint: the client's assertion is not accepted; a grant we do not offer
+  'invalid_client',
+  'unsupported_grant_type',
   // ingest rejections (a dossier ends `rejected` with one of these)
   ...REJECTIONS,
   // the object store kept other bytes than were sent (a put is checked against its checksum)

@@ -36,7 +36,7 @@ import { SqlTransferRepository } from '../storage/db/transfer-repository.js';
 import { CustodyService } from '../dossier/custody/custody-service.js';
 import { registerConfiguredAgencies } from './agencies-file.js';
 import { SqlAuditLog } from '../storage/db/audit-log.js';
-import { SqlAccountRepository, SqlSessionRepository } from '../storage/db/account-repository.js';
+import { SqlAccountRepository, SqlPendingLoginRepository, SqlSessionRepository } from '../storage/db/account-repository.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
@@ -47,6 +47,7 @@ import { createApp } from '../server/app.js';
 import { createTusServer } from '../server/tus.js';
 import { defaultWebDir } from '../server/web-app.js';
 import { ConfigError, type Config } from './config.js';
+import { SqlClientRepository } from '../storage/db/client-repository.js';
 import { SqlEventFeed } from '../storage/db/event-feed.js';
 import { recordSearchable } from '../storage/db/searchable.js';
 import { SqlIdempotencyStore } from '../storage/db/idempotency-store.js';
@@ -163,6 +164,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
+    claims: config.auth.claims,
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
   // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
@@ -191,7 +193,15 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
   const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const oidc = config.oidc ? { sessions, pendingLogins: new SqlPendingLoginRepository(db), agencies, publicUrl: config.links.publicUrl, oidc: config.oidc } : undefined;
+  // The gateway issues machine clients' tokens itself only when it is its own issuer.
+  const tokenEndpoint = {
+    clients: new SqlClientRepository(db),
+    audit,
+    publicUrl: config.links.publicUrl,
+    issuer: config.auth.jwksUrl ? null : { id: config.auth.issuer, audience: config.auth.audience, key: () => issuerKeys.currentPair() },
+  };
+  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

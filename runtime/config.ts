@@ -81,6 +81,22 @@ const envSchema = z.object({
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** Claims of bearer tokens (the local issuer's, or AUTH_ISSUER's access tokens) naming agency and roles. */
+  AUTH_CLAIM_AGENCY: z.string().min(1).default('agency'),
+  AUTH_CLAIM_ROLES: z.string().min(1).default('roles'),
+  /** Browser sign-in with the agency's OpenID provider (authorization code + PKCE), found by discovery. */
+  OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_SCOPES: z.string().min(1).default('openid profile'),
+  /** Where the provider sends the browser back; default: PUBLIC_URL (else the request's origin) + /api/session/oidc/callback. */
+  OIDC_REDIRECT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The provider's claims that name the user, their agency and their roles (dotted: inside an object claim). */
+  OIDC_CLAIM_USER: z.string().min(1).default('sub'),
+  OIDC_CLAIM_AGENCY: z.string().min(1).default('agency'),
+  OIDC_CLAIM_ROLES: z.string().min(1).default('roles'),
+  /** What the sign-in screen's button says (e.g. the agency's name). */
+  OIDC_LABEL: z.string().min(1).max(100).optional(),
   /** OCR languages joined by `+` (e.g. chi_sim+eng); each needs its @tesseract.js-data package. */
   OCR_LANGS: z
     .string()
@@ -169,7 +185,11 @@ export interface Config {
     readonly issuer: string;
     readonly audience: string;
     readonly jwksUrl: string | null;
+    /** Claim names of agency and roles in bearer tokens. */
+    readonly claims: { readonly agency: string; readonly roles: string };
   };
+  /** Browser single sign-on; null: local accounts only. */
+  readonly oidc: OidcSettings | null;
   readonly ocr: {
     readonly langs: readonly string[];
     readonly workers: number;
@@ -193,6 +213,17 @@ export interface Config {
   readonly sessions: { readonly idleSeconds: number; readonly absoluteSeconds: number };
 }
 
+export interface OidcSettings {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scopes: string;
+  readonly redirectUrl: string | null;
+  readonly claims: { readonly user: string; readonly agency: string; readonly roles: string };
+  /** Null: the sign-in screen says “the agency’s identity provider” in the user's language. */
+  readonly label: string | null;
+}
+
 export const LOCAL_ISSUER = 'urn:dossier-gateway:local';
 export const DEFAULT_AUDIENCE = 'dossier-gateway';
 
@@ -211,6 +242,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   if (e.AUTH_JWKS_URL && !(e.AUTH_ISSUER && e.AUTH_AUDIENCE)) {
     throw new ConfigError('invalid configuration:\n  AUTH_JWKS_URL: needs AUTH_ISSUER and AUTH_AUDIENCE too');
+  }
+  if ((e.OIDC_ISSUER || e.OIDC_CLIENT_ID || e.OIDC_CLIENT_SECRET) && !(e.OIDC_ISSUER && e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET)) {
+    throw new ConfigError('invalid configuration:\n  OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: set all three or none');
   }
   if (e.BLOB_STORE === 's3' && !e.S3_BUCKET) throw new ConfigError('invalid configuration:\n  S3_BUCKET: needed with BLOB_STORE=s3');
   if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
@@ -247,6 +281,16 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
       issuer: e.AUTH_ISSUER ?? LOCAL_ISSUER,
       audience: e.AUTH_AUDIENCE ?? DEFAULT_AUDIENCE,
       jwksUrl: e.AUTH_JWKS_URL ?? null,
+      claims: { agency: e.AUTH_CLAIM_AGENCY, roles: e.AUTH_CLAIM_ROLES },
+    },
+    oidc: !e.OIDC_ISSUER ? null : {
+      issuer: e.OIDC_ISSUER,
+      clientId: e.OIDC_CLIENT_ID!,
+      clientSecret: e.OIDC_CLIENT_SECRET!,
+      scopes: e.OIDC_SCOPES,
+      redirectUrl: e.OIDC_REDIRECT_URL ?? null,
+      claims: { user: e.OIDC_CLAIM_USER, agency: e.OIDC_CLAIM_AGENCY, roles: e.OIDC_CLAIM_ROLES },
+      label: e.OIDC_LABEL ?? null,
     },
     ocr: {
       langs: e.OCR_LANGS,

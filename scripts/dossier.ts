@@ -14,6 +14,7 @@ import { registerUpload } from './commands/upload.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerUser } from './commands/user.js';
+import { registerClient } from './commands/client.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -30,6 +31,7 @@ registerUpload(program);
 registerMigrate(program);
 registerAudit(program);
 registerUser(program);
+registerClient(program);
 
 try {
   await program.parseAsync(process.argv);

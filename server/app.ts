@@ -9,6 +9,8 @@ import type { AuditLog } from '../dossier/ports/audit-log.js';
 import type { AuditTrail } from '../dossier/ports/audit-trail.js';
 import { authenticate } from './auth.js';
 import { sessionRouter, type SessionRouteDeps } from './session.js';
+import { tokenEndpointRouter, type TokenEndpointDeps } from './routes/oauth-token.js';
+import { OIDC_START, oidcRouter, oidcUnconfigured, type OidcRouteDeps } from './oidc.js';
 import { mountWebApp, securityHeaders } from './web-app.js';
 import { linkLandingRouter } from './routes/link-landing.js';
 import { errorBody, errorHandler } from './errors.js';
@@ -47,6 +49,10 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly metricsAccess: MetricsAccess;
   /** Browser sessions (local accounts); absent: bearer tokens only. */
   readonly sessions?: SessionRouteDeps;
+  /** Single sign-on with the agency's OpenID provider; absent: local accounts only. */
+  readonly oidc?: OidcRouteDeps;
+  /** POST /oauth/token for machine clients (private_key_jwt). */
+  readonly tokenEndpoint: TokenEndpointDeps;
   /** The built web application (dist/web); null: none is served. */
   readonly webDir?: string | null;
 }
@@ -83,6 +89,11 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   if (deps.sessions) api.use(sessionRouter(deps.sessions, auth));
+  // What the sign-in screen offers.
+  api.get('/session/methods', (_req, res) => {
+    res.json({ local: Boolean(deps.sessions), oidc: deps.oidc ? { label: deps.oidc.oidc.label, start: OIDC_START } : null });
+  });
+  api.use(deps.oidc ? oidcRouter(deps.oidc) : oidcUnconfigured());
   api.use(auth, express.json({ limit: '1mb' }));
   // Supervisors: metadata routes only, 404 everywhere else (before any route can answer).
   api.use(supervisorGuard);
@@ -101,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   // Local accounts exist where sessions do (the embedded default's sign-in).
   if (deps.sessions) api.use(accountsRouter({ accounts: deps.sessions.accounts, sessions: deps.sessions.sessions, audit: deps.audit, idempotency: deps.idempotency, transactions: deps.transactions }));
   app.use('/api', api);
+  app.use('/oauth', tokenEndpointRouter(deps.tokenEndpoint));
   // Signed download links carry their own credential: no bearer token.
   app.use('/d', linkLandingRouter(deps, sendIndex));
   app.use('/d', downloadLinksRouter(deps));

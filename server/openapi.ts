@@ -267,6 +267,28 @@ export const openApiDocument = {
       get: { summary: 'who is signed in (for a bearer token: who it names, without csrfToken)', security: [{ session: [] }, { bearer: [] }], responses: { 200: { description: '{ user, agency, roles, csrfToken?, expiresAt? }' }, 401: error } },
       delete: { summary: 'sign out: ends the session on the server and clears the cookie', security: [{ session: [] }], responses: { 204: { description: 'ended' }, 400: error, 401: error, 403: error } },
     },
+    '/api/session/methods': { get: { summary: 'how one may sign in here: { local, oidc: { label, start } | null }', responses: { 200: { description: 'JSON' } } } },
+    '/api/session/oidc': {
+      get: {
+        summary: 'single sign-on: redirects the browser to the agency’s OpenID provider (authorization code flow, PKCE S256, state, nonce); sets a short-lived SameSite=Lax cookie binding the journey to this browser',
+        parameters: [{ name: 'return', in: 'query', schema: { type: 'string' }, description: 'a path of this site to land on after sign-in (default /)' }],
+        responses: { 302: { description: 'to the provider' }, 404: { description: 'not_found: no provider configured' }, 500: error },
+      },
+    },
+    '/api/session/oidc/callback': {
+      get: {
+        summary: 'where the provider sends the browser back: checks state (single use, bound to this browser), exchanges the code with the PKCE verifier, checks the ID token and its nonce, maps the claims to user, agency and roles, and sets the session cookie',
+        parameters: [{ name: 'code', in: 'query', schema: { type: 'string' } }, { name: 'state', in: 'query', schema: { type: 'string' } }],
+        responses: { 303: { description: 'signed in: to the return path' }, 401: { description: 'sign_in_failed: unknown, used or foreign state; code, ID token or nonce refused' }, 403: { description: 'identity_refused: an agency or role this gateway does not know' }, 404: { description: 'not_found: no provider configured' } },
+      },
+    },
+    '/oauth/token': {
+      post: {
+        summary: 'OAuth 2.0 client credentials for agency systems registered with `dossier client add` (form body: grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer, client_assertion: a JWT signed by the client’s key with iss = sub = client id, aud = this URL, exp at most 5 min ahead, a jti never used before). Answers { access_token, token_type, expires_in } or RFC 6749 errors { error, error_description }',
+        requestBody: { content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['grant_type', 'client_assertion_type', 'client_assertion'], properties: { grant_type: { const: 'client_credentials' }, client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }, client_assertion: { type: 'string' }, client_id: { type: 'string' } } } } } },
+        responses: { 200: { description: 'a bearer token of the client’s agency and roles, valid 5 minutes' }, 400: { description: 'invalid_request, unsupported_grant_type' }, 401: { description: 'invalid_client: unknown client, bad signature, wrong aud, expired, replayed jti' } },
+      },
+    },
     '/d/{token}/info': { get: { summary: 'what a signed link holds, for its landing page: { case: { number, title }, dossier: { id, filename, pageCount, sealedAt, merkleRoot, sha256 }, expiresAt, singleUse }; does not spend a single-use link', parameters: [linkToken], responses: linkResponses({ 200: { description: 'JSON' } }) } },
     '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
     '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },

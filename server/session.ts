@@ -33,7 +33,7 @@ const isSecure = (req: Request, deps: SessionRouteDeps) => req.secure || deps.se
 const cookieName = (req: Request, deps: SessionRouteDeps) => (isSecure(req, deps) ? SECURE_NAME : PLAIN_NAME);
 
 // httpOnly: no script reads it; SameSite=Strict: no other site's page makes the browser send it.
-const sessionCookie = (req: Request, deps: SessionRouteDeps, value: string, maxAge: number) =>
+export const sessionCookie = (req: Request, deps: SessionRouteDeps, value: string, maxAge: number) =>
   stringifySetCookie({ name: cookieName(req, deps), value, httpOnly: true, sameSite: 'strict', secure: isSecure(req, deps), path: '/', maxAge });
 
 /** The session secret the request's cookie carries, if any. */

@@ -85,6 +85,38 @@ describe('dossier upload (CLI)', function () {
     expect(thumb.subarray(0, 2).toString('hex')).to.equal('ffd8');
   });
 
+  it('takes a case number as well as a case id', async () => {
+    const zip = await zipOf(path.join(dir, 'by-number.zip'), [{ name: '1.jpg', data: await jpegPage(7) }]);
+    const r = await dossierCli(['upload', zip, '--case', 'CLI-1', '--json'], env).done;
+    expect(r.code, r.err).to.equal(0);
+    const out = JSON.parse(r.out) as { dossier: string; case: string };
+    expect(out.case).to.equal(caseId);
+    expect((await gw.api('GET', `/api/dossiers/${out.dossier}`, env.DOSSIER_TOKEN!)).json.caseId).to.equal(caseId);
+  });
+
+  it('refuses an unknown case number without --create, and opens the case with it', async () => {
+    const zip = await zipOf(path.join(dir, 'new-case.zip'), [{ name: '1.jpg', data: await jpegPage(8) }]);
+    const refused = await dossierCli(['upload', zip, '--case', '2026-0417'], env).done;
+    expect(refused.code).to.equal(1);
+    expect(refused.err).to.contain('no case numbered 2026-0417').and.contain('--create');
+    expect((await gw.api('GET', '/api/cases?number=2026-0417', env.DOSSIER_TOKEN!)).json.cases).to.have.length(0);
+
+    const made = await dossierCli(['upload', zip, '--case', '2026-0417', '--create', '--case-title', 'Theft at the harbour', '--json'], env).done;
+    expect(made.code, made.err).to.equal(0);
+    expect(made.err).to.contain('opened case 2026-0417');
+    const out = JSON.parse(made.out) as { dossier: string; case: string };
+    const c = (await gw.api('GET', `/api/cases/${out.case}`, env.DOSSIER_TOKEN!)).json;
+    expect(c).to.include({ number: '2026-0417', title: 'Theft at the harbour', agency: 'police-1' });
+    expect(c.dossiers.map((d: { id: string }) => d.id)).to.deep.equal([out.dossier]);
+
+    // Run again with --create: the case exists now, no second one.
+    const zip2 = await zipOf(path.join(dir, 'new-case-2.zip'), [{ name: '1.jpg', data: await jpegPage(9) }]);
+    const again = await dossierCli(['upload', zip2, '--case', '2026-0417', '--create', '--json'], env).done;
+    expect(again.code, again.err).to.equal(0);
+    expect(JSON.parse(again.out).case).to.equal(out.case);
+    expect(again.err).not.to.contain('opened case');
+  });
+
   it('usage errors exit 2', async () => {
     const r = await dossierCli(['upload', path.join(dir, 'nope.zip'), '--case', caseId], env).done;
     expect(r.code).to.equal(2);

@@ -30,7 +30,16 @@ describe('configuration', () => {
     expect(c.blobs.dir).to.equal('/tmp/x/blobs');
     expect(c.uploads.maxBytes).to.equal(2 * 1024 ** 3);
     expect(c.links.maxTtlSeconds).to.equal(12 * 3600);
-    expect(c.auth).to.deep.equal({ issuer: 'https://idp.example', audience: 'gw', jwksUrl: 'https://idp.example/jwks' });
+    expect(c.auth).to.deep.equal({ issuer: 'https://idp.example', audience: 'gw', jwksUrl: 'https://idp.example/jwks', claims: { agency: 'agency', roles: 'roles' } });
+    expect(c.oidc).to.equal(null);
+  });
+
+  it('configures single sign-on: all three of issuer, client id and secret, and the claim names', () => {
+    expect(() => configFromEnv({ OIDC_ISSUER: 'https://idp.example' })).to.throw(/OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET/);
+    const c = configFromEnv({ OIDC_ISSUER: 'https://idp.example', OIDC_CLIENT_ID: 'gw', OIDC_CLIENT_SECRET: 's', OIDC_CLAIM_ROLES: 'realm_access.roles', AUTH_CLAIM_AGENCY: 'org' });
+    expect(c.oidc).to.deep.include({ issuer: 'https://idp.example', clientId: 'gw', scopes: 'openid profile', redirectUrl: null, label: null });
+    expect(c.oidc!.claims).to.deep.equal({ user: 'sub', agency: 'agency', roles: 'realm_access.roles' });
+    expect(c.auth.claims).to.deep.equal({ agency: 'org', roles: 'roles' });
   });
 
   it('names each bad variable', () => {

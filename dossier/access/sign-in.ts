@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { DossierError } from '../errors.js';
-import type { Principal } from '../model.js';
-import type { AccountRepository, SessionRecord, SessionRepository } from '../ports/accounts.js';
+import type { Principal, Role } from '../model.js';
+import type { AccountRepository, FederatedIdentity, SessionRecord, SessionRepository } from '../ports/accounts.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
 export interface SessionPolicy {
@@ -56,17 +56,26 @@ export async function signIn(deps: SignInDeps, userId: string, password: string,
   // A disabled account is told apart only after the right password: no probing for accounts.
   if (account.disabledAt) throw new DossierError('forbidden', 'this account is disabled');
   await deps.accounts.recordSuccess(userId);
+  return openSession(deps, userId, { agency: account.agency, roles: account.roles }, now);
+}
+
+/** A session for a user an identity provider vouched for (no local account, no password). */
+export function federatedSignIn(deps: SignInDeps, userId: string, identity: FederatedIdentity, now = new Date()): Promise<NewSession> {
+  return openSession(deps, userId, identity, now, identity);
+}
+
+async function openSession(deps: SignInDeps, userId: string, who: { agency: string; roles: readonly Role[] }, now: Date, federated?: FederatedIdentity): Promise<NewSession> {
   const secret = randomBytes(32).toString('base64url');
   const record: SessionRecord = {
     userId,
-    agency: account.agency,
-    roles: account.roles,
+    agency: who.agency,
+    roles: who.roles,
     csrfToken: randomBytes(32).toString('base64url'),
     createdAt: now,
     lastSeenAt: now,
     expiresAt: new Date(now.getTime() + deps.policy.absoluteSeconds * 1000),
   };
-  await deps.sessions.create({ idHash: sessionIdHash(secret), userId, csrfToken: record.csrfToken, createdAt: now, expiresAt: record.expiresAt });
+  await deps.sessions.create({ idHash: sessionIdHash(secret), userId, csrfToken: record.csrfToken, createdAt: now, expiresAt: record.expiresAt, ...(federated ? { federated } : {}) });
   return { secret, session: record };
 }
 

@@ -8,6 +8,7 @@ import { SignJWT, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from '
 import { z } from 'zod';
 import { DossierError } from '../errors.js';
 import { ROLES, type Principal, type Role } from '../model.js';
+import { claimAt } from './federated-identity.js';
 
 /** Asymmetric algorithms only: never `none`, never HMAC (a public key is not a shared secret). */
 export const ACCEPTED_ALGORITHMS = ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'];
@@ -20,7 +21,14 @@ const claimsSchema = z.object({
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
-export function createTokenVerifier(options: { issuer: string; audience: string; keys: JWTVerifyGetKey }): TokenVerifier {
+/** Where a token names agency and roles: `agency`, `roles` unless the identity provider uses others. */
+export interface TokenClaimNames {
+  readonly agency: string;
+  readonly roles: string;
+}
+
+export function createTokenVerifier(options: { issuer: string; audience: string; keys: JWTVerifyGetKey; claims?: TokenClaimNames }): TokenVerifier {
+  const names = options.claims ?? { agency: 'agency', roles: 'roles' };
   return async (token) => {
     let payload: unknown;
     try {
@@ -34,8 +42,9 @@ export function createTokenVerifier(options: { issuer: string; audience: string;
     } catch (err) {
       throw new DossierError('unauthenticated', describe(err));
     }
-    const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw new DossierError('unauthenticated', 'token lacks valid sub, agency or roles claims');
+    const p = payload as Record<string, unknown>;
+    const claims = claimsSchema.safeParse({ sub: p.sub, agency: claimAt(p, names.agency), roles: claimAt(p, names.roles) });
+    if (!claims.success) throw new DossierError('unauthenticated', `token lacks valid sub, ${names.agency} or ${names.roles} claims`);
     return { subject: claims.data.sub, agency: claims.data.agency, roles: claims.data.roles };
   };
 }

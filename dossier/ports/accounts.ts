@@ -37,11 +37,35 @@ export interface SessionRecord {
 }
 
 export interface SessionRepository {
-  create(s: { idHash: string; userId: string; csrfToken: string; createdAt: Date; expiresAt: Date }): Promise<void>;
-  /** A live session of an enabled account, with the account's current agency and roles. */
+  /** `federated`: a user of an identity provider, with no local account; the session holds who they are. */
+  create(s: { idHash: string; userId: string; csrfToken: string; createdAt: Date; expiresAt: Date; federated?: FederatedIdentity }): Promise<void>;
+  /** A live session of an enabled account (with the account's current agency and roles), or of a federated user. */
   findLive(idHash: string, now: Date, idleSeconds: number): Promise<SessionRecord | null>;
   touch(idHash: string, now: Date): Promise<void>;
   end(idHash: string, now: Date): Promise<void>;
   /** Every open session of the user (disable, reset). */
   endAllOf(userId: string, now: Date): Promise<number>;
+}
+
+/** A user as an identity provider vouched for them, mapped to our agency and roles. */
+export interface FederatedIdentity {
+  readonly issuer: string;
+  readonly agency: string;
+  readonly roles: readonly Role[];
+}
+
+/** An OpenID Connect sign-in under way: what the callback must match. */
+export interface PendingLogin {
+  readonly state: string;
+  readonly bindingHash: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  readonly returnTo: string;
+  readonly expiresAt: Date;
+}
+
+export interface PendingLoginRepository {
+  save(l: PendingLogin): Promise<void>;
+  /** The login of this state, removed as it is read (a callback is taken once); null when unknown, used or expired. */
+  take(state: string, now: Date): Promise<PendingLogin | null>;
 }

@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'stage.update',
   'session.start',
   'session.end',
+  'client.token',
   // supervision and integration
   'transfer.overdue',
   'dossier.searchable',

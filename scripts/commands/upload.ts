@@ -9,6 +9,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { clientDefaults } from '../../runtime/config.js';
+import { caseByNumber } from '../support/case-by-number.js';
 import { apiJson, fileUrlStorage, resumableUpload, waitForOutcome, type DossierJson } from '../support/resumable-upload.js';
 
 interface UploadOptions {
@@ -16,6 +17,8 @@ interface UploadOptions {
   server: string;
   token?: string;
   title?: string;
+  create?: boolean;
+  caseTitle?: string;
   json?: boolean;
   wait?: boolean;
   chunkSize: string;
@@ -27,7 +30,9 @@ export function registerUpload(program: Command): void {
     .command('upload')
     .description('upload a dossier file to a case (tus, resumable across interruptions and restarts)')
     .argument('<file>', 'the dossier: PDF, TIFF, ZIP or image')
-    .requiredOption('--case <id>', 'the case id (from POST /api/cases)')
+    .requiredOption('--case <id|number>', 'the case: its id, or its number as your agency knows it ("2026-0417")')
+    .option('--create', 'open the case (in your agency) when no case has that number')
+    .option('--case-title <text>', 'with --create: the new case’s title')
     .option('--server <url>', 'gateway URL (DOSSIER_SERVER)', defaults.server)
     .option('--token <jwt>', 'bearer token (DOSSIER_TOKEN)')
     .option('--title <text>', 'a title for the dossier')
@@ -44,6 +49,10 @@ export function registerUpload(program: Command): void {
       await mkdir(defaults.stateDir, { recursive: true });
 
       const server = o.server.replace(/\/+$/, '');
+      // An unknown number fails the command (exit 1) with what to do about it.
+      const target = await caseByNumber(server, token!, o.case, o.create ? { title: o.caseTitle ?? o.title ?? '' } : undefined);
+      const caseId = target.id;
+      if (target.created) process.stderr.write(`opened case ${o.case} (${caseId})\n`);
       const size = stat!.size;
       const bar = o.json || !process.stderr.isTTY
         ? null
@@ -58,11 +67,11 @@ export function registerUpload(program: Command): void {
         file,
         server,
         token: token!,
-        metadata: { filename: path.basename(file), caseId: o.case, ...(o.title ? { title: o.title } : {}) },
+        metadata: { filename: path.basename(file), caseId, ...(o.title ? { title: o.title } : {}) },
         chunkSize: chunkMiB * 1024 * 1024,
         urlStorage: fileUrlStorage(path.join(defaults.stateDir, 'uploads.json')),
         // The same file to another case or server is another upload.
-        fingerprintParts: [o.case, server],
+        fingerprintParts: [caseId, server],
         onResume: (u) => process.stderr.write(`resuming upload ${u.split('/').pop()}\n`),
         onProgress: (sent) => {
           firstSent ??= sent;
@@ -72,7 +81,7 @@ export function registerUpload(program: Command): void {
       }).finally(() => bar?.stop());
       const id = url.split('/').pop()!;
       const d: DossierJson = o.wait ? await waitForOutcome(server, token!, id) : (await apiJson<DossierJson>(server, token!, 'GET', `/api/dossiers/${id}`)).json;
-      if (o.json) process.stdout.write(`${JSON.stringify({ dossier: d.id, status: d.status, bytes: d.bytes, sha256: d.sha256, pageCount: d.pageCount, merkleRoot: d.merkleRoot, error: d.error })}\n`);
+      if (o.json) process.stdout.write(`${JSON.stringify({ dossier: d.id, case: caseId, status: d.status, bytes: d.bytes, sha256: d.sha256, pageCount: d.pageCount, merkleRoot: d.merkleRoot, error: d.error })}\n`);
       else process.stdout.write(`dossier ${d.id}: ${d.status}${d.pageCount ? `, ${d.pageCount} pages` : ''}${d.error ? ` (${d.error.code}: ${d.error.message})` : ''}\n`);
       if (d.status === 'rejected') process.exitCode = 1;
     });

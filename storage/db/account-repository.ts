@@ -1,5 +1,5 @@
 import type { Role } from '../../dossier/model.js';
-import type { AccountRecord, AccountRepository, SessionRecord, SessionRepository } from '../../dossier/ports/accounts.js';
+import type { AccountRecord, AccountRepository, FederatedIdentity, PendingLogin, PendingLoginRepository, SessionRecord, SessionRepository } from '../../dossier/ports/accounts.js';
 import type { Tx } from '../../dossier/ports/transactions.js';
 import { type Database, queryableIn } from './database.js';
 
@@ -92,18 +92,20 @@ interface SessionRow {
 export class SqlSessionRepository implements SessionRepository {
   constructor(private readonly db: Database) {}
 
-  async create(s: { idHash: string; userId: string; csrfToken: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  async create(s: { idHash: string; userId: string; csrfToken: string; createdAt: Date; expiresAt: Date; federated?: FederatedIdentity }): Promise<void> {
+    const f = s.federated;
     await this.db.query(
-      `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)`,
-      [s.idHash, s.userId, s.csrfToken, s.createdAt, s.expiresAt],
+      `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, issuer, agency, roles) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)`,
+      [s.idHash, s.userId, s.csrfToken, s.createdAt, s.expiresAt, f?.issuer ?? null, f?.agency ?? null, f ? [...f.roles] : null],
     );
   }
 
   async findLive(idHash: string, now: Date, idleSeconds: number): Promise<SessionRecord | null> {
     const rows = await this.db.query<SessionRow>(
-      `SELECT s.user_id, a.agency, a.roles, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at
-         FROM sessions s JOIN accounts a ON a.user_id = s.user_id
-        WHERE s.id_hash = $1 AND s.ended_at IS NULL AND a.disabled_at IS NULL
+      // A federated session names its own agency and roles; a local one takes its account's.
+      `SELECT s.user_id, coalesce(s.agency, a.agency) AS agency, coalesce(s.roles, a.roles) AS roles, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at
+         FROM sessions s LEFT JOIN accounts a ON a.user_id = s.user_id AND s.issuer IS NULL
+        WHERE s.id_hash = $1 AND s.ended_at IS NULL AND (s.issuer IS NOT NULL OR (a.user_id IS NOT NULL AND a.disabled_at IS NULL))
           AND s.expires_at > $2 AND s.last_seen_at + make_interval(secs => $3) > $2`,
       [idHash, now, idleSeconds],
     );
@@ -131,5 +133,34 @@ export class SqlSessionRepository implements SessionRepository {
   async endAllOf(userId: string, now: Date): Promise<number> {
     const rows = await this.db.query(`UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL RETURNING 1`, [userId, now]);
     return rows.length;
+  }
+}
+
+interface PendingLoginRow {
+  state: string;
+  binding_hash: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  expires_at: Date;
+}
+
+export class SqlPendingLoginRepository implements PendingLoginRepository {
+  constructor(private readonly db: Database) {}
+
+  async save(l: PendingLogin): Promise<void> {
+    // Abandoned sign-ins are swept as new ones begin.
+    await this.db.query(`DELETE FROM oidc_logins WHERE expires_at < now() - interval '1 hour'`);
+    await this.db.query(
+      `INSERT INTO oidc_logins (state, binding_hash, nonce, code_verifier, return_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [l.state, l.bindingHash, l.nonce, l.codeVerifier, l.returnTo, l.expiresAt],
+    );
+  }
+
+  async take(state: string, now: Date): Promise<PendingLogin | null> {
+    const rows = await this.db.query<PendingLoginRow>(`DELETE FROM oidc_logins WHERE state = $1 RETURNING *`, [state]);
+    const r = rows[0];
+    if (!r || new Date(r.expires_at) <= now) return null;
+    return { state: r.state, bindingHash: r.binding_hash, nonce: r.nonce, codeVerifier: r.code_verifier, returnTo: r.return_to, expiresAt: new Date(r.expires_at) };
   }
 }

@@ -10,6 +10,7 @@ import supervisionIntegration from './010-supervision-integration.js';
 import transferRollups from './020-transfer-rollups.js';
 import workerHeartbeats from './021-worker-heartbeats.js';
 import nationalSuite from './017-national-suite.js';
+import federatedIdentity from './013-federated-identity.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 7, name: 'accounts', sql: accounts },
   { version: 12, name: 'jobs-by-kind', sql: jobsByKind },
   { version: 10, name: 'supervision-integration', sql: supervisionIntegration },
+  { version: 13, name: 'federated-identity', sql: federatedIdentity },
   { version: 17, name: 'national-suite', sql: nationalSuite },
   { version: 20, name: 'transfer-rollups', sql: transferRollups },
   { version: 21, name: 'worker-heartbeats', sql: workerHeartbeats },

@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { ApiError, post, type Session } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, get, post, type Session } from '../api.js';
 import { t, useLocale } from '../i18n/index.js';
 import { LanguageSwitch } from '../language-switch.js';
 
@@ -9,6 +9,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [password, setPassword] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The agency's identity provider, when the gateway has one: a full-page journey there and back.
+  const [provider, setProvider] = useState<{ label: string | null; start: string } | null>(null);
+  useEffect(() => {
+    get<{ oidc: { label: string | null; start: string } | null }>('/api/session/methods').then((m) => setProvider(m.oidc), () => setProvider(null));
+  }, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -41,6 +46,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         {problem && <p class="problem" role="alert">{problem}</p>}
         <button type="submit" disabled={busy}>{t('signIn')}</button>
       </form>
+      {provider && (
+        <p class="sign-in-provider">
+          <span>{t('orSignInWith')}</span>{' '}
+          <a class="button" href={`${provider.start}?return=${encodeURIComponent(`/${location.hash}`)}`}>{t('signInWithProvider', { provider: provider.label ?? t('agencyProvider') })}</a>
+        </p>
+      )}
     </main>
   );
 }
