@@ -65,7 +65,7 @@ export const openApiDocument = {
           ocr: {
             type: ['object', 'null'],
             description: 'null before the seal',
-            properties: { status: { enum: ['queued', 'done', 'failed'] }, confidence: { type: ['number', 'null'], description: 'mean word confidence 0–100; 100 for a text layer' }, source: { enum: ['ocr', 'text-layer'] }, reason: { type: ['string', 'null'], description: 'why it failed' } },
+            properties: { status: { enum: ['queued', 'done', 'failed'] }, confidence: { type: ['number', 'null'], description: 'mean word confidence 0–100; 100 for a text layer or a blank page' }, source: { enum: ['ocr', 'text-layer', 'blank'], description: 'blank: no ink on the page (an empty back), not sent to the recogniser' }, reason: { type: ['string', 'null'], description: 'why it failed' } },
           },
         },
       },

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { cer } from '../../ocr/cer.js';
+import { DEBIAN_TESSDATA } from '../../ocr/model-source.js';
 import { NATIVE_TESSERACT, NativeTesseractEngine, parseOsd } from '../../ocr/native-tesseract-engine.js';
 import { chinesePage, englishPage, iou, turnBox, turned } from '../../scripts/bench/fixtures/ocr-pages.js';
 
@@ -39,6 +42,23 @@ describe('OCR: native tesseract CLI engine', function () {
     const zh = new NativeTesseractEngine({ languages: ['chi_sim', 'eng'], workers: 1 });
     const page = await chinesePage();
     expect(cer((await zh.recognize(page.image)).text, page.text)).to.be.at.most(0.05);
+  });
+
+  it('reads its models from the configured tessdata folder (--tessdata-dir), and only from there', async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdata-own-'));
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdata-empty-'));
+    try {
+      for (const l of ['eng', 'osd']) fs.symlinkSync(path.join(DEBIAN_TESSDATA, `${l}.traineddata`), path.join(own, `${l}.traineddata`));
+      const page = await englishPage();
+      const input = await turned(page, 0);
+      const reads = new NativeTesseractEngine({ languages: ['eng'], workers: 1, tessdataDir: own });
+      expect(cer((await reads.recognize(input)).text, page.text)).to.be.at.most(0.02);
+      const none = new NativeTesseractEngine({ languages: ['eng'], workers: 1, tessdataDir: empty });
+      expect(String(await none.recognize(input).catch((e: unknown) => e))).to.match(/eng|traineddata|language/i);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('ends the process of a page whose signal aborts, with the signal\'s reason', async () => {
