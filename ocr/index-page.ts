@@ -12,6 +12,7 @@ import type { PageRotation, PageTextRepository, WordsDocument } from '../dossier
 import type { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import type { ImageInput } from './prepare-image.js';
 import type { OcrEngine } from './engine.js';
+import type { ForegroundGate } from './foreground-gate.js';
 import { blankVerdict } from './blank-page.js';
 import { tsvectorLiteral } from './index-terms.js';
 import { pageContent } from './page-content.js';
@@ -24,6 +25,8 @@ export interface IndexPageDeps {
   readonly pageTimeoutMs: number;
   /** Draws the PDF and JPEG 2000 pages whose image cannot be read as it stands. */
   readonly renderer: PageRenderer;
+  /** Downloads under way slow recognition down (ocr/foreground-gate.ts); unset: never. */
+  readonly gate?: ForegroundGate;
 }
 
 /** The engine name recorded for a page found blank (ocr/blank-page.ts). */
@@ -60,7 +63,8 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
     engineName = BLANK_DETECTOR;
   } else {
     const engine = await deps.engine();
-    const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal);
+    const giveBack = await deps.gate?.turn(signal);
+    const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal).finally(() => giveBack?.());
     text = result.text;
     confidence = result.confidence;
     engineName = `${engine.name}:${engine.languages.join('+')}`;

@@ -29,14 +29,25 @@ export interface NativeTesseractOptions {
   readonly tessdataDir?: string | null;
 }
 
+/**
+ * Nice value of each tesseract process: background work, so the gateway's own thread (a download,
+ * an API call) wins the core when both want it; on an idle machine it changes nothing.
+ */
+export const NATIVE_NICE = 10;
+
 function run(binary: string, args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binary, args, { env: NATIVE_ENV, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile(binary, args, { env: NATIVE_ENV, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         if (signal?.aborted) reject(signal.reason);
         else reject(new Error(`tesseract ${args.slice(2).join(' ')}: ${stderr.trim() || err.message}`));
       } else resolve(stdout);
     });
+    try {
+      if (child.pid !== undefined) os.setPriority(child.pid, Math.max(os.getPriority(), NATIVE_NICE));
+    } catch {
+      // Gone already (a page read in no time): nothing to lower.
+    }
   });
 }
 

@@ -26,6 +26,8 @@ export interface ExportDeps {
   readonly jwks: PublicJwks;
   readonly receipts: Pick<TransferRepository, 'receipts'>;
   readonly pageTexts: Pick<PageTextRepository, 'list'>;
+  /** Marks the download in the foreground while it streams: OCR yields to it (ocr/foreground-gate.ts). */
+  readonly foreground?: () => () => void;
 }
 
 export async function streamExport(req: Request, res: Response, deps: ExportDeps, d: DossierRecord): Promise<void> {
@@ -34,6 +36,8 @@ export async function streamExport(req: Request, res: Response, deps: ExportDeps
   res.setHeader('Cache-Control', 'private, no-store');
   const zip = new ZipStreamWriter(res);
   const mtime = d.sealedAt ?? FIXED_TIME;
+  const ended = deps.foreground?.();
+  if (ended) res.once('close', ended);
   try {
     await zip.add({ name: MANIFEST_FILE, mtime, bytes: Buffer.from(d.manifestJws!) });
     await zip.add({ name: JWKS_FILE, mtime, bytes: Buffer.from(JSON.stringify(deps.jwks, null, 2)) });
@@ -55,6 +59,8 @@ export async function streamExport(req: Request, res: Response, deps: ExportDeps
       return;
     }
     throw err;
+  } finally {
+    ended?.();
   }
 }
 

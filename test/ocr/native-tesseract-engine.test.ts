@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { cer } from '../../ocr/cer.js';
 import { DEBIAN_TESSDATA } from '../../ocr/model-source.js';
-import { NATIVE_TESSERACT, NativeTesseractEngine, parseOsd } from '../../ocr/native-tesseract-engine.js';
+import { NATIVE_NICE, NATIVE_TESSERACT, NativeTesseractEngine, parseOsd } from '../../ocr/native-tesseract-engine.js';
 import { chinesePage, englishPage, iou, turnBox, turned } from '../../scripts/bench/fixtures/ocr-pages.js';
 
 const present = fs.existsSync(NATIVE_TESSERACT);
@@ -59,6 +59,27 @@ describe('OCR: native tesseract CLI engine', function () {
       fs.rmSync(own, { recursive: true, force: true });
       fs.rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  it('runs tesseract at a lower priority than the gateway (nice), so a download wins the core', async () => {
+    const page = await englishPage();
+    const seen = new Set<number>();
+    const reading = engine.recognize(await turned(page, 0));
+    // The process lives for a second or more: sample /proc for tesseract children of ours.
+    for (let i = 0; i < 40 && seen.size === 0; i++) {
+      for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          if (stat.includes('(tesseract)') && Number(fields[1]) === process.pid) seen.add(Number(fields[16]));
+        } catch {
+          // exited meanwhile
+        }
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await reading;
+    expect([...seen]).to.deep.equal([Math.max(os.getPriority(), NATIVE_NICE)]);
   });
 
   it('ends the process of a page whose signal aborts, with the signal\'s reason', async () => {
