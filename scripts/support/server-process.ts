@@ -44,7 +44,8 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: a first start runs PGlite's initdb, which takes far longer on a loaded machine.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
     const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
