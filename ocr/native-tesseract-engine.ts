@@ -30,10 +30,14 @@ export interface NativeTesseractOptions {
 }
 
 /**
- * Nice value of each tesseract process: background work, so the gateway's own thread (a download,
- * an API call) wins the core when both want it; on an idle machine it changes nothing.
+ * How much nicer than the gateway each tesseract process runs: background work, so the gateway's
+ * own thread (a download, an API call) wins the core when both want it; on an idle machine it
+ * changes nothing.
  */
 export const NATIVE_NICE = 10;
+
+/** Relative to the gateway's own (a gateway started under `nice` keeps the difference); 19 at most. */
+export const childNice = (): number => Math.min(19, os.getPriority() + NATIVE_NICE);
 
 function run(binary: string, args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -44,7 +48,7 @@ function run(binary: string, args: string[], signal?: AbortSignal): Promise<stri
       } else resolve(stdout);
     });
     try {
-      if (child.pid !== undefined) os.setPriority(child.pid, Math.max(os.getPriority(), NATIVE_NICE));
+      if (child.pid !== undefined) os.setPriority(child.pid, childNice());
     } catch {
       // Gone already (a page read in no time): nothing to lower.
     }
