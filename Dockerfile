@@ -6,13 +6,14 @@ WORKDIR /app
 COPY . .
 RUN npm ci --no-fund --no-audit && npm prune --omit=dev
 
-# Run stage: only the compiled code and production dependencies, as a non-root user. OCR needs
-# nothing more with the default engine (tesseract.js, traineddata from @tesseract.js-data/* in
-# node_modules); Debian's tesseract with its Chinese model serves OCR_ENGINE=tesseract, and poppler
-# draws the pages whose scan is over the page renderer's image budget (hugemono-sized scans).
+# Run stage: only the compiled code and production dependencies, as a non-root user. Debian's
+# tesseract and its tessdata_fast models (eng, chi_sim, osd) make OCR_ENGINE=auto pick the native
+# engine, and tesseract.js (OCR_ENGINE=tesseract.js) reads the same models; without them the
+# @tesseract.js-data/* packages in node_modules serve tesseract.js. poppler draws the pages whose
+# scan is over the page renderer's image budget (hugemono-sized scans).
 FROM node:20-bookworm-slim
 RUN apt-get update -q \
- && apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim poppler-utils \
+ && apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-osd poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 WORKDIR /app

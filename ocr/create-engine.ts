@@ -9,5 +9,6 @@ import { TesseractJsEngine } from './tesseract-js-engine.js';
 
 export function createOcrEngine(ocr: Config['ocr']): OcrEngine {
   const options = { languages: ocr.langs, workers: ocr.workers };
-  return ocr.engine === 'tesseract' ? new NativeTesseractEngine(options) : new TesseractJsEngine(options);
+  if (ocr.engine === 'tesseract') return new NativeTesseractEngine({ ...options, tessdataDir: ocr.models.kind === 'folder' ? ocr.models.dir : null });
+  return new TesseractJsEngine({ ...options, models: ocr.models, pagesPerSlot: ocr.pagesPerSlot });
 }

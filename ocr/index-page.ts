@@ -1,6 +1,7 @@
 /**
  * One page to searchable text: read the stored page, take the PDF's own text layer when it has
- * one, else recognise the image (bounded by a timeout); store the text (UTF-8) and the word boxes
+ * one, mark a blank page (no ink: ocr/blank-page.ts) done with no text, else recognise the image
+ * (bounded by a timeout); store the text (UTF-8) and the word boxes
  * (WordsDocument JSON) as blobs, then record the page done and index it in one transaction.
  */
 import { buffer } from 'node:stream/consumers';
@@ -11,6 +12,8 @@ import type { PageRotation, PageTextRepository, WordsDocument } from '../dossier
 import type { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import type { ImageInput } from './prepare-image.js';
 import type { OcrEngine } from './engine.js';
+import type { ForegroundGate } from './foreground-gate.js';
+import { blankVerdict } from './blank-page.js';
 import { tsvectorLiteral } from './index-terms.js';
 import { pageContent } from './page-content.js';
 
@@ -22,7 +25,15 @@ export interface IndexPageDeps {
   readonly pageTimeoutMs: number;
   /** Draws the PDF and JPEG 2000 pages whose image cannot be read as it stands. */
   readonly renderer: PageRenderer;
+  /** Downloads under way slow recognition down (ocr/foreground-gate.ts); unset: never. */
+  readonly gate?: ForegroundGate;
 }
+
+/** The engine name recorded for a page found blank (ocr/blank-page.ts). */
+export const BLANK_DETECTOR = 'blank-page';
+
+/** Bytes the detector cannot decode go on to the recogniser, which reports them (corrupt_image). */
+const isBlank = (image: ImageInput): Promise<boolean> => blankVerdict(image).then((v) => v.blank, () => false);
 
 export class PageTimeoutError extends Error {
   override readonly name = 'PageTimeoutError';
@@ -39,14 +50,21 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
   let rotation: PageRotation = 0;
   let languages: string | null = null;
   let note: string | null = null;
+  const blank = content.kind === 'image' && (await isBlank(content.image));
   if (content.kind === 'text') {
     text = content.text;
     words = content.words;
     confidence = 100;
     engineName = 'text-layer';
+  } else if (blank) {
+    text = '';
+    words = { v: 1, unit: 'px', width: content.width, height: content.height, words: [] };
+    confidence = 100;
+    engineName = BLANK_DETECTOR;
   } else {
     const engine = await deps.engine();
-    const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal);
+    const giveBack = await deps.gate?.turn(signal);
+    const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal).finally(() => giveBack?.());
     text = result.text;
     confidence = result.confidence;
     engineName = `${engine.name}:${engine.languages.join('+')}`;
@@ -66,7 +84,7 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
   return deps.pageTexts.markDone({
     dossierId: page.dossierId,
     index: page.index,
-    source: content.kind === 'text' ? 'text-layer' : 'ocr',
+    source: content.kind === 'text' ? 'text-layer' : blank ? 'blank' : 'ocr',
     confidence,
     textSha256,
     wordsSha256,

@@ -25,16 +25,33 @@ export interface NativeTesseractOptions {
   /** Read each page with the languages of its script (script.ts); default true. */
   readonly languagePerPage?: boolean;
   readonly binary?: string;
+  /** The models' folder (--tessdata-dir); default the CLI's own. */
+  readonly tessdataDir?: string | null;
 }
+
+/**
+ * How much nicer than the gateway each tesseract process runs: background work, so the gateway's
+ * own thread (a download, an API call) wins the core when both want it; on an idle machine it
+ * changes nothing.
+ */
+export const NATIVE_NICE = 10;
+
+/** Relative to the gateway's own (a gateway started under `nice` keeps the difference); 19 at most. */
+export const childNice = (): number => Math.min(19, os.getPriority() + NATIVE_NICE);
 
 function run(binary: string, args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binary, args, { env: NATIVE_ENV, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile(binary, args, { env: NATIVE_ENV, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         if (signal?.aborted) reject(signal.reason);
         else reject(new Error(`tesseract ${args.slice(2).join(' ')}: ${stderr.trim() || err.message}`));
       } else resolve(stdout);
     });
+    try {
+      if (child.pid !== undefined) os.setPriority(child.pid, childNice());
+    } catch {
+      // Gone already (a page read in no time): nothing to lower.
+    }
   });
 }
 
@@ -51,12 +68,15 @@ export class NativeTesseractEngine implements OcrEngine {
   readonly languages: readonly string[];
   private readonly languagePerPage: boolean;
   private readonly binary: string;
+  /** `--tessdata-dir <dir>` when a folder is configured, else nothing (the CLI's default). */
+  private readonly dataArgs: readonly string[];
   private readonly limit: LimitFunction;
 
   constructor(options: NativeTesseractOptions) {
     this.languages = [...options.languages];
     this.languagePerPage = options.languagePerPage ?? true;
     this.binary = options.binary ?? NATIVE_TESSERACT;
+    this.dataArgs = options.tessdataDir ? ['--tessdata-dir', options.tessdataDir] : [];
     this.limit = pLimit(Math.max(1, Math.floor(options.workers)));
   }
 
@@ -72,7 +92,7 @@ export class NativeTesseractEngine implements OcrEngine {
         const file = path.join(dir, 'osd.png');
         await fs.writeFile(file, png);
         // Too little text makes the CLI fail; that only means "orientation unknown".
-        return run(this.binary, [file, 'stdout', '--psm', '0', '-l', 'osd'], signal).then(parseOsd, () => {
+        return run(this.binary, [file, 'stdout', ...this.dataArgs, '--psm', '0', '-l', 'osd'], signal).then(parseOsd, () => {
           signal?.throwIfAborted();
           return null;
         });
@@ -81,7 +101,10 @@ export class NativeTesseractEngine implements OcrEngine {
         const input = path.join(dir, `page-${prepared.rotated}-${prepared.languages.join('+')}.png`);
         await fs.writeFile(input, prepared.png);
         const base = path.join(dir, `out-${prepared.rotated}-${prepared.languages.join('+')}`);
-        await run(this.binary, [input, base, '-l', prepared.languages.join('+'), '--psm', '3', 'txt', 'tsv'], signal);
+        // -c rather than the `txt tsv` config files: those live in <tessdata>/configs, which a
+        // folder of models alone (OCR_TESSDATA_DIR) need not have.
+        const outputs = ['-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1'];
+        await run(this.binary, [input, base, ...this.dataArgs, '-l', prepared.languages.join('+'), '--psm', '3', ...outputs], signal);
         const [text, tsv] = await Promise.all([fs.readFile(`${base}.txt`, 'utf8'), fs.readFile(`${base}.tsv`, 'utf8')]);
         const words = wordsFromTsv(tsv);
         return { prepared, text: text.replace(/\f/g, ''), words, confidence: meanConfidence(words) };

@@ -6,7 +6,7 @@
  * picks its own (script.ts), so a slot holds up to one per script plus the combination. Slots
  * start on demand and stay warm; pages queue while every slot is busy. A page whose signal aborts,
  * or whose worker thread dies, costs that slot: its threads are terminated and a fresh slot takes
- * its place.
+ * its place; so does a slot that has read `pagesPerSlot` pages (its wasm heaps never shrink).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
 import { scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
+import type { ModelSource } from './model-source.js';
 import { traineddataFile } from './traineddata.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
@@ -29,6 +30,14 @@ export interface TesseractJsOptions {
    * finished its OCR should give back. The next page starts a slot again (~1 s). Default 60 s.
    */
   readonly idleMs?: number;
+  /** Where the models come from (model-source.ts); default the npm packages. */
+  readonly models?: ModelSource;
+  /**
+   * Pages a slot reads before it is replaced by a fresh one. A wasm heap grows to its high-water
+   * mark and never shrinks, so a slot that met one huge page keeps that memory for good; a
+   * recycled slot starts small again (~1 s to start, against ~2 s a page). Default 200.
+   */
+  readonly pagesPerSlot?: number;
 }
 
 interface Slot {
@@ -42,6 +51,8 @@ interface Slot {
   readonly markDead: (code: number) => void;
   /** Set while the slot waits in the idle list. */
   idleTimer?: NodeJS.Timeout;
+  /** Pages read so far: at pagesPerSlot the slot is recycled. */
+  pages: number;
 }
 
 const linkDirs = new Set<string>();
@@ -69,11 +80,18 @@ const threadOf = (w: Worker): ThreadWorker => (w as unknown as { worker: ThreadW
 export class TesseractJsEngine implements OcrEngine {
   readonly name = 'tesseract.js';
   readonly languages: readonly string[];
+  readonly models: ModelSource;
   private readonly languagePerPage: boolean;
   private readonly max: number;
   private readonly idleMs: number;
+  private readonly pagesPerSlot: number;
   private readonly langDir: string;
   private readonly osdDir: string;
+  /** Folder models are plain files; the npm ones gzipped. */
+  private readonly gzip: boolean;
+  /** The temp folder of symlinks to remove at close (npm models only). */
+  private readonly linkDir: string | null;
+  private recycledSlots = 0;
   private readonly idle: Slot[] = [];
   private readonly waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
   private starting = 0;
@@ -86,16 +104,29 @@ export class TesseractJsEngine implements OcrEngine {
     this.languagePerPage = options.languagePerPage ?? true;
     this.max = Math.max(1, Math.floor(options.workers));
     this.idleMs = options.idleMs ?? 60_000;
-    this.langDir = linkLanguages(this.languages);
-    this.osdDir = path.dirname(traineddataFile('osd'));
+    this.pagesPerSlot = Math.max(1, Math.floor(options.pagesPerSlot ?? 200));
+    const models = options.models ?? { kind: 'npm' };
+    if (models.kind === 'folder') {
+      this.langDir = models.dir;
+      this.osdDir = models.dir;
+      this.gzip = false;
+      this.linkDir = null;
+    } else {
+      this.langDir = linkLanguages(this.languages);
+      this.osdDir = path.dirname(traineddataFile('osd'));
+      this.gzip = true;
+      this.linkDir = this.langDir;
+    }
+    this.models = models;
   }
 
   /** A recognition worker for one language set; psm and inversion as the CLI reads dossiers. */
   private async startRecognizer(languages: string): Promise<Worker> {
-    // cacheMethod 'none': read the packaged .gz, write no cache file anywhere; gzip: the files are .gz.
+    // cacheMethod 'none': read the model where it lies, write no cache file anywhere; gzip: the
+    // npm files are .gz, a tessdata folder's are plain.
     // chi_sim's own config asks for the chi_sim_vert sublanguage, which no npm package ships:
     // tesseract prints "Failed loading language" (with a garbled name) and reads on without it.
-    const worker = await createWorker(languages, OEM.LSTM_ONLY, { cacheMethod: 'none', gzip: true, errorHandler: () => {}, langPath: this.langDir });
+    const worker = await createWorker(languages, OEM.LSTM_ONLY, { cacheMethod: 'none', gzip: this.gzip, errorHandler: () => {}, langPath: this.langDir });
     // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
     // automatic layout (psm 3) keeps multi-column pages in reading order.
     // tessedit_do_invert 0: tesseract 5 re-reads every doubtful line as white-on-black, doubling
@@ -108,7 +139,7 @@ export class TesseractJsEngine implements OcrEngine {
     const first = this.languages.join('+');
     const started = await Promise.allSettled([
       this.startRecognizer(first),
-      createWorker('osd', OEM.TESSERACT_ONLY, { cacheMethod: 'none', gzip: true, errorHandler: () => {}, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
+      createWorker('osd', OEM.TESSERACT_ONLY, { cacheMethod: 'none', gzip: this.gzip, errorHandler: () => {}, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
     ]);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
@@ -122,7 +153,7 @@ export class TesseractJsEngine implements OcrEngine {
       dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };
     });
     died.catch(() => {});
-    const slot: Slot = { ocr: new Map([[first, Promise.resolve(ocr)]]), osd, died, dead: false, markDead: dead };
+    const slot: Slot = { ocr: new Map([[first, Promise.resolve(ocr)]]), osd, died, dead: false, markDead: dead, pages: 0 };
     for (const w of [ocr, osd]) threadOf(w).once('exit', dead);
     return slot;
   }
@@ -174,6 +205,10 @@ export class TesseractJsEngine implements OcrEngine {
 
   private release(slot: Slot): void {
     if (this.closed || slot.dead) return this.discard(slot);
+    if (slot.pages >= this.pagesPerSlot) {
+      this.recycledSlots += 1;
+      return this.discard(slot);
+    }
     const next = this.waiting.shift();
     if (next) return next.resolve(slot);
     this.idle.push(slot);
@@ -193,6 +228,11 @@ export class TesseractJsEngine implements OcrEngine {
   /** Slots running now (busy or idle): for tests and metrics. */
   get slots(): number {
     return this.live;
+  }
+
+  /** Slots replaced after pagesPerSlot pages: for tests and metrics. */
+  get recycled(): number {
+    return this.recycledSlots;
   }
 
   /** Ends a slot's threads; a queued page (if any) gets a fresh slot in its place. */
@@ -224,6 +264,7 @@ export class TesseractJsEngine implements OcrEngine {
     aborted.catch(() => {});
     try {
       const result = await Promise.race([this.run(slot, image), aborted, slot.died]);
+      slot.pages += 1;
       this.release(slot);
       return result;
     } catch (err) {
@@ -259,7 +300,9 @@ export class TesseractJsEngine implements OcrEngine {
     for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
     for (const s of this.idle) clearTimeout(s.idleTimer);
     await Promise.all(this.idle.splice(0).flatMap((s) => [...[...s.ocr.values()].map((w) => w.then((x) => x.terminate(), () => {})), s.osd.terminate()]));
-    fs.rmSync(this.langDir, { recursive: true, force: true });
-    linkDirs.delete(this.langDir);
+    if (this.linkDir) {
+      fs.rmSync(this.linkDir, { recursive: true, force: true });
+      linkDirs.delete(this.linkDir);
+    }
   }
 }

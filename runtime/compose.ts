@@ -25,6 +25,7 @@ import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
 import { SqlPageSearch } from '../storage/db/page-search-repository.js';
 import { createOcrEngine } from '../ocr/create-engine.js';
+import { ForegroundGate } from '../ocr/foreground-gate.js';
 import type { OcrEngine } from '../ocr/engine.js';
 import { ocrHandler } from '../ocr/ocr-job.js';
 import { OCR_JOB, THUMBNAIL_JOB } from '../dossier/ingest/derivatives.js';
@@ -140,7 +141,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   let ocrEngine: OcrEngine | null = null;
   // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
   const renderer = new PageRenderer({ threads: config.cores });
-  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
+  // Downloads in the foreground: OCR recognises one page at a time while any export streams.
+  const gate = new ForegroundGate({ whileBusy: 1 });
+  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const metrics = new Metrics(new SqlOperationsReader(db, queue));
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
@@ -201,7 +204,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     publicUrl: config.links.publicUrl,
     issuer: config.auth.jwksUrl ? null : { id: config.auth.issuer, audience: config.auth.audience, key: () => issuerKeys.currentPair() },
   };
-  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

@@ -2,12 +2,15 @@
  * The one module that reads the environment. Everything else receives a frozen Config.
  * A bad value stops the process with a message naming the variable (see loadConfig).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseDuration } from '../dossier/duration.js';
-import { installedLanguages } from '../ocr/traineddata.js';
+import { chooseEngine, type EngineName } from '../ocr/choose-engine.js';
+import { tessdataFolder, type ModelSource } from '../ocr/model-source.js';
+import { NATIVE_TESSERACT } from '../ocr/native-tesseract-engine.js';
 import type { S3Settings } from '../storage/blobs/s3-client.js';
 import { DEFAULT_SUITE, SIGNATURE_SUITES, type SignatureSuite } from '../dossier/signing/suite.js';
 
@@ -97,19 +100,22 @@ const envSchema = z.object({
   OIDC_CLAIM_ROLES: z.string().min(1).default('roles'),
   /** What the sign-in screen's button says (e.g. the agency's name). */
   OIDC_LABEL: z.string().min(1).max(100).optional(),
-  /** OCR languages joined by `+` (e.g. chi_sim+eng); each needs its @tesseract.js-data package. */
+  /**
+   * OCR languages joined by `+` (e.g. chi_sim+eng); each needs its model in the tessdata folder
+   * (OCR_TESSDATA_DIR, or Debian's) or its @tesseract.js-data package (checked with the engine).
+   */
   OCR_LANGS: z
     .string()
     .default('eng')
-    .transform((s, ctx) => {
-      const langs = s.split('+').map((l) => l.trim());
-      const installed = installedLanguages();
-      const missing = langs.filter((l) => !installed.includes(l));
-      if (missing.length) ctx.addIssue({ code: 'custom', message: `no traineddata for ${missing.join(', ')}; installed: ${installed.join(', ')}` });
-      return langs;
-    }),
+    .transform((s) => s.split('+').map((l) => l.trim()))
+    .pipe(z.array(z.string().regex(/^[a-z_]+$/, 'a tesseract language name like eng or chi_sim'))),
   OCR_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
-  OCR_ENGINE: z.enum(['tesseract.js', 'tesseract']).default('tesseract.js'),
+  /** auto: the native CLI where it and its models are installed, else tesseract.js (ocr/choose-engine.ts). */
+  OCR_ENGINE: z.enum(['auto', 'tesseract.js', 'tesseract']).default('auto'),
+  /** A folder of plain `<lang>.traineddata` files; default Debian's where installed. */
+  OCR_TESSDATA_DIR: z.string().min(1).optional(),
+  /** Pages a tesseract.js slot reads before it is replaced (its wasm heap never shrinks). */
+  OCR_PAGES_PER_SLOT: z.coerce.number().int().min(1).max(1_000_000).default(200),
   OCR_PAGE_TIMEOUT: duration.default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A signed audit checkpoint every this many events… */
@@ -193,7 +199,10 @@ export interface Config {
   readonly ocr: {
     readonly langs: readonly string[];
     readonly workers: number;
-    readonly engine: 'tesseract.js' | 'tesseract';
+    /** The engine in use: OCR_ENGINE, with auto decided at load. */
+    readonly engine: EngineName;
+    readonly models: ModelSource;
+    readonly pagesPerSlot: number;
     readonly pageTimeoutMs: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -250,6 +259,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
     throw new ConfigError('invalid configuration:\n  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither (neither: the SDK finds credentials itself)');
   }
+  if (e.OCR_TESSDATA_DIR && !fs.existsSync(e.OCR_TESSDATA_DIR)) throw new ConfigError(`invalid configuration:\n  OCR_TESSDATA_DIR: no folder ${e.OCR_TESSDATA_DIR}`);
+  const ocr = chooseEngine({ setting: e.OCR_ENGINE, languages: e.OCR_LANGS, folder: tessdataFolder(e.OCR_TESSDATA_DIR ?? null), binary: NATIVE_TESSERACT });
+  if (typeof ocr === 'string') throw new ConfigError(`invalid configuration:\n  OCR_LANGS, OCR_ENGINE: ${ocr}`);
   const dataDir = path.resolve(e.DATA_DIR);
   return deepFreeze<Config>({
     http: { port: e.PORT, host: e.HOST },
@@ -295,7 +307,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     ocr: {
       langs: e.OCR_LANGS,
       workers: e.OCR_WORKERS ?? os.availableParallelism(),
-      engine: e.OCR_ENGINE,
+      engine: ocr.engine,
+      models: ocr.models,
+      pagesPerSlot: e.OCR_PAGES_PER_SLOT,
       pageTimeoutMs: e.OCR_PAGE_TIMEOUT * 1000,
     },
     logLevel: e.LOG_LEVEL,

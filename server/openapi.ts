@@ -6,6 +6,8 @@ import { acceptBody, returnBody, sendBody } from './routes/transfers.js';
 const error = { $ref: '#/components/responses/Error' };
 const bearer = [{ bearer: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+/** The export leaves out the original upload unless asked: the pages are the evidence, signed one by one. */
+const originalParam = { name: 'original', in: 'query', schema: { enum: ['0', '1'], default: '0' }, description: '1: add original/<filename>, the upload as the clerk sent it (checked against the manifest by dossier verify)' };
 const pageParam = { name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
 const errors = { 401: error, 403: error, 404: error };
 const linkToken = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
@@ -71,7 +73,7 @@ export const openApiDocument = {
           ocr: {
             type: ['object', 'null'],
             description: 'null before the seal',
-            properties: { status: { enum: ['queued', 'done', 'failed'] }, confidence: { type: ['number', 'null'], description: 'mean word confidence 0–100; 100 for a text layer' }, source: { enum: ['ocr', 'text-layer'] }, reason: { type: ['string', 'null'], description: 'why it failed' } },
+            properties: { status: { enum: ['queued', 'done', 'failed'] }, confidence: { type: ['number', 'null'], description: 'mean word confidence 0–100; 100 for a text layer or a blank page' }, source: { enum: ['ocr', 'text-layer', 'blank'], description: 'blank: no ink on the page (an empty back), not sent to the recogniser' }, reason: { type: ['string', 'null'], description: 'why it failed' } },
           },
         },
       },
@@ -165,7 +167,7 @@ export const openApiDocument = {
     },
     '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
     '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
-    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), original/<filename>', security: bearer, parameters: [idParam], responses: { 200: { description: 'application/zip' }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), and original/<filename> with ?original=1', security: bearer, parameters: [idParam, originalParam], responses: { 200: { description: 'application/zip' }, 409: error, ...errors } } },
     '/api/dossiers/{id}/export.pdf': {
       get: {
         summary: 'the sealed dossier as one searchable PDF (page images, OCR text as an invisible layer; PDF pages copied), streamed; pages whose OCR is not done yet have no text layer',
@@ -290,7 +292,7 @@ export const openApiDocument = {
       },
     },
     '/d/{token}/info': { get: { summary: 'what a signed link holds, for its landing page: { case: { number, title }, dossier: { id, filename, pageCount, sealedAt, merkleRoot, sha256 }, expiresAt, singleUse }; does not spend a single-use link', parameters: [linkToken], responses: linkResponses({ 200: { description: 'JSON' } }) } },
-    '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
+    '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken, originalParam], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
     '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },
     ...integrationPaths,
   },

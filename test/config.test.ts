@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
 import { ConfigError, configFromEnv, parseDuration } from '../runtime/config.js';
+import { DEBIAN_TESSDATA } from '../ocr/model-source.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -57,12 +60,15 @@ describe('configuration', () => {
   });
 
   it('configures OCR: languages from the installed data packages, workers, engine, page timeout', () => {
-    const d = configFromEnv({});
-    expect(d.ocr).to.deep.equal({ langs: ['eng'], workers: d.cores, engine: 'tesseract.js', pageTimeoutMs: 120_000 });
-    const c = configFromEnv({ OCR_LANGS: 'chi_sim+eng', OCR_WORKERS: '3', OCR_ENGINE: 'tesseract', OCR_PAGE_TIMEOUT: '90s' });
-    expect(c.ocr).to.deep.equal({ langs: ['chi_sim', 'eng'], workers: 3, engine: 'tesseract', pageTimeoutMs: 90_000 });
+    const d = configFromEnv({ OCR_ENGINE: 'tesseract.js', OCR_TESSDATA_DIR: os.tmpdir() });
+    expect(d.ocr).to.deep.equal({ langs: ['eng'], workers: d.cores, engine: 'tesseract.js', models: { kind: 'npm' }, pagesPerSlot: 200, pageTimeoutMs: 120_000 });
+    if (fs.existsSync(DEBIAN_TESSDATA)) {
+      const c = configFromEnv({ OCR_LANGS: 'chi_sim+eng', OCR_WORKERS: '3', OCR_ENGINE: 'tesseract', OCR_PAGE_TIMEOUT: '90s', OCR_PAGES_PER_SLOT: '50' });
+      expect(c.ocr).to.deep.equal({ langs: ['chi_sim', 'eng'], workers: 3, engine: 'tesseract', models: { kind: 'folder', dir: DEBIAN_TESSDATA }, pagesPerSlot: 50, pageTimeoutMs: 90_000 });
+    }
+    expect(() => configFromEnv({ OCR_TESSDATA_DIR: '/nonexistent/tessdata' })).to.throw(ConfigError, /OCR_TESSDATA_DIR/);
     expect(() => configFromEnv({ OCR_LANGS: 'eng+klingon' })).to.throw(ConfigError, /OCR_LANGS.*klingon/);
-    for (const [name, value] of [['OCR_WORKERS', '0'], ['OCR_ENGINE', 'abbyy'], ['OCR_PAGE_TIMEOUT', 'forever']]) {
+    for (const [name, value] of [['OCR_WORKERS', '0'], ['OCR_ENGINE', 'abbyy'], ['OCR_PAGE_TIMEOUT', 'forever'], ['OCR_PAGES_PER_SLOT', '0']]) {
       expect(() => configFromEnv({ [name as string]: value }), name).to.throw(ConfigError, name);
     }
   });

@@ -21,7 +21,12 @@ describe('export and offline verification', function () {
   this.timeout(180_000);
   let gw: TestGateway;
   let dir: string;
+  /** The export with the original upload (?original=1): the tampering tests change it. */
   let exportZip: string;
+  /** The default export: pages, texts, manifest, no original. */
+  let leanZip: string;
+  let dossierId: string;
+  let clerkToken: string;
   let jwksFile: string;
   let kid: string;
   /** The pages whose OCR was done at export, each with the text the API serves for it. */
@@ -46,11 +51,16 @@ describe('export and offline verification', function () {
       const text = await fetch(`${gw.url}/api/dossiers/${id}/pages/${p.index}/text`, { headers: { authorization: `Bearer ${clerk}` } });
       texts.set(p.index, await text.text());
     }
-    const res = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } });
+    [dossierId, clerkToken] = [id, clerk];
+    const res = await fetch(`${gw.url}/api/dossiers/${id}/export?original=1`, { headers: { authorization: `Bearer ${clerk}` } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('application/zip');
     exportZip = path.join(dir, 'export.zip');
     await fs.writeFile(exportZip, Buffer.from(await res.arrayBuffer()));
+    const lean = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } });
+    expect(lean.status).to.equal(200);
+    leanZip = path.join(dir, 'lean.zip');
+    await fs.writeFile(leanZip, Buffer.from(await lean.arrayBuffer()));
     jwksFile = path.join(dir, 'jwks.json');
     await fs.writeFile(jwksFile, await (await fetch(`${gw.url}/.well-known/jwks.json`)).text());
   });
@@ -80,7 +90,31 @@ describe('export and offline verification', function () {
   };
   const jwks = async () => JSON.parse(await fs.readFile(jwksFile, 'utf8'));
 
-  it('holds the layout of CONTRACT.md, text/NNNN.txt for each OCR\'d page included', async () => {
+  it('leaves the original out by default: smaller by its size, verified all the same, refused only when it is required', async () => {
+    const src = await openExport(leanZip);
+    const names = (await src.list()).sort();
+    await src.close();
+    expect(names.filter((n) => n.startsWith('original/'))).to.deep.equal([]);
+    expect(names).to.include.members(['manifest.jws', 'jwks.json', 'pages/0001.jpg', 'pages/0005.jpg']);
+    const [full, lean] = [(await fs.stat(exportZip)).size, (await fs.stat(leanZip)).size];
+    const original = (await fs.stat(path.join(dir, 'scan.zip'))).size;
+    // The original's bytes, its entry headers and its central-directory record: nothing else differs.
+    expect(full - lean).to.be.within(original, original + 300);
+    const r = await check(leanZip, { jwks: await jwks() });
+    expect(r.problems).to.deep.equal([]);
+    expect(r).to.include({ ok: true, pagesVerified: 5, original: 'absent' });
+    expect(await check(exportZip, { jwks: await jwks() })).to.include({ ok: true, original: 'verified' });
+    const required = await check(leanZip, { jwks: await jwks(), requireOriginal: true });
+    expect(required.problems.map((p) => p.code)).to.deep.equal(['original_missing']);
+    const cliLean = await cli('verify', leanZip, '--jwks', jwksFile);
+    expect(cliLean.code, cliLean.err).to.equal(0);
+    expect(cliLean.out).to.contain('original upload: not in this export');
+    expect((await cli('verify', leanZip, '--jwks', jwksFile, '--require-original')).code).to.equal(3);
+    const bad = await fetch(`${gw.url}/api/dossiers/${dossierId}/export?original=yes`, { headers: { authorization: `Bearer ${clerkToken}` } });
+    expect(bad.status).to.equal(400);
+  });
+
+  it('holds the layout of CONTRACT.md with ?original=1, text/NNNN.txt for each OCR\'d page included', async () => {
     const src = await openExport(exportZip);
     const names = (await src.list()).sort();
     expect(texts.size, 'pages OCR\'d').to.be.greaterThan(0);

@@ -106,9 +106,18 @@ describe('signed download links', function () {
     try {
       const report = await verifyExport(src, { jwks });
       expect(report.problems).to.deep.equal([]);
-      expect(report).to.include({ ok: true, pageCount: 3, pagesVerified: 3 });
+      expect(report).to.include({ ok: true, pageCount: 3, pagesVerified: 3, original: 'absent' });
     } finally {
       await src.close();
+    }
+    // The original upload on request, through the same link.
+    const full = path.join(dir, 'via-link-original.zip');
+    await fs.writeFile(full, (await get(`${link.url}?original=1`)).body);
+    const withOriginal = await openExport(full);
+    try {
+      expect(await verifyExport(withOriginal, { jwks })).to.include({ ok: true, original: 'verified' });
+    } finally {
+      await withOriginal.close();
     }
   });
 

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { blankFixtures } from '../scripts/bench/fixtures/blank-pages.js';
 import { tempDir } from './support/fixtures.js';
 import { eventually } from './support/eventually.js';
 import {
@@ -138,6 +139,27 @@ describe('OCR and search (tesseract.js, PGlite)', function () {
     expect(hits.map((h) => [h.dossierId, h.page])).to.deep.equal([[id, 2]]);
     const record = await gw.gateway.pageTexts.get(id, 2);
     expect(record?.engine).to.equal('text-layer');
+  });
+
+  it('marks an empty duplex back `blank` (done, no text, not recognised) and reads the near-empty page beside it', async () => {
+    const fixtures = await blankFixtures();
+    const back = fixtures.find((f) => f.name === 'back: bleed-through, shadows, dust')!;
+    const faint = fixtures.find((f) => f.name === 'near-empty: faint words over bleed-through')!;
+    const files = [
+      { name: '1.jpg', data: await headerScan(1, 3) },
+      { name: '2.jpg', data: back.jpeg },
+      { name: '3.jpg', data: faint.jpeg },
+    ];
+    const id = await uploadSealed(gw, clerk, caseId, 'duplex.zip', await zipDossier(dir, 'duplex.zip', files));
+    const d = await ocrFinished(gw, clerk, id);
+    expect(d.progress.ocr).to.deep.equal({ done: 3, failed: 0, total: 3 });
+    const pages = (await gw.api('GET', `/api/dossiers/${id}/pages`, clerk)).json as { ocr: { status: string; source: string } }[];
+    expect(pages.map((p) => p.ocr.source)).to.deep.equal(['ocr', 'blank', 'ocr']);
+    const blank = await gw.api('GET', `/api/dossiers/${id}/pages/2/text`, clerk);
+    expect(blank.status).to.equal(200);
+    expect(blank.json, 'an empty text').to.equal(null);
+    const written = await gw.api('GET', `/api/dossiers/${id}/pages/3/text`, clerk);
+    expect(written.json).to.be.a('string').that.matches(/intentionally left blank/i);
   });
 
   it('ends a page the engine cannot read `failed` with a reason while the others finish', async () => {

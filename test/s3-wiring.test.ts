@@ -84,7 +84,7 @@ describe('gateway on PostgreSQL and S3', function () {
 
   it('streams the export from the bucket', async () => {
     const judge = await gw.token('police-1', 'prosecutor');
-    const res = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${judge}` } });
+    const res = await fetch(`${gw.url}/api/dossiers/${id}/export?original=1`, { headers: { authorization: `Bearer ${judge}` } });
     expect(res.status).to.equal(200);
     const zip = Buffer.from(await res.arrayBuffer());
     // Stored entries: each page's bytes and the original appear verbatim in the archive.

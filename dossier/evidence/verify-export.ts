@@ -1,7 +1,8 @@
 /**
  * Offline verification of a dossier export: the manifest's signature against a key the verifier
  * trusts (a JWKS it was given, or the export's own key only when its RFC 7638 thumbprint was pinned
- * out of band), every page's bytes against the manifest, the Merkle root, and the original.
+ * out of band), every page's bytes against the manifest, the Merkle root, and the original when
+ * the export carries it (the gateway adds it on request, ?original=1; requireOriginal insists).
  * Nothing here trusts the export's contents before the signature is checked. The page texts under
  * text/ are derived after sealing and signed by nothing: they are counted, never vouched for, and
  * a text file that names no page of the manifest is a problem.
@@ -71,6 +72,11 @@ export interface VerifyReport {
    * signature, so counted and not verified. They neither stand in for a page nor change any verdict.
    */
   readonly unsignedTexts: number;
+  /**
+   * The original upload: in the export and matching the manifest, absent (an export without it:
+   * the signed pages are the evidence), or different (a problem, original_mismatch).
+   */
+  readonly original: 'verified' | 'absent' | 'mismatch' | null;
   readonly problems: readonly Problem[];
 }
 
@@ -101,6 +107,8 @@ export interface TrustOptions {
   readonly jwks?: JSONWebKeySet;
   /** Or: the RFC 7638 thumbprint of the one key in the export's jwks.json to trust. */
   readonly pinnedKey?: string;
+  /** An export without the original upload is a problem (original_missing); default: accepted. */
+  readonly requireOriginal?: boolean;
 }
 
 export async function verifyExport(source: ExportSource, trust: TrustOptions): Promise<VerifyReport> {
@@ -111,7 +119,7 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   const problems: Problem[] = [];
   const report = (extra: Partial<VerifyReport> = {}): VerifyReport => ({
     ok: problems.length === 0, keySource, kid: null, suite: null, dossier: null, case: null, sealedAt: null,
-    pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], unsignedTexts: 0, problems, ...extra,
+    pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], unsignedTexts: 0, original: null, problems, ...extra,
   });
 
   const jws = (await source.read(MANIFEST_FILE))?.toString('ascii').trim();
@@ -168,14 +176,18 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
   const root = pageMerkleRoot(manifest.pages.map((p) => p.sm3 ?? p.sha256), manifest.suite);
   if (root !== manifest.merkleRoot) problems.push({ code: 'root_mismatch', message: 'the Merkle root recomputed from the manifest differs from the signed root' });
   const originalFile = originalPath(manifest.original.filename);
-  const original = await source.digest(originalFile);
-  if (!original) problems.push({ code: 'original_missing', message: `the original upload (${originalFile}) is missing`, path: originalFile });
-  else if (original.sha256 !== manifest.original.sha256 || original.size !== manifest.original.size) {
+  const got = await source.digest(originalFile);
+  let original: VerifyReport['original'] = 'verified';
+  if (!got) {
+    original = 'absent';
+    if (trust.requireOriginal) problems.push({ code: 'original_missing', message: `the original upload (${originalFile}) is missing`, path: originalFile });
+  } else if (got.sha256 !== manifest.original.sha256 || got.size !== manifest.original.size) {
+    original = 'mismatch';
     problems.push({ code: 'original_mismatch', message: `the original upload (${originalFile}) differs from the sealed one`, path: originalFile });
   }
   const receipts = await checkReceipts(source, keys, manifest, problems);
   return report({
-    receipts, unsignedTexts, kid, suite: manifest.suite, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
+    receipts, unsignedTexts, original, kid, suite: manifest.suite, dossier: manifest.dossier, case: manifest.case, sealedAt: manifest.sealedAt,
     pageCount: manifest.pages.length, pagesVerified, merkleRoot: manifest.merkleRoot,
   });
 }

@@ -12,8 +12,11 @@ export interface PageTextRecord {
   readonly dossierId: string;
   readonly index: number;
   readonly status: OcrStatus;
-  /** Where the text came from: recognised from the image, or the PDF page's own text layer. */
-  readonly source: 'ocr' | 'text-layer' | null;
+  /**
+   * Where the text came from: recognised from the image, the PDF page's own text layer, or none:
+   * a blank page (no ink, ocr/blank-page.ts), done with empty text without the recogniser.
+   */
+  readonly source: 'ocr' | 'text-layer' | 'blank' | null;
   /** Mean word confidence 0–100 (100 for a text layer); null until done. */
   readonly confidence: number | null;
   /** Blob of the page's plain text (UTF-8). */
@@ -51,7 +54,7 @@ export interface WordsDocument {
 export interface PageTextDone {
   readonly dossierId: string;
   readonly index: number;
-  readonly source: 'ocr' | 'text-layer';
+  readonly source: 'ocr' | 'text-layer' | 'blank';
   readonly confidence: number;
   readonly textSha256: string;
   readonly wordsSha256: string;

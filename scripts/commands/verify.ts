@@ -13,8 +13,9 @@ export function registerVerify(program: Command): void {
     .argument('<export>', 'the export ZIP, or a directory it was unpacked into')
     .option('--jwks <file|url>', "the gateway's public keys, trusted out of band (a saved /.well-known/jwks.json, or its URL)")
     .option('--key <thumbprint>', "trust the export's own jwks.json only for the key with this RFC 7638 thumbprint")
+    .option('--require-original', 'fail when the export does not carry the original upload (the gateway adds it with ?original=1)')
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, o: { jwks?: string; key?: string; json?: boolean }) => {
+    .action(async (file: string, o: { jwks?: string; key?: string; json?: boolean; requireOriginal?: boolean }) => {
       if (!o.jwks && !o.key) {
         program.error('dossier verify: give --jwks (keys you trust) or --key (the thumbprint you were told); the key inside the export is never trusted on its own', { exitCode: 2 });
       }
@@ -22,7 +23,7 @@ export function registerVerify(program: Command): void {
       const source = await openExport(file);
       let report: VerifyReport;
       try {
-        report = await verifyExport(source, { jwks, pinnedKey: o.key });
+        report = await verifyExport(source, { jwks, pinnedKey: o.key, requireOriginal: o.requireOriginal });
       } finally {
         await source.close();
       }
@@ -45,6 +46,7 @@ function summary(r: VerifyReport): string {
     `  pages ${r.pagesVerified}/${r.pageCount} match, Merkle root ${r.merkleRoot ?? '?'}`,
     `  custody receipts ${r.receipts.filter((x) => x.ok).length}/${r.receipts.length} verified`,
     `  page texts (text/) ${r.unsignedTexts}: OCR derived after sealing, not signed, not verified`,
+    `  original upload: ${r.original === 'absent' ? 'not in this export (ask with ?original=1)' : (r.original ?? '?')}`,
     ...r.receipts.filter((x) => x.ok).map((x) => `    ${x.time} ${x.from} → ${x.to} (${x.stage}): ${x.decision}${x.reason ? ` (${x.reason})` : ''}`),
     ...r.problems.slice(0, 50).map((p) => `  ✗ ${p.code}: ${p.message}`),
   ];

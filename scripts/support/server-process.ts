@@ -45,7 +45,7 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${p}`;
   // A first start runs PGlite's initdb: seconds on a quiet machine, far longer on a busy one.
-  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
     const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);

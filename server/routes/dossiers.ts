@@ -33,6 +33,8 @@ export interface DossierRouteDeps extends PageImageDeps {
   /** OCR status and text of pages. */
   readonly pageTexts: PageTextRepository;
   readonly audit: AuditLog;
+  /** Marks a download in the foreground while it streams (background OCR yields to it). */
+  readonly foreground?: () => () => void;
   /** Large downloads from an object store go to a presigned URL (unset: always streamed). */
   readonly blobRedirect?: BlobRedirect;
 }
@@ -160,7 +162,7 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     const d = await sealed(principal, req.params.id);
     await recordEvidenceRead(deps.audit, principal, 'dossier.export', d, undefined, { format: 'zip' });
     req.log?.info({ dossier: d.id, pages: d.pageCount }, 'export started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts }, d);
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts, foreground: deps.foreground }, d);
   });
 
   // The searchable PDF: page images with the OCR text as an invisible layer (export-pdf.ts).

@@ -25,6 +25,8 @@ export interface DownloadLinkDeps extends LinkRouteDeps {
   readonly transfers: TransferRepository;
   /** Page texts: those ready go into the export. */
   readonly pageTexts: PageTextRepository;
+  /** Marks a download in the foreground while it streams (background OCR yields to it). */
+  readonly foreground?: () => () => void;
   /** Large pages from an object store go to a presigned URL (unset: always streamed). */
   readonly blobRedirect?: BlobRedirect;
 }
@@ -53,7 +55,7 @@ export function downloadLinksRouter(deps: DownloadLinkDeps): Router {
       details: { linkId: link.id, scope: link.scope, what: 'export' },
     });
     req.log?.info({ dossier: dossier.id, link: link.id, pages: dossier.pageCount }, 'export through a link started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts }, dossier);
+    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts, foreground: deps.foreground }, dossier);
   });
 
   r.get('/:token/pages/:n', async (req, res) => {

@@ -4,10 +4,14 @@
  * bytes leave at once and memory stays flat whatever the dossier's size.
  *
  * Order: manifest.jws, jwks.json, receipts/…, pages/0001.<ext> …, text/0001.txt … (the pages whose
- * text is ready; derived after sealing, not signed), original/<filename>.
+ * text is ready; derived after sealing, not signed), and original/<filename> only when asked
+ * (?original=1): the pages are the evidence, each signed and in the Merkle root; the original
+ * (as large again) is for the receiver who wants the clerk's very file, and `dossier verify`
+ * checks it against the manifest when it is there.
  */
 import type { Request, Response } from 'express';
 import { JWKS_FILE, MANIFEST_FILE, originalPath, pagePath, receiptPath, textPath } from '../../dossier/evidence/export-layout.js';
+import { DossierError } from '../../dossier/errors.js';
 import type { DossierRecord, PageRecord } from '../../dossier/model.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { PageTextRepository } from '../../dossier/ports/page-text.js';
@@ -26,14 +30,27 @@ export interface ExportDeps {
   readonly jwks: PublicJwks;
   readonly receipts: Pick<TransferRepository, 'receipts'>;
   readonly pageTexts: Pick<PageTextRepository, 'list'>;
+  /** Marks the download in the foreground while it streams: OCR yields to it (ocr/foreground-gate.ts). */
+  readonly foreground?: () => () => void;
+}
+
+/** `?original=1` (or true) adds the original upload; absent or 0 leaves it out; anything else is refused. */
+export function wantsOriginal(query: unknown): boolean {
+  const v = (query as Record<string, unknown> | undefined)?.original;
+  if (v === undefined || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new DossierError('bad_request', 'original: expected 0 or 1');
 }
 
 export async function streamExport(req: Request, res: Response, deps: ExportDeps, d: DossierRecord): Promise<void> {
+  const original = wantsOriginal(req.query);
   res.setHeader('Content-Type', 'application/zip');
   res.attachment(`dossier-${d.id}.zip`);
   res.setHeader('Cache-Control', 'private, no-store');
   const zip = new ZipStreamWriter(res);
   const mtime = d.sealedAt ?? FIXED_TIME;
+  const ended = deps.foreground?.();
+  if (ended) res.once('close', ended);
   try {
     await zip.add({ name: MANIFEST_FILE, mtime, bytes: Buffer.from(d.manifestJws!) });
     await zip.add({ name: JWKS_FILE, mtime, bytes: Buffer.from(JSON.stringify(deps.jwks, null, 2)) });
@@ -43,7 +60,7 @@ export async function streamExport(req: Request, res: Response, deps: ExportDeps
     }
     for await (const entry of pageEntries(deps, d, mtime)) await zip.add(entry);
     for await (const entry of textEntries(deps, d, mtime, req)) await zip.add(entry);
-    if (d.sha256 && d.bytes !== null) {
+    if (original && d.sha256 && d.bytes !== null) {
       const sha256 = d.sha256;
       await zip.add({ name: originalPath(d.filename), mtime, size: d.bytes, open: () => deps.blobs.read(sha256) });
     }
@@ -55,6 +72,8 @@ export async function streamExport(req: Request, res: Response, deps: ExportDeps
       return;
     }
     throw err;
+  } finally {
+    ended?.();
   }
 }
 

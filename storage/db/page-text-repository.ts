@@ -6,7 +6,7 @@ interface PageTextRow {
   dossier_id: string;
   index: number;
   status: OcrStatus;
-  source: 'ocr' | 'text-layer' | null;
+  source: 'ocr' | 'text-layer' | 'blank' | null;
   confidence: number | null;
   text_sha256: string | null;
   words_sha256: string | null;

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { cer } from '../../ocr/cer.js';
-import { NATIVE_TESSERACT, NativeTesseractEngine, parseOsd } from '../../ocr/native-tesseract-engine.js';
+import { DEBIAN_TESSDATA } from '../../ocr/model-source.js';
+import { NATIVE_NICE, NATIVE_TESSERACT, NativeTesseractEngine, parseOsd } from '../../ocr/native-tesseract-engine.js';
 import { chinesePage, englishPage, iou, turnBox, turned } from '../../scripts/bench/fixtures/ocr-pages.js';
 
 const present = fs.existsSync(NATIVE_TESSERACT);
@@ -39,6 +42,44 @@ describe('OCR: native tesseract CLI engine', function () {
     const zh = new NativeTesseractEngine({ languages: ['chi_sim', 'eng'], workers: 1 });
     const page = await chinesePage();
     expect(cer((await zh.recognize(page.image)).text, page.text)).to.be.at.most(0.05);
+  });
+
+  it('reads its models from the configured tessdata folder (--tessdata-dir), and only from there', async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdata-own-'));
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'tessdata-empty-'));
+    try {
+      for (const l of ['eng', 'osd']) fs.symlinkSync(path.join(DEBIAN_TESSDATA, `${l}.traineddata`), path.join(own, `${l}.traineddata`));
+      const page = await englishPage();
+      const input = await turned(page, 0);
+      const reads = new NativeTesseractEngine({ languages: ['eng'], workers: 1, tessdataDir: own });
+      expect(cer((await reads.recognize(input)).text, page.text)).to.be.at.most(0.02);
+      const none = new NativeTesseractEngine({ languages: ['eng'], workers: 1, tessdataDir: empty });
+      expect(String(await none.recognize(input).catch((e: unknown) => e))).to.match(/eng|traineddata|language/i);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('runs tesseract at a lower priority than the gateway (nice), so a download wins the core', async () => {
+    const page = await englishPage();
+    const seen = new Set<number>();
+    const reading = engine.recognize(await turned(page, 0));
+    // The process lives for a second or more: sample /proc for tesseract children of ours.
+    for (let i = 0; i < 40 && seen.size === 0; i++) {
+      for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          if (stat.includes('(tesseract)') && Number(fields[1]) === process.pid) seen.add(Number(fields[16]));
+        } catch {
+          // exited meanwhile
+        }
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await reading;
+    expect([...seen]).to.deep.equal([Math.min(19, os.getPriority() + NATIVE_NICE)]);
   });
 
   it('ends the process of a page whose signal aborts, with the signal\'s reason', async () => {

@@ -11,6 +11,8 @@ import { isDossierError } from '../../dossier/errors.js';
 import { pageText, renderPage } from '../../scripts/bench/fixtures/synthetic-pages.js';
 import { chinesePage, englishPage, iou, turnBox, turned, type KnownPage } from '../../scripts/bench/fixtures/ocr-pages.js';
 import { eventually } from '../support/eventually.js';
+import { testEnv } from '../support/env.js';
+import { DEBIAN_TESSDATA, folderServes } from '../../ocr/model-source.js';
 
 /** Stated accuracy: measured 0–0.5 % on these pages; 2 % leaves room for engine updates, not for a broken pipeline. */
 const MAX_CER_ENGLISH = 0.02;
@@ -108,6 +110,53 @@ describe('OCR: tesseract.js engine, idle slots', function () {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe('OCR: tesseract.js engine, recycled slots', function () {
+  this.timeout(180_000);
+
+  it('replaces a slot after pagesPerSlot pages (its wasm heap never shrinks) and reads on unchanged', async () => {
+    const engine = new TesseractJsEngine({ languages: ['eng'], workers: 1, pagesPerSlot: 2 });
+    try {
+      const page = await englishPage();
+      const input = await turned(page, 0);
+      for (let i = 0; i < 3; i++) expect(cer((await engine.recognize(input)).text, page.text), `page ${i + 1}`).to.be.at.most(MAX_CER_ENGLISH);
+      expect(engine.recycled).to.equal(1);
+      expect(engine.slots).to.equal(1);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('OCR: tesseract.js engine on Debian\'s tessdata_fast models', function () {
+  this.timeout(180_000);
+  let engine: TesseractJsEngine;
+
+  before(function () {
+    if (!folderServes(DEBIAN_TESSDATA, ['chi_sim', 'eng'])) {
+      if (testEnv.ci) throw new Error(`CI: Debian's tesseract-ocr-eng, -chi-sim and -osd must be installed in ${DEBIAN_TESSDATA}`);
+      console.warn(`    ! ${DEBIAN_TESSDATA} lacks eng, chi_sim or osd: Debian models suite SKIPPED`);
+      this.skip();
+    }
+    engine = new TesseractJsEngine({ languages: ['chi_sim', 'eng'], workers: 1, models: { kind: 'folder', dir: DEBIAN_TESSDATA } });
+  });
+  after(() => engine?.close());
+
+  it(`reads an English page upright and upside down (osd from the folder), CER ≤ ${MAX_CER_ENGLISH * 100} %`, async () => {
+    const page = await englishPage();
+    for (const r of [0, 180] as const) {
+      const result = await engine.recognize(await turned(page, r));
+      expect(result.rotated, `scanned at ${r}°`).to.equal(r);
+      expect(cer(result.text, page.text), `scanned at ${r}°`).to.be.at.most(MAX_CER_ENGLISH);
+    }
+  });
+
+  it(`reads the Simplified Chinese page, CER ≤ ${MAX_CER_CHINESE * 100} %`, async () => {
+    const zh = await chinesePage();
+    const result = await engine.recognize(zh.image);
+    expect(cer(result.text, zh.text)).to.be.at.most(MAX_CER_CHINESE);
   });
 });
 

@@ -11,6 +11,7 @@ import transferRollups from './020-transfer-rollups.js';
 import workerHeartbeats from './021-worker-heartbeats.js';
 import nationalSuite from './017-national-suite.js';
 import federatedIdentity from './013-federated-identity.js';
+import blankPages from './016-blank-pages.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 12, name: 'jobs-by-kind', sql: jobsByKind },
   { version: 10, name: 'supervision-integration', sql: supervisionIntegration },
   { version: 13, name: 'federated-identity', sql: federatedIdentity },
+  { version: 16, name: 'blank-pages', sql: blankPages },
   { version: 17, name: 'national-suite', sql: nationalSuite },
   { version: 20, name: 'transfer-rollups', sql: transferRollups },
   { version: 21, name: 'worker-heartbeats', sql: workerHeartbeats },
