@@ -7,7 +7,7 @@ const error = { $ref: '#/components/responses/Error' };
 const bearer = [{ bearer: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 /** The export leaves out the original upload unless asked: the pages are the evidence, signed one by one. */
-const originalParam = { name: 'original', in: 'query', schema: { enum: ['0', '1'], default: '0' }, description: '1: add original/<filename>, the upload as the clerk sent it (checked against the manifest by dossier verify)' };
+const originalParam = { name: 'original', in: 'query', schema: { enum: ['0', '1'], default: '1' }, description: '0: leave out original/<filename>, the upload as the clerk sent it (the pages alone verify against the manifest; dossier verify reports the original absent)' };
 const pageParam = { name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
 const errors = { 401: error, 403: error, 404: error };
 const linkToken = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
@@ -167,7 +167,7 @@ export const openApiDocument = {
     },
     '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
     '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
-    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), and original/<filename> with ?original=1', security: bearer, parameters: [idParam, originalParam], responses: { 200: { description: 'application/zip' }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), and original/<filename> (left out with ?original=0)', security: bearer, parameters: [idParam, originalParam], responses: { 200: { description: 'application/zip' }, 409: error, ...errors } } },
     '/api/dossiers/{id}/export.pdf': {
       get: {
         summary: 'the sealed dossier as one searchable PDF (page images, OCR text as an invisible layer; PDF pages copied), streamed; pages whose OCR is not done yet have no text layer',

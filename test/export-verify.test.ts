@@ -21,9 +21,9 @@ describe('export and offline verification', function () {
   this.timeout(180_000);
   let gw: TestGateway;
   let dir: string;
-  /** The export with the original upload (?original=1): the tampering tests change it. */
+  /** The export with the original upload (the default, CONTRACT.md): the tampering tests change it. */
   let exportZip: string;
-  /** The default export: pages, texts, manifest, no original. */
+  /** The lean export (?original=0): pages, texts, manifest, no original. */
   let leanZip: string;
   let dossierId: string;
   let clerkToken: string;
@@ -52,12 +52,12 @@ describe('export and offline verification', function () {
       texts.set(p.index, await text.text());
     }
     [dossierId, clerkToken] = [id, clerk];
-    const res = await fetch(`${gw.url}/api/dossiers/${id}/export?original=1`, { headers: { authorization: `Bearer ${clerk}` } });
+    const res = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('application/zip');
     exportZip = path.join(dir, 'export.zip');
     await fs.writeFile(exportZip, Buffer.from(await res.arrayBuffer()));
-    const lean = await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } });
+    const lean = await fetch(`${gw.url}/api/dossiers/${id}/export?original=0`, { headers: { authorization: `Bearer ${clerk}` } });
     expect(lean.status).to.equal(200);
     leanZip = path.join(dir, 'lean.zip');
     await fs.writeFile(leanZip, Buffer.from(await lean.arrayBuffer()));
@@ -90,7 +90,7 @@ describe('export and offline verification', function () {
   };
   const jwks = async () => JSON.parse(await fs.readFile(jwksFile, 'utf8'));
 
-  it('leaves the original out by default: smaller by its size, verified all the same, refused only when it is required', async () => {
+  it('leaves the original out with ?original=0: smaller by its size, verified all the same, refused only when it is required', async () => {
     const src = await openExport(leanZip);
     const names = (await src.list()).sort();
     await src.close();
@@ -114,7 +114,7 @@ describe('export and offline verification', function () {
     expect(bad.status).to.equal(400);
   });
 
-  it('holds the layout of CONTRACT.md with ?original=1, text/NNNN.txt for each OCR\'d page included', async () => {
+  it('holds the layout of CONTRACT.md by default, text/NNNN.txt for each OCR\'d page included', async () => {
     const src = await openExport(exportZip);
     const names = (await src.list()).sort();
     expect(texts.size, 'pages OCR\'d').to.be.greaterThan(0);

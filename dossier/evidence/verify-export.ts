@@ -2,7 +2,7 @@
  * Offline verification of a dossier export: the manifest's signature against a key the verifier
  * trusts (a JWKS it was given, or the export's own key only when its RFC 7638 thumbprint was pinned
  * out of band), every page's bytes against the manifest, the Merkle root, and the original when
- * the export carries it (the gateway adds it on request, ?original=1; requireOriginal insists).
+ * the export carries it (the gateway leaves it out only on request, ?original=0; requireOriginal insists).
  * Nothing here trusts the export's contents before the signature is checked. The page texts under
  * text/ are derived after sealing and signed by nothing: they are counted, never vouched for, and
  * a text file that names no page of the manifest is a problem.

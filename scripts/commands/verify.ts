@@ -13,7 +13,7 @@ export function registerVerify(program: Command): void {
     .argument('<export>', 'the export ZIP, or a directory it was unpacked into')
     .option('--jwks <file|url>', "the gateway's public keys, trusted out of band (a saved /.well-known/jwks.json, or its URL)")
     .option('--key <thumbprint>', "trust the export's own jwks.json only for the key with this RFC 7638 thumbprint")
-    .option('--require-original', 'fail when the export does not carry the original upload (the gateway adds it with ?original=1)')
+    .option('--require-original', 'fail when the export does not carry the original upload (the gateway leaves it out only when asked with ?original=0)')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, o: { jwks?: string; key?: string; json?: boolean; requireOriginal?: boolean }) => {
       if (!o.jwks && !o.key) {
@@ -46,7 +46,7 @@ function summary(r: VerifyReport): string {
     `  pages ${r.pagesVerified}/${r.pageCount} match, Merkle root ${r.merkleRoot ?? '?'}`,
     `  custody receipts ${r.receipts.filter((x) => x.ok).length}/${r.receipts.length} verified`,
     `  page texts (text/) ${r.unsignedTexts}: OCR derived after sealing, not signed, not verified`,
-    `  original upload: ${r.original === 'absent' ? 'not in this export (ask with ?original=1)' : (r.original ?? '?')}`,
+    `  original upload: ${r.original === 'absent' ? 'not in this export (it was asked for with ?original=0)' : (r.original ?? '?')}`,
     ...r.receipts.filter((x) => x.ok).map((x) => `    ${x.time} ${x.from} → ${x.to} (${x.stage}): ${x.decision}${x.reason ? ` (${x.reason})` : ''}`),
     ...r.problems.slice(0, 50).map((p) => `  ✗ ${p.code}: ${p.message}`),
   ];

@@ -37,8 +37,10 @@ export interface ExportDeps {
 /** `?original=1` (or true) adds the original upload; absent or 0 leaves it out; anything else is refused. */
 export function wantsOriginal(query: unknown): boolean {
   const v = (query as Record<string, unknown> | undefined)?.original;
-  if (v === undefined || v === '0' || v === 'false') return false;
-  if (v === '1' || v === 'true') return true;
+  // CONTRACT.md: the export carries original/<filename>; ?original=0 leaves it out (half the bytes
+  // where the pages are the upload's own content), and verification checks either form.
+  if (v === undefined || v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
   throw new DossierError('bad_request', 'original: expected 0 or 1');
 }
 
