@@ -7,7 +7,8 @@
  *
  *   npm run build && node --import tsx scripts/bench/migrate-scale.ts --cases 120 [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
  *   node --import tsx scripts/bench/migrate-scale.ts --rerun-only 100000
- *   … --cli .cache/base-dist/scripts/dossier.js   (another build of the CLI, for a before/after)
+ *   … --cli .cache/base-dist/scripts/dossier.js   (another build of the CLI, for a before/after:
+ *     e.g. at the base commit, `npx tsc -p tsconfig.build.json --outDir .cache/base-dist`)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
