@@ -7,6 +7,8 @@
  *
  *   npm run build && node --import tsx scripts/bench/migrate-scale.ts --cases 120 [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
  *   node --import tsx scripts/bench/migrate-scale.ts --rerun-only 100000
+ *   … --cli .cache/base-dist/scripts/dossier.js   (another build of the CLI, for a before/after:
+ *     e.g. at the base commit, `npx tsc -p tsconfig.build.json --outDir .cache/base-dist`)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -26,10 +28,12 @@ const { values: args } = parseArgs({
     'rerun-only': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'ingest-concurrency': { type: 'string', default: '1' },
+    // Another build of the CLI (e.g. main's, compiled to .cache/base-dist) against the same server: before/after.
+    cli: { type: 'string', default: 'dist/scripts/dossier.js' },
   },
 });
 const runDir = path.resolve('.cache/bench-run', `migrate-scale-${Date.now()}`);
-const cli = path.resolve('dist/scripts/dossier.js');
+const cli = path.resolve(args.cli!);
 
 /** Runs the CLI; samples its peak RSS (VmHWM) while it runs. */
 async function migrate(root: string, env: Record<string, string>, extra: string[] = []) {
@@ -71,6 +75,11 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
     const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
     const run = await migrate(root, env, ['--concurrency', String(concurrency)]);
     const again = await migrate(root, env);
+    if (run.summary.phases) {
+      console.log('| phase (CLI side) | mean ms per dossier | dossiers |');
+      console.log('|---|---|---|');
+      for (const [phase, p] of Object.entries(run.summary.phases as Record<string, { meanMs: number; count: number }>)) console.log(`| ${phase} | ${p.meanMs} | ${p.count} |`);
+    }
     console.log('| cases | dossiers | MB | concurrency | seconds | cases/min | MB/s | CLI peak RSS MB | journal KB | OCR backlog pages at the end | re-run, nothing new: s | sent in re-run |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     console.log(`| ${cases} | ${run.summary.dossiers.done} | ${mb(bytes)} | ${concurrency} | ${run.seconds.toFixed(1)} | ${(cases / (run.seconds / 60)).toFixed(0)} | ${(bytes / 1e6 / run.seconds).toFixed(1)} | ${mb(run.peakRss)} | ${((await journalBytes(env.DOSSIER_STATE_DIR)) / 1024).toFixed(0)} | ${run.summary.ocrBacklogPages} | ${again.seconds.toFixed(1)} | ${again.summary.dossiers.sent} |`);

@@ -13,9 +13,11 @@ import { clientDefaults } from '../../runtime/config.js';
 import { planArchive, planFromMapping } from '../support/archive-plan.js';
 import { MigrateJournal } from '../support/migrate-journal.js';
 import { CaseDirectory, migrateItem } from '../support/migrate-item.js';
+import { MigratePhases } from '../support/migrate-phases.js';
 import { describe, MigrateProgress } from '../support/migrate-progress.js';
-import { writeReports } from '../support/migrate-report.js';
+import { ReportWriter } from '../support/migrate-report.js';
 import { OcrBacklog } from '../support/ocr-backlog.js';
+import { orderedWindow } from '../support/ordered-window.js';
 import { SealWatcher } from '../support/seal-watcher.js';
 
 interface MigrateOptions {
@@ -63,13 +65,16 @@ export function registerMigrate(program: Command): void {
       const workDir = path.join(defaults.stateDir, 'folder-zips');
       await fs.mkdir(workDir, { recursive: true });
 
-      const items = plan.flatMap((c) => c.dossiers.map((d) => ({ c, d })));
+      const items = function* () {
+        for (const c of plan) for (const d of c.dossiers) yield { c, d };
+      };
+      const dossierCount = plan.reduce((n, c) => n + c.dossiers.length, 0);
       // The server ingests in upload order, a few at once: asking about the oldest few is enough.
       const watcher = new SealWatcher({ server, token: token! });
       const ocr = new OcrBacklog(server, token!);
       const progress = new MigrateProgress(
         o.json ? 'json' : process.stderr.isTTY ? 'tty' : 'lines',
-        { cases: plan.length, dossiers: items.length },
+        { cases: plan.length, dossiers: dossierCount },
         new Map(plan.map((c) => [c.number, c.dossiers.length])),
         () => ocr.pages,
       );
@@ -80,29 +85,48 @@ export function registerMigrate(program: Command): void {
         // leaves little half-done and memory stays flat.
         maxUnsealed: Math.max(32, 4 * concurrency),
         cases: new CaseDirectory(server, token!, journal),
+        phases: new MigratePhases(),
       };
+      const report = new ReportWriter(o.report ?? journal.file.replace(/\.jsonl$/, '-report.json'), !o.report, o.json ?? false);
+      const counts = { sealed: 0, skipped: 0, failed: 0, rows: 0 };
+      // Only the failures are kept for the closing lines (the report has every row).
+      const failed: { item: string; error: string | null }[] = [];
       progress.start();
       ocr.start();
-      const outcomes = await Promise.all(
-        items.map(async ({ c, d }) => {
+      // Items in flight, at most: every upload slot busy, every unsealed dossier waited for, and
+      // as many again ready to start; the report rows leave in plan order as they finish.
+      const window = deps.maxUnsealed + 2 * concurrency;
+      await orderedWindow(
+        items(),
+        window,
+        async ({ c, d }) => {
           const { outcome, how, sealedNow } = await migrateItem(deps, c, d);
           progress.item(c.number, how, outcome.bytes);
           if (sealedNow) ocr.sealed(sealedNow);
           return outcome;
-        }),
+        },
+        async (outcome) => {
+          counts.rows++;
+          if (outcome.status === 'sealed') counts.sealed++;
+          else if (outcome.status === 'skipped') counts.skipped++;
+          else if (outcome.status === 'failed' || outcome.status === 'rejected') {
+            counts.failed++;
+            if (failed.length < 1000) failed.push({ item: outcome.item, error: outcome.error });
+          }
+          await report.row(outcome);
+        },
       );
       ocr.stop();
       await ocr.sample();
-      const summary = progress.stop();
+      const summary = progress.stop(deps.phases.summary());
       await journal.close();
-      await writeReports(o.report ?? journal.file.replace(/\.jsonl$/, '-report.json'), outcomes, !o.report);
-      if (o.json) process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
-      const failed = outcomes.filter((x) => x.status === 'failed' || x.status === 'rejected');
+      await report.close();
       process.stderr.write(
-        `${plan.length} cases, ${outcomes.length} dossiers: ${outcomes.filter((x) => x.status === 'sealed').length} sealed, ${outcomes.filter((x) => x.status === 'skipped').length} already there, ${failed.length} failed; ` +
+        `${plan.length} cases, ${counts.rows} dossiers: ${counts.sealed} sealed, ${counts.skipped} already there, ${counts.failed} failed; ` +
           `${summary.dossiers.sent} sent in this run; ${describe(summary)}\n`,
       );
       for (const f of failed) process.stderr.write(`  ✗ ${f.item}: ${f.error}\n`);
-      if (failed.length) process.exitCode = 1;
+      if (counts.failed > failed.length) process.stderr.write(`  … and ${counts.failed - failed.length} more failures: see the report\n`);
+      if (counts.failed) process.exitCode = 1;
     });
 }

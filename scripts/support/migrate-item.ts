@@ -11,6 +11,7 @@ import type { PlannedCase, PlannedDossier } from './archive-plan.js';
 import { folderZip } from './folder-zip.js';
 import type { ItemOutcome, ItemRecord, MigrateJournal } from './migrate-journal.js';
 import { apiJson, resumableUpload, type DossierJson } from './resumable-upload.js';
+import type { MigratePhases } from './migrate-phases.js';
 import type { SealWatcher } from './seal-watcher.js';
 
 export interface ItemDeps {
@@ -25,7 +26,11 @@ export interface ItemDeps {
   /** Uploaded dossiers not yet sealed, at most: the server's ingest sets the pace. */
   readonly maxUnsealed: number;
   readonly cases: CaseDirectory;
+  readonly phases: MigratePhases;
 }
+
+/** Sent with the tus creation request: losing its upload URL in a crash costs a re-send of at most this. */
+const SMALL_FILE_BYTES = 8 * 1024 * 1024;
 
 /** How the item ended in this run: its bytes sent now, found done already, or failed. */
 export type ItemHow = 'sent' | 'alreadyThere' | 'failed';
@@ -44,20 +49,23 @@ export async function migrateItem(x: ItemDeps, c: PlannedCase, d: PlannedDossier
       pending = { id: known.dossierId, sent: false };
     } else {
       pending = await x.uploadSlots(async () => {
-        await x.watcher.room(x.maxUnsealed);
-        const { id: caseId, createdNow } = await x.cases.ensure(c);
-        file = d.kind === 'folder' ? await folderZip(d.path, x.workDir) : d.path;
-        const { sha256, size } = await hashFile(file);
+        await x.phases.time('room', () => x.watcher.room(x.maxUnsealed));
+        const { id: caseId, createdNow } = await x.phases.time('case', () => x.cases.ensure(c));
+        const source = d.kind === 'folder' ? await folderZip(d.path, x.workDir) : d.path;
+        file = source;
+        const { sha256, size } = await x.phases.time('hash', () => hashFile(source));
         base = { ...base, caseId, sha256, bytes: size };
         // A case made by this run holds nothing yet; any other may hold this very file already.
-        const held = createdNow ? undefined : await heldByServer(x, caseId, sha256);
+        const held = createdNow ? undefined : await x.phases.time('heldCheck', () => heldByServer(x, caseId, sha256));
         if (held) return { held };
-        const url = await resumableUpload({
-          file, server: x.server, token: x.token, chunkSize: 64 * 1024 * 1024,
+        const url = await x.phases.time('upload', () => resumableUpload({
+          file: source, server: x.server, token: x.token, chunkSize: 64 * 1024 * 1024,
           metadata: { filename: d.filename, caseId },
           urlStorage: x.journal.urlStorage(),
+          // heldByServer finds a small file the server got whole before a crash let us journal it.
+          dataDuringCreation: size <= SMALL_FILE_BYTES,
           fingerprintParts: [caseId, x.server],
-        });
+        }));
         const id = url.split('/').pop()!;
         base = { ...base, dossierId: id, status: 'uploaded' };
         await x.journal.record(base);
@@ -65,7 +73,8 @@ export async function migrateItem(x: ItemDeps, c: PlannedCase, d: PlannedDossier
       });
     }
     const alreadyThere = 'held' in pending;
-    const final = 'held' in pending && pending.held.status === 'sealed' ? pending.held : await x.watcher.wait('held' in pending ? pending.held.id : pending.id);
+    const waitFor = 'held' in pending ? pending.held.id : pending.id;
+    const final = 'held' in pending && pending.held.status === 'sealed' ? pending.held : await x.phases.time('seal', () => x.watcher.wait(waitFor));
     const outcome: ItemRecord = {
       ...base,
       dossierId: final.id,

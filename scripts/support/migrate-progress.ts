@@ -17,6 +17,8 @@ export interface ProgressSnapshot {
   readonly etaSeconds: number | null;
   /** Pages this run sealed whose OCR the server has not finished (it catches up after). */
   readonly ocrBacklogPages: number;
+  /** In the closing line only: mean milliseconds per dossier of each phase, as the CLI saw it. */
+  readonly phases?: Record<string, { meanMs: number; count: number }>;
 }
 
 export class MigrateProgress {
@@ -59,9 +61,9 @@ export class MigrateProgress {
     else if (this.remainingByCase.delete(caseNumber)) this.casesDone++;
   }
 
-  stop(): ProgressSnapshot {
+  stop(phases?: ProgressSnapshot['phases']): ProgressSnapshot {
     if (this.timer) clearInterval(this.timer);
-    const last = this.snapshot('done');
+    const last: ProgressSnapshot = { ...this.snapshot('done'), ...(phases ? { phases } : {}) };
     if (this.mode === 'tty') this.out.write('\r\x1b[2K');
     if (this.mode === 'json') this.out.write(`${JSON.stringify(last)}\n`);
     return last;

@@ -1,17 +1,56 @@
-/** The report of `dossier migrate`: one row per dossier, as JSON and CSV. */
-import fs from 'node:fs/promises';
+/**
+ * The report of `dossier migrate`: one row per dossier, as JSON and CSV, written row by row as the
+ * items finish (in plan order), so a run of 100,000 items holds none of them in memory.
+ */
+import fs from 'node:fs';
+import { once } from 'node:events';
 import type { ItemOutcome } from './migrate-journal.js';
 
 const CSV_COLUMNS = ['case', 'item', 'status', 'pages', 'bytes', 'dossierId', 'sha256', 'error'] as const;
 
-/** Writes `target` (.json or .csv by its extension), or both beside it when `both`. */
-export async function writeReports(target: string, rows: readonly ItemOutcome[], both: boolean): Promise<void> {
-  const base = target.replace(/\.(json|csv)$/, '');
-  if (both || target.endsWith('.json')) await fs.writeFile(`${base}.json`, JSON.stringify(rows, null, 2));
-  if (both || target.endsWith('.csv')) {
-    const csv = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k])).join(','))].join('\n');
-    await fs.writeFile(`${base}.csv`, `${csv}\n`);
+/** Streams rows to `target` (.json or .csv by its extension), or to both beside it when `both`; and optionally to stdout as JSON. */
+export class ReportWriter {
+  private readonly outs: { stream: NodeJS.WritableStream; format: 'json' | 'csv'; rows: number; owned: boolean }[] = [];
+
+  constructor(target: string, both: boolean, jsonToStdout: boolean) {
+    const base = target.replace(/\.(json|csv)$/, '');
+    if (both || target.endsWith('.json')) this.outs.push({ stream: fs.createWriteStream(`${base}.json`), format: 'json', rows: 0, owned: true });
+    if (both || target.endsWith('.csv')) this.outs.push({ stream: fs.createWriteStream(`${base}.csv`), format: 'csv', rows: 0, owned: true });
+    if (jsonToStdout) this.outs.push({ stream: process.stdout, format: 'json', rows: 0, owned: false });
+    for (const o of this.outs) {
+      // Kept, and thrown at the next row or at close: never an unhandled 'error' event.
+      o.stream.on('error', (err: Error) => (this.failure ??= err));
+      if (o.format === 'csv') o.stream.write(`${CSV_COLUMNS.join(',')}\n`);
+    }
   }
+
+  private failure: Error | undefined;
+
+  /** Resolves once every stream can take more (back-pressure: a slow stdout holds the run, not memory). */
+  async row(r: ItemOutcome): Promise<void> {
+    if (this.failure) throw this.failure;
+    for (const o of this.outs) {
+      const text = o.format === 'csv' ? `${CSV_COLUMNS.map((k) => csvCell(r[k])).join(',')}\n` : `${o.rows ? ',\n' : '[\n'}${indent(JSON.stringify(r, null, 2))}`;
+      o.rows++;
+      if (!o.stream.write(text)) await once(o.stream, 'drain');
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const o of this.outs) {
+      if (o.format === 'json') o.stream.write(o.rows ? '\n]\n' : '[]\n');
+      if (o.owned) {
+        const done = once(o.stream, 'finish');
+        o.stream.end();
+        await done;
+      }
+    }
+    if (this.failure) throw this.failure;
+  }
+}
+
+function indent(json: string): string {
+  return json.replace(/^/gm, '  ');
 }
 
 function csvCell(v: unknown): string {

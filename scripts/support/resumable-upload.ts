@@ -31,6 +31,13 @@ export interface ResumableUpload {
   readonly urlStorage: UrlStorage;
   /** What makes this upload distinct besides the file itself (case, server). */
   readonly fingerprintParts: readonly string[];
+  /**
+   * Send the bytes with the creation request (tus creation-with-upload): one round trip instead of
+   * POST then PATCH. The upload URL is only known once the bytes are sent, so a crash meanwhile
+   * leaves nothing to resume: for small files, whose re-run sends them again (and which the
+   * caller must be able to find by their hash if the server got them whole).
+   */
+  readonly dataDuringCreation?: boolean;
   readonly onProgress?: (sent: number, total: number) => void;
   readonly onResume?: (uploadUrl: string) => void;
 }
@@ -43,6 +50,7 @@ export function resumableUpload(o: ResumableUpload): Promise<string> {
       endpoint: `${o.server}/files/`,
       chunkSize: o.chunkSize,
       uploadSize: stat.size,
+      uploadDataDuringCreation: o.dataDuringCreation ?? false,
       metadata: o.metadata,
       headers: { Authorization: `Bearer ${o.token}` },
       retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 60_000],
