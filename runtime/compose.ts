@@ -12,6 +12,7 @@ import { ingestHandler, thumbnailHandler, INGEST_JOB } from '../dossier/ingest/i
 import { receiveUpload } from '../dossier/ingest/receive-upload.js';
 import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
+import { allowOnlyPageDecoders } from '../dossier/pages/page-decoders.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
@@ -105,6 +106,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  allowOnlyPageDecoders();
 
   const transactions = new SqlTransactions(db);
   const supervision = new SqlSupervisionRepository(db);
