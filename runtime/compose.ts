@@ -62,6 +62,11 @@ export interface ComposeOptions {
   readonly limits?: Partial<IngestLimits>;
   /** Page reading in a worker thread (default) or in this thread. */
   readonly pageSource?: PageSource;
+  /**
+   * Leave every libvips loader enabled: only for a process that also draws its own test or
+   * benchmark fixtures with SVG. The block is process-wide, so a gateway never lifts it.
+   */
+  readonly allDecoders?: boolean;
 }
 
 export type Gateway = Awaited<ReturnType<typeof compose>>;
@@ -106,7 +111,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  allowOnlyPageDecoders();
+  if (!options.allDecoders) allowOnlyPageDecoders();
 
   const transactions = new SqlTransactions(db);
   const supervision = new SqlSupervisionRepository(db);

@@ -37,7 +37,7 @@ describe('hostile inputs, end to end @hostile', function () {
   before(async () => {
     // The data directory inside a sandbox of its own: anything written beside it is a breach.
     sandbox = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-hostile-'));
-    gw = await startGateway({ DATA_DIR: path.join(sandbox, 'data'), OCR_WORKERS: '1' }, { limits: { maxPages: SUITE_MAX_PAGES } });
+    gw = await startGateway({ DATA_DIR: path.join(sandbox, 'data'), OCR_WORKERS: '1' }, { limits: { maxPages: SUITE_MAX_PAGES }, allDecoders: false });
     clerk = await gw.token('police-1', 'clerk');
     caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'HOSTILE-1', title: 'hostile inputs' })).json.id;
   });

@@ -43,7 +43,8 @@ export async function startGateway(env: Record<string, string> = {}, options: Co
   const fresh = await fs.access(path.join(dataDir, 'db')).then(() => false, () => true);
   if (!env.DATABASE_URL && fresh) await fs.cp(await pgliteTemplate(), path.join(dataDir, 'db'), { recursive: true });
   const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
-  const gateway = await compose(config, options);
+  // Suites draw their fixtures with SVG in this process; the hostile suite runs with the block.
+  const gateway = await compose(config, { allDecoders: true, ...options });
   const address = await gateway.start();
   const url = `http://127.0.0.1:${address.port}`;
   return {
