@@ -141,7 +141,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
       // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
       webhookHandler(webhookDeps, 8),
-    ], log);
+    ], log, { exclusive: config.database.kind === 'pglite' });
   let runner: JobRunner | null = null;
 
   const verify = createTokenVerifier({

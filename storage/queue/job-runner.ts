@@ -12,6 +12,28 @@ export interface JobRunnerOptions {
   readonly leaseSeconds?: number;
   readonly idlePollMs?: number;
   readonly backoffBaseSeconds?: number;
+  /**
+   * This process alone uses the database (the embedded PGlite): any job still running at start
+   * was left by a process that is gone. Otherwise only owners on this host that are gone count.
+   */
+  readonly exclusive?: boolean;
+}
+
+/**
+ * Owner ids are `host:pid:nonce`. An owner on this host is gone when its pid is not alive, or is
+ * our own pid under another nonce (a container restarted: the same pid 1, a new process).
+ */
+export function ownerIsGone(owner: string, self: string, host = os.hostname()): boolean {
+  const [ownerHost, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (ownerHost !== host || !Number.isInteger(pid) || pid <= 0 || owner === self) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export class JobRunner {
@@ -24,6 +46,8 @@ export class JobRunner {
   private readonly idlePollMs: number;
   private readonly backoffBase: number;
   private unsubscribe: (() => void) | null = null;
+  private ready: Promise<void> = Promise.resolve();
+  private readonly exclusive: boolean;
 
   constructor(
     private readonly queue: PgJobQueue,
@@ -34,9 +58,16 @@ export class JobRunner {
     this.lease = options.leaseSeconds ?? 60;
     this.idlePollMs = options.idlePollMs ?? 500;
     this.backoffBase = options.backoffBaseSeconds ?? 2;
+    this.exclusive = options.exclusive ?? false;
   }
 
   start(): void {
+    // Work left running by a dead predecessor is released before the first claim.
+    const gone = (owner: string) => (this.exclusive ? owner !== this.workerId : ownerIsGone(owner, this.workerId));
+    this.ready = this.queue.releaseDead(gone).then(
+      (n) => { if (n > 0) this.log.info({ jobs: n }, 'took up the unfinished jobs of a stopped process'); },
+      (err: unknown) => this.log.warn({ err }, 'could not release the jobs of stopped processes; their leases will lapse'),
+    );
     this.unsubscribe = this.queue.onEnqueue(() => this.wakeAll());
     for (const h of this.handlers) this.loops.push(this.loop(h));
   }
@@ -59,6 +90,7 @@ export class JobRunner {
     const mine = handler.priority ?? 0;
     const yieldTo = this.handlers.filter((h) => (h.priority ?? 0) > mine).map((h) => h.kind);
     const signal = this.controller.signal;
+    await this.ready;
     while (!signal.aborted) {
       const free = handler.concurrency - active;
       let jobs: Job[] = [];

@@ -25,7 +25,7 @@ let template: Promise<string> | null = null;
  * A migrated, empty PGlite directory made once per test run: copying it (about a second) spares
  * every gateway PGlite's initdb (ten seconds on a busy machine). Production starts from nothing.
  */
-function pgliteTemplate(): Promise<string> {
+export function pgliteTemplate(): Promise<string> {
   template ??= (async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-pglite-template-'));
     const db = await openPglite(dir);
