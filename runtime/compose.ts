@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { createTokenVerifier } from '../dossier/access/tokens.js';
 import { ingestHandler, thumbnailHandler, INGEST_JOB } from '../dossier/ingest/ingest-job.js';
 import { receiveUpload } from '../dossier/ingest/receive-upload.js';
@@ -59,6 +59,8 @@ import type { Tx } from '../dossier/ports/transactions.js';
 
 export interface ComposeOptions {
   readonly logger?: Logger;
+  /** Where the gateway's own logger (with its redaction) writes; stdout if absent. */
+  readonly logDestination?: DestinationStream;
   readonly limits?: Partial<IngestLimits>;
   /** Page reading in a worker thread (default) or in this thread. */
   readonly pageSource?: PageSource;
@@ -86,7 +88,7 @@ export async function openBlobStore(config: Config): Promise<BlobStore & { close
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
-  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
+  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] }, options.logDestination);
   const db = await openDatabase(config);
   await migrate(db);
   const blobs = await openBlobStore(config);
