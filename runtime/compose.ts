@@ -6,12 +6,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { createTokenVerifier } from '../dossier/access/tokens.js';
 import { ingestHandler, thumbnailHandler, INGEST_JOB } from '../dossier/ingest/ingest-job.js';
 import { receiveUpload } from '../dossier/ingest/receive-upload.js';
 import { DEFAULT_LIMITS, type IngestLimits } from '../dossier/pages/types.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
+import { allowOnlyPageDecoders } from '../dossier/pages/page-decoders.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
@@ -63,9 +64,16 @@ import { SqlOperationsReader } from '../storage/db/operations-reader.js';
 
 export interface ComposeOptions {
   readonly logger?: Logger;
+  /** Where the gateway's own logger (with its redaction) writes; stdout if absent. */
+  readonly logDestination?: DestinationStream;
   readonly limits?: Partial<IngestLimits>;
   /** Page reading in a worker thread (default) or in this thread. */
   readonly pageSource?: PageSource;
+  /**
+   * Leave every libvips loader enabled: only for a process that also draws its own test or
+   * benchmark fixtures with SVG. The block is process-wide, so a gateway never lifts it.
+   */
+  readonly allDecoders?: boolean;
 }
 
 export type Gateway = Awaited<ReturnType<typeof compose>>;
@@ -96,7 +104,7 @@ export async function openBlobStore(config: Config): Promise<BlobStore & { close
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
-  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
+  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] }, options.logDestination);
   const db = await openDatabase(config, log);
   await migrate(db);
   const blobs = await openBlobStore(config);
@@ -122,6 +130,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (!options.allDecoders) allowOnlyPageDecoders();
 
   const transactions = new SqlTransactions(db);
   const supervision = new SqlSupervisionRepository(db);

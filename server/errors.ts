@@ -60,6 +60,9 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
     return { status: 400, body: errorBody('bad_request', 'request body is not valid JSON') };
   }
   if (status === 413) return { status: 413, body: errorBody('payload_too_large', 'request body too large') };
+  // PostgreSQL refuses a NUL or an invalid byte in text (22021, 22P05): the request's input, not our fault.
+  const sqlState = (err as { code?: unknown }).code;
+  if (sqlState === '22021' || sqlState === '22P05') return { status: 400, body: errorBody('bad_request', 'the request holds a character that cannot be stored (a NUL byte)') };
   return { status: 500, body: errorBody('internal', 'internal error') };
 }
 

@@ -101,8 +101,12 @@ export function createTusServer(deps: TusDeps): Server {
         const caseId = meta.caseId?.trim();
         if (!filename) throw new DossierError('invalid_metadata', 'Upload-Metadata must name the file (filename)');
         if (!caseId) throw new DossierError('invalid_metadata', 'Upload-Metadata must name the case (caseId)');
-        if (filename.length > 255 || /[\u0000-\u001f/\\]/.test(filename)) {
+        if (filename.length > 255 || /[\u0000-\u001f\u007f-\u009f/\\]/.test(filename)) {
           throw new DossierError('invalid_metadata', 'filename must be a plain file name of at most 255 characters');
+        }
+        // Control characters in a title would reach logs, CSV exports and terminals as commands.
+        if (meta.title && /[\u0000-\u001f\u007f-\u009f]/.test(meta.title)) {
+          throw new DossierError('invalid_metadata', 'title must not contain control characters');
         }
         const theCase = await deps.cases.findVisible(caseId, principal.agency);
         if (!theCase) throw new DossierError('not_found', `case ${caseId} not found`);

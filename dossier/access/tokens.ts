@@ -13,6 +13,9 @@ import { claimAt } from './federated-identity.js';
 /** Asymmetric algorithms only: never `none`, never HMAC (a public key is not a shared secret). */
 export const ACCEPTED_ALGORITHMS = ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'];
 
+/** `typ` values of an access token (RFC 7519, RFC 9068); none at all is accepted too. */
+const BEARER_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt', 'application/jwt']);
+
 const claimsSchema = z.object({
   sub: z.string().min(1).max(200),
   agency: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
@@ -31,8 +34,9 @@ export function createTokenVerifier(options: { issuer: string; audience: string;
   const names = options.claims ?? { agency: 'agency', roles: 'roles' };
   return async (token) => {
     let payload: unknown;
+    let typ: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, options.keys, {
+      ({ payload, protectedHeader: { typ } } = await jwtVerify(token, options.keys, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: ACCEPTED_ALGORITHMS,
@@ -42,6 +46,8 @@ export function createTokenVerifier(options: { issuer: string; audience: string;
     } catch (err) {
       throw new DossierError('unauthenticated', describe(err));
     }
+    // A token of another kind (a download link, an ID token in a JOSE wrapper) is no access token.
+    if (typ !== undefined && !BEARER_TYPES.has(typ.toLowerCase())) throw new DossierError('unauthenticated', `token type "${typ.slice(0, 40)}" is not accepted`);
     const p = payload as Record<string, unknown>;
     const claims = claimsSchema.safeParse({ sub: p.sub, agency: claimAt(p, names.agency), roles: claimAt(p, names.roles) });
     if (!claims.success) throw new DossierError('unauthenticated', `token lacks valid sub, ${names.agency} or ${names.roles} claims`);

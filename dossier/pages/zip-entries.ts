@@ -17,6 +17,8 @@ export interface PlannedEntry {
 const OPTIONS: yauzl.Options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false, decodeStrings: true };
 /** Below this size a high ratio is harmless (a text file of spaces) and is not held against it. */
 const RATIO_FLOOR = 1024 * 1024;
+/** The fixed part of a local file header; its name and extra field follow. */
+const LOCAL_HEADER_BYTES = 30;
 const JUNK_FILES = new Set(['thumbs.db', 'desktop.ini']);
 const PAGE_EXTENSIONS: Record<string, PlannedEntry['pageLike']> = {
   jpg: 'image', jpeg: 'image', jpe: 'image', jfif: 'image', png: 'image', tif: 'image', tiff: 'image',
@@ -58,6 +60,10 @@ export async function planEntries(zip: ZipFile, name: string, ctx: ReadContext, 
     const unsafe = unsafeReason(fileName);
     if (unsafe) throw reject('unsafe_path', name, `contains an entry with an unsafe name ("${printable(fileName)}": ${unsafe}).`);
   }
+  for (const entry of entries) {
+    if (isSymlink(entry)) throw reject('unsafe_path', name, `contains a symbolic link ("${printable(entry.fileName)}"), which could point outside its folder.`);
+  }
+  if (overlapping(entries)) throw reject('zip_bomb', name, 'has entries that share their bytes (overlapping entries), as only a zip bomb has.');
   const planned: PlannedEntry[] = [];
   let declared = 0;
   let pageLike = 0;
@@ -131,6 +137,22 @@ function listEntries(zip: ZipFile, name: string): Promise<Entry[]> {
     zip.on('error', onError);
     zip.readEntry();
   });
+}
+
+/** A Unix symbolic link (S_IFLNK in the high half of the external attributes). */
+function isSymlink(entry: Entry): boolean {
+  return entry.versionMadeBy >> 8 === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
+}
+
+/**
+ * Entries whose bytes overlap another's: honest writers lay entries end to end, while a
+ * non-recursive bomb points many names at one stretch of data to multiply it.
+ */
+function overlapping(entries: readonly Entry[]): boolean {
+  const spans = entries.map((e) => [e.relativeOffsetOfLocalHeader, e.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + e.compressedSize] as const);
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) if (spans[i]![0] < spans[i - 1]![1]) return true;
+  return false;
 }
 
 function unsafeReason(path: string): string | null {

@@ -30,7 +30,7 @@ const PASSWORD = 'benchmark passphrase';
 async function gateway(dataDir: string, workers: 'in-process' | 'none') {
   // One OCR worker while ingesting: the thumbnails the grid needs, not the text, are waited for.
   const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: dataDir, WORKERS: workers, OCR_WORKERS: '1' });
-  const gw = await compose(config);
+  const gw = await compose(config, { allDecoders: true }); // its fixtures are drawn with SVG here
   const address = await gw.start();
   return { gw, config, url: `http://127.0.0.1:${address.port}` };
 }

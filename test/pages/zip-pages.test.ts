@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { DossierError } from '../../dossier/errors.js';
 import { readPages } from '../../dossier/pages/read-pages.js';
 import { pdf, rawZip, zip } from './document-fixtures.js';
+import { overlappingZip, withUnixMode } from '../reliability/hostile-catalogue.js';
 import { useTempDir, faxTiff, jpeg, limits, png, readAll, rejection, sha256, write } from './fixtures.js';
 
 describe('ZIP', () => {
@@ -177,5 +178,14 @@ describe('ZIP', () => {
       expect((err as DossierError).code).to.equal('too_many_pages');
     }
     expect(pages).to.equal(0);
+  });
+
+  it('a symbolic link entry is unsafe_path, whatever its name; entries sharing their bytes are zip_bomb', async () => {
+    const link = withUnixMode(rawZip([{ name: 'ok.jpg', data: await jpeg(1) }, { name: 'link.jpg', data: Buffer.from('/etc/passwd') }]), 1, 0o120777);
+    await rejection(await write(tmp.dir, 'link.zip', link), 'unsafe_path');
+    // The same mode bits without the link type are an ordinary file.
+    const plain = withUnixMode(rawZip([{ name: 'ok.jpg', data: await jpeg(1) }]), 0, 0o100644);
+    expect(await readAll(await write(tmp.dir, 'plain.zip', plain))).to.have.length(1);
+    await rejection(await write(tmp.dir, 'overlap.zip', overlappingZip(3, await jpeg(2))), 'zip_bomb');
   });
 });

@@ -26,7 +26,7 @@ let template: Promise<string> | null = null;
  * A migrated, empty PGlite directory made once per test run: copying it (about a second) spares
  * every gateway PGlite's initdb (ten seconds on a busy machine). Production starts from nothing.
  */
-function pgliteTemplate(): Promise<string> {
+export function pgliteTemplate(): Promise<string> {
   template ??= (async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-pglite-template-'));
     const db = await openPglite(dir);
@@ -46,7 +46,8 @@ export async function startGateway(env: Record<string, string> = {}, options: Co
   const wired = env.DATABASE_URL || env.BLOB_STORE ? {} : await wiringEnv(dataDir);
   if (!env.DATABASE_URL && !wired.DATABASE_URL && fresh) await fs.cp(await pgliteTemplate(), path.join(dataDir, 'db'), { recursive: true });
   const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...wired, ...env, DATA_DIR: dataDir });
-  const gateway = await compose(config, options);
+  // Suites draw their fixtures with SVG in this process; the hostile suite runs with the block.
+  const gateway = await compose(config, { allDecoders: true, ...options });
   const address = await gateway.start();
   const url = `http://127.0.0.1:${address.port}`;
   return {
