@@ -40,6 +40,7 @@ import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
 import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
+import { UploadTails } from '../dossier/ingest/stream/upload-tails.js';
 import { TusStaging } from '../storage/uploads/tus-staging.js';
 import { PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
 import { createApp } from '../server/app.js';
@@ -102,9 +103,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const pageTexts = new SqlPageTextRepository(db, recordSearchable(audit));
   const search = new SqlPageSearch(db);
   const queue = new PgJobQueue(db);
-  const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
-  const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  // In-stream ingest: the tail thread follows each upload as it lands (off the receiving thread).
+  const tails = config.uploads.streamIngest ? new UploadTails({ blobs, keys, dossiers, limits, log }) : null;
+  const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 }, tails);
+  const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
 
   const transactions = new SqlTransactions(db);
   const supervision = new SqlSupervisionRepository(db);
@@ -118,7 +121,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const webhookDeps = { subscriptions, feed: events, sender: webhookSender, queue, log, policy: config.webhooks };
   // Page-reader threads kept warm, one per concurrent ingest: a small dossier pays no thread start.
   const pooledPages = options.pageSource ? null : workerPageSource({ keep: config.workers.ingestConcurrency });
-  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? pooledPages!, limits, staging, queue, log, audit, transactions };
+  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? pooledPages!, limits, staging, queue, log, audit, transactions, ...(tails ? { streamed: tails } : {}) };
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
   let ocrEngine: OcrEngine | null = null;
@@ -239,6 +242,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       }
       await runner?.stop();
       await pooledPages?.close();
+      await tails?.close();
       await ocrEngine?.close();
       await renderer.close();
       await stopCheckpoints?.();
