@@ -126,6 +126,12 @@ export class UploadTails {
     return this.sessions.has(id);
   }
 
+  /** Pages read so far and why the stream stopped reading, if it did (for logs and tests). */
+  progress(id: string): { pages: number; gaveUp: string | null } | null {
+    const s = this.sessions.get(id);
+    return s ? { pages: s.pages, gaveUp: s.gaveUp } : null;
+  }
+
   /** Every byte is written: the upload's SHA-256 once the worker has hashed it all, or null. */
   async finish(id: string, size: number): Promise<string | null> {
     const s = this.sessions.get(id);
@@ -146,8 +152,9 @@ export class UploadTails {
     const s = this.sessions.get(id);
     if (!s?.digest) return null;
     await new Promise<void>((resolve) => (s.tailEnded || s.failed ? resolve() : s.onEnd.push(resolve)));
+    const failed = s.failed;
     this.drop(id);
-    if (s.failed) return null;
+    if (failed) return null;
     return { ...s.digest, entries: s.entries, centralDirectory: s.centralDirectory, gaveUp: s.gaveUp };
   }
 
