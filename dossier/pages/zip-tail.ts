@@ -45,8 +45,9 @@ export interface GrowingFile {
   read(position: number, length: number): Buffer;
 }
 
-/** Entries above this are left to the after-upload reader (it reads large entries in slices). */
-export const TAIL_MAX_ENTRY_BYTES = 256 * 1024 * 1024;
+/** Entries above this are left to the after-upload reader (it reads large entries in slices); with
+ * 16 pages between the threads, at most 256 MiB of pages are held in memory at once. */
+export const TAIL_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 const RATIO_FLOOR = 1024 * 1024;
 const LOCAL = 0x04034b50;
 const CENTRAL = 0x02014b50;

@@ -53,9 +53,10 @@ async function fresh(o: Options, env: Record<string, string>) {
   const dataDir = path.join(o.runDir, `stream-${Date.now()}`);
   await fs.mkdir(dataDir, { recursive: true });
   // A restarted gateway (PGlite's initdb heap is not that of a running service), as run.ts does.
-  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true });
+  // PGlite's initdb takes minutes when eight sessions share the two cores.
+  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true, startTimeoutMs: 300_000 });
   await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true });
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true, startTimeoutMs: 300_000 });
   return { server, dataDir, token: await tokenFor(dataDir, 'police-bench', 'clerk') };
 }
 

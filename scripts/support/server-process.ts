@@ -32,7 +32,7 @@ export interface ServerProcess {
  * Starts `dossier serve` and waits until /healthz answers: from source through tsx, or the
  * compiled build (what `npm start` runs) with `compiled`.
  */
-export async function spawnServer(env: Record<string, string>, port?: number, options: { compiled?: boolean } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, port?: number, options: { compiled?: boolean; startTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const p = port ?? (await freePort());
   const args = options.compiled ? [path.join(root, 'dist/scripts/dossier.js'), 'serve'] : ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), 'serve'];
   const child = spawn(process.execPath, args, {
@@ -44,7 +44,7 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
     const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
