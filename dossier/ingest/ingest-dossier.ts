@@ -71,12 +71,13 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.path));
     phase('hash');
     const streamed = source.staged ? await deps.streamed?.take(dossierId) : null;
-    const fromStream = streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, source.path, streamed) : null;
+    if (streamed) phase('streamTail');
+    const fromStream = streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, source.path, streamed, phase) : null;
     if (streamed && !fromStream && streamed.format !== 'other') log.info({ reason: streamed.gaveUp ?? 'the central directory differs from what the stream read' }, 'read after the upload');
     const pages = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path).finally(async () => {
       if (source.restored) await deps.staging.discardRestored(dossierId);
     });
-    phase(fromStream ? 'pagesInStream' : 'pages');
+    if (!fromStream) phase('pages');
     if (source.staged) {
       await flushing;
       await deps.blobs.putFile(original.sha256, source.path, { move: true });

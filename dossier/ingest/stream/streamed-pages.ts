@@ -27,6 +27,7 @@ export async function streamedPages(
   d: { id: string; caseId: string },
   path: string,
   streamed: StreamedUpload,
+  phase: (name: string) => void = () => {},
 ): Promise<{ records: PageRecord[] } | null> {
   if (streamed.gaveUp !== null) return null;
   if (streamed.format === 'image') return extractPages(deps, d, path, knownImage(streamed.sha256));
@@ -40,6 +41,7 @@ export async function streamedPages(
   } finally {
     await closeArchive(zip, true);
   }
+  phase('streamPlan');
   const signer = deps.keys.current();
   const records: PageRecord[] = [];
   const stored: Promise<void>[] = [];
@@ -67,8 +69,11 @@ export async function streamedPages(
     });
   }
   if (records.length === 0) return null;
+  phase('streamMatch');
   await Promise.all(stored);
+  phase('streamBlobs');
   await recordAll(deps, d.id, records);
+  phase('streamRows');
   return { records };
 }
 
