@@ -7,9 +7,10 @@
  * upload is CPU-bound and the disk idle, so the original is mostly on disk by the time the ingest
  * must make it durable, instead of competing with the page writes then.
  *
- * Given `tails` (in-stream ingest, upload-tails.ts), it does neither on the receiving thread: it
- * only tells the tail thread how far the file has grown, and that thread hashes, writes out and
- * reads the pages. The same rule holds: one unbroken run of bytes through this process, or nothing.
+ * Given `tails` (in-stream ingest, upload-tails.ts), it also tells the tail thread how far the file
+ * has grown; that thread writes the file out and reads the pages (and hashes the whole upload
+ * instead of this thread when `hashInTail`). The same rule holds: one unbroken run of bytes
+ * through this process, or nothing.
  */
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -95,8 +96,10 @@ export class HashingFileStore extends FileStore {
     if (offset === 0) {
       tails.begin(id, path.join(this.directory, id));
       this.followed.set(id, 0);
+      if (!tails.hashInTail) this.running.set(id, { hash: createHash('sha256'), offset: 0 });
     }
-    if (this.followed.get(id) !== offset || !tails.has(id)) {
+    const hashing = tails.hashInTail ? null : this.running.get(id);
+    if (this.followed.get(id) !== offset || !tails.has(id) || hashing === undefined || (hashing && hashing.offset !== offset)) {
       this.forget(id);
       return super.write(readable, id, offset);
     }
@@ -104,6 +107,7 @@ export class HashingFileStore extends FileStore {
     let told = offset;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
+        hashing?.hash.update(chunk);
         seen += chunk.length;
         if (seen - told >= GROW_EVERY) {
           told = seen;
@@ -120,6 +124,7 @@ export class HashingFileStore extends FileStore {
         this.forget(id);
         return end;
       }
+      if (hashing) hashing.offset = end;
       this.followed.set(id, end);
       tails.grew(id, end); // now written: the tail thread may read up to here
       return end;
@@ -134,7 +139,10 @@ export class HashingFileStore extends FileStore {
     if (this.tails) {
       const followed = this.followed.get(id);
       this.followed.delete(id);
-      return followed === size ? this.tails.finish(id, size) : null;
+      const state = this.running.get(id);
+      this.running.delete(id);
+      if (followed !== size) return null;
+      return this.tails.finish(id, size, state && state.offset === size ? state.hash.digest('hex') : null);
     }
     const state = this.running.get(id);
     this.running.delete(id);
@@ -143,6 +151,7 @@ export class HashingFileStore extends FileStore {
 
   private forget(id: string): void {
     this.followed.delete(id);
+    this.running.delete(id);
     this.tails?.broken(id);
   }
 

@@ -16,7 +16,7 @@ import { ZipTail, type TailEntry, type GrowingFile } from '../../pages/zip-tail.
 export type TailFormat = 'zip' | 'image' | 'other';
 
 export type ToTail =
-  | { type: 'open'; id: string; file: string; limits: IngestLimits; window: number }
+  | { type: 'open'; id: string; file: string; limits: IngestLimits; window: number; hashWhole: boolean }
   | { type: 'grow'; id: string; available: number }
   | { type: 'finish'; id: string; size: number }
   | { type: 'credit'; id: string; n: number }
@@ -26,7 +26,7 @@ export type FromTail =
   | { type: 'entry'; id: string; entry: Omit<TailEntry, 'page'> & { page: (Omit<NonNullable<TailEntry['page']>, 'bytes'> & { bytes: Uint8Array; sha256: string }) | null } }
   | { type: 'entries-end'; id: string; offset: number }
   | { type: 'gave-up'; id: string; reason: string }
-  | { type: 'digest'; id: string; sha256: string; size: number; format: TailFormat }
+  | { type: 'digest'; id: string; sha256: string | null; size: number; format: TailFormat }
   | { type: 'failed'; id: string; message: string };
 
 const CHUNK = 8 * 1024 * 1024;
@@ -35,7 +35,8 @@ const WRITE_OUT_EVERY = 128 * 1024 * 1024;
 interface Session {
   readonly id: string;
   readonly fd: number;
-  readonly hash: Hash;
+  /** Null when the receiving thread hashes the upload itself. */
+  readonly hash: Hash | null;
   available: number;
   hashed: number;
   sinceWriteOut: number;
@@ -83,10 +84,10 @@ async function pump(s: Session): Promise<void> {
       s.dirty = false;
       const file = fileOf(s);
       if (s.hashed < file.available) {
-        const chunk = file.read(s.hashed, Math.min(CHUNK, file.available - s.hashed));
-        s.hash.update(chunk);
-        s.hashed += chunk.length;
-        s.sinceWriteOut += chunk.length;
+        const length = Math.min(CHUNK, file.available - s.hashed);
+        if (s.hash) s.hash.update(file.read(s.hashed, length));
+        s.hashed += length;
+        s.sinceWriteOut += length;
         if (s.sinceWriteOut >= WRITE_OUT_EVERY) {
           s.sinceWriteOut = 0;
           fs.fdatasyncSync(s.fd); // a hint: durability is the ingest's flush
@@ -127,7 +128,7 @@ async function pump(s: Session): Promise<void> {
       // The digest goes first, as soon as every byte is hashed: the tail may still be reading.
       if (s.finishSize !== null && s.hashed === s.finishSize && s.format !== null && !s.digestSent) {
         s.digestSent = true;
-        post({ type: 'digest', id: s.id, sha256: s.hash.digest('hex'), size: s.hashed, format: s.format });
+        post({ type: 'digest', id: s.id, sha256: s.hash?.digest('hex') ?? null, size: s.hashed, format: s.format });
         progressed = true;
       }
       if (s.digestSent && s.tailDone) close(s);
@@ -153,7 +154,7 @@ function onMessage(m: ToTail): void {
     if (old) close(old);
     try {
       const s: Session = {
-        id: m.id, fd: fs.openSync(m.file, 'r'), hash: createHash('sha256'), available: 0, hashed: 0, sinceWriteOut: 0, finishSize: null,
+        id: m.id, fd: fs.openSync(m.file, 'r'), hash: m.hashWhole ? createHash('sha256') : null, available: 0, hashed: 0, sinceWriteOut: 0, finishSize: null,
         credit: m.window, format: null, tail: null, tailDone: false, busy: false, dirty: false, digestSent: false, closed: false, limits: m.limits,
       };
       sessions.set(m.id, s);

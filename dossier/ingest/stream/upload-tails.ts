@@ -57,6 +57,12 @@ export interface UploadTailsDeps {
   readonly window?: number;
   /** How long a finished upload's result waits for its ingest before it is dropped. */
   readonly keepMs?: number;
+  /**
+   * The tail thread hashes the whole upload too (else the receiving thread does, and passes the
+   * digest to finish). Off by default: measured on the loaded machine, the tail then lagged the
+   * upload by 11 s and the last PATCH waited for it (BENCHMARKS.md, issue 13).
+   */
+  readonly hashInTail?: boolean;
 }
 
 interface Session {
@@ -66,13 +72,15 @@ interface Session {
   pages: number;
   centralDirectory: number | null;
   gaveUp: string | null;
-  digest: { sha256: string; size: number; format: TailFormat } | null;
+  digest: { sha256: string | null; size: number; format: TailFormat } | null;
   failed: string | null;
   tailEnded: boolean;
   onDigest: Array<() => void>;
   onEnd: Array<() => void>;
   dropTimer: NodeJS.Timeout | null;
   lastSeen: number;
+  /** The upload's SHA-256 as the receiving thread computed it (hashInTail off). */
+  received: string | null;
 }
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -83,12 +91,15 @@ export class UploadTails {
   private worker: Worker | null = null;
   private readonly window: number;
   private readonly keepMs: number;
+  /** Whether the receiving thread leaves the whole upload's hash to the tail thread. */
+  readonly hashInTail: boolean;
 
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: UploadTailsDeps) {
     this.window = deps.window ?? 16;
     this.keepMs = deps.keepMs ?? 10 * 60_000;
+    this.hashInTail = deps.hashInTail ?? false;
     // An upload that stops here (abandoned, or resumed on another gateway) lets its state go.
     this.sweeper = setInterval(() => {
       const stale = Date.now() - this.keepMs;
@@ -104,9 +115,9 @@ export class UploadTails {
       (d) => (d ? { dossier: d.id, case: d.caseId } : null),
       () => null,
     );
-    const s: Session = { id, statementBase, entries: new Map(), pages: 0, centralDirectory: null, gaveUp: null, digest: null, failed: null, tailEnded: false, onDigest: [], onEnd: [], dropTimer: null, lastSeen: Date.now() };
+    const s: Session = { id, statementBase, entries: new Map(), pages: 0, centralDirectory: null, gaveUp: null, digest: null, failed: null, tailEnded: false, onDigest: [], onEnd: [], dropTimer: null, lastSeen: Date.now(), received: null };
     this.sessions.set(id, s);
-    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window });
+    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail });
   }
 
   /** Bytes up to `available` have been handed to the file (the worker re-reads a short read later). */
@@ -132,30 +143,39 @@ export class UploadTails {
     return s ? { pages: s.pages, gaveUp: s.gaveUp } : null;
   }
 
-  /** Every byte is written: the upload's SHA-256 once the worker has hashed it all, or null. */
-  async finish(id: string, size: number): Promise<string | null> {
+  /**
+   * Every byte is written. With the hash in the tail: the upload's SHA-256 once the tail has hashed
+   * it all, or null. Otherwise `sha256` is the receiving thread's, returned at once; the tail
+   * finishes its reading in the background and the ingest waits for it (take).
+   */
+  async finish(id: string, size: number, sha256: string | null = null): Promise<string | null> {
     const s = this.sessions.get(id);
-    if (!s) return null;
+    if (!s) return sha256;
     this.send({ type: 'finish', id, size });
+    s.dropTimer = setTimeout(() => this.drop(id), this.keepMs);
+    s.dropTimer.unref();
+    if (!this.hashInTail) {
+      s.received = sha256;
+      return sha256;
+    }
     await new Promise<void>((resolve) => (s.digest || s.failed ? resolve() : s.onDigest.push(resolve)));
-    if (!s.digest || s.digest.size !== size) {
+    if (!s.digest?.sha256 || s.digest.size !== size) {
       this.drop(id);
       return null;
     }
-    s.dropTimer = setTimeout(() => this.drop(id), this.keepMs);
-    s.dropTimer.unref();
     return s.digest.sha256;
   }
 
   /** The finished upload as the stream read it, once the tail is done; null when there is none. */
   async take(id: string): Promise<StreamedUpload | null> {
     const s = this.sessions.get(id);
-    if (!s?.digest) return null;
-    await new Promise<void>((resolve) => (s.tailEnded || s.failed ? resolve() : s.onEnd.push(resolve)));
+    if (!s?.dropTimer) return null; // not finished in this process
+    await new Promise<void>((resolve) => (s.digest && s.tailEnded) || s.failed ? resolve() : s.onEnd.push(resolve));
     const failed = s.failed;
     this.drop(id);
-    if (failed) return null;
-    return { ...s.digest, entries: s.entries, centralDirectory: s.centralDirectory, gaveUp: s.gaveUp };
+    const sha256 = s.digest?.sha256 ?? s.received;
+    if (failed || !s.digest || !sha256) return null;
+    return { sha256, size: s.digest.size, format: s.digest.format, entries: s.entries, centralDirectory: s.centralDirectory, gaveUp: s.gaveUp };
   }
 
   async close(): Promise<void> {
@@ -178,7 +198,7 @@ export class UploadTails {
 
   private settle(s: Session): void {
     if (s.digest || s.failed) for (const f of s.onDigest.splice(0)) f();
-    if (s.tailEnded || s.failed) for (const f of s.onEnd.splice(0)) f();
+    if ((s.digest && s.tailEnded) || s.failed) for (const f of s.onEnd.splice(0)) f();
   }
 
   private send(m: ToTail): void {
