@@ -95,6 +95,13 @@ export class UploadTails {
   readonly hashInTail: boolean;
 
   private readonly sweeper: NodeJS.Timeout;
+  /**
+   * Blob writes in flight at once, across uploads. Each one fsyncs on libuv's threadpool (4
+   * threads), where the upload's own file writes also run: a few keep the receiving path clear.
+   */
+  private readonly writeSlots = 2;
+  private writing = 0;
+  private readonly waitingWrites: Array<() => void> = [];
 
   constructor(private readonly deps: UploadTailsDeps) {
     this.window = deps.window ?? 16;
@@ -186,6 +193,17 @@ export class UploadTails {
     await w?.terminate();
   }
 
+  private async inWriteSlot(write: () => Promise<void>): Promise<void> {
+    while (this.writing >= this.writeSlots) await new Promise<void>((resolve) => this.waitingWrites.push(resolve));
+    this.writing++;
+    try {
+      await write();
+    } finally {
+      this.writing--;
+      this.waitingWrites.shift()?.();
+    }
+  }
+
   private drop(id: string): void {
     const s = this.sessions.get(id);
     if (!s) return;
@@ -263,7 +281,7 @@ export class UploadTails {
     }
     const index = ++s.pages;
     const bytes = Buffer.from(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
-    const stored = this.deps.blobs.putBytes(page.sha256, bytes);
+    const stored = this.inWriteSlot(() => this.deps.blobs.putBytes(page.sha256, bytes));
     // The credit goes back once the blob is written: pages in memory stay bounded by the window.
     void stored.then(
       () => this.sessions.get(s.id) === s && this.send({ type: 'credit', id: s.id, n: 1 }),
