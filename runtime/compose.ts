@@ -43,6 +43,7 @@ import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { PgJobQueue } from '../storage/queue/pg-job-queue.js';
 import { JobRunner } from '../storage/queue/job-runner.js';
 import { HashingFileStore } from '../storage/uploads/hashing-file-store.js';
+import { UploadTails } from '../dossier/ingest/stream/upload-tails.js';
 import { TusStaging } from '../storage/uploads/tus-staging.js';
 import { PgUploadLocker } from '../storage/uploads/pg-upload-locker.js';
 import { createApp } from '../server/app.js';
@@ -127,10 +128,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const pageTexts = new SqlPageTextRepository(db, recordSearchable(audit));
   const search = new SqlPageSearch(db);
   const queue = new PgJobQueue(db);
-  const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 });
-  const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!options.allDecoders) allowOnlyPageDecoders();
+  // In-stream ingest: the tail thread follows each upload as it lands (off the receiving thread).
+  // Under the national suite pages need SM3 digests, which only the page source computes: read after the upload.
+  const tails = config.uploads.streamIngest && config.signatureSuite === 'ed25519-sha256' ? new UploadTails({ blobs, keys, dossiers, limits, log }) : null;
+  const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 }, tails);
+  const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
 
   const transactions = new SqlTransactions(db);
   const supervision = new SqlSupervisionRepository(db);
@@ -144,7 +148,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const webhookDeps = { subscriptions, feed: events, sender: webhookSender, queue, log, policy: config.webhooks };
   // Page-reader threads kept warm, one per concurrent ingest: a small dossier pays no thread start.
   const pooledPages = options.pageSource ? null : workerPageSource({ keep: config.workers.ingestConcurrency });
-  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? pooledPages!, limits, staging, queue, log, audit, transactions };
+  const ingestDeps = { dossiers, blobs, keys, pages: options.pageSource ?? pooledPages!, limits, staging, queue, log, audit, transactions, ...(tails ? { streamed: tails } : {}) };
   // One OCR engine per process, made when the first page needs it (a gateway that never OCRs
   // starts no tesseract worker) and closed on stop.
   let ocrEngine: OcrEngine | null = null;
@@ -295,6 +299,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       }
       await runner?.stop({ graceMs: options.graceMs ?? 0 });
       await pooledPages?.close();
+      await tails?.close();
       await ocrEngine?.close();
       await renderer.close();
       await stopCheckpoints?.();

@@ -129,7 +129,7 @@ export function createTusServer(deps: TusDeps): Server {
     },
     async onUploadFinish(req, upload) {
       const size = upload.size ?? upload.offset;
-      const sha256 = deps.store.takeDigest(upload.id, size);
+      const sha256 = await deps.store.takeDigest(upload.id, size);
       await receiveUpload(deps, { id: upload.id, bytes: size, sha256, actor: principalOf(nodeRequest(req)).subject });
       return {};
     },

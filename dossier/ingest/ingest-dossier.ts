@@ -19,10 +19,12 @@ import type { Transactions } from '../ports/transactions.js';
 import type { IngestLimits } from '../pages/types.js';
 import type { PageSource } from '../pages/page-source.js';
 import type { KeyRing } from '../signing/signer.js';
-import { signCanonical, type PageStatement } from '../evidence/statements.js';
 import { sniffMediaType } from '../pages/media-type.js';
 import { signSeal } from './seal-dossier.js';
 import { enqueueDerivatives } from './derivatives.js';
+import { extractPages } from './extract-pages.js';
+import { streamedPages } from './stream/streamed-pages.js';
+import type { StreamedUpload } from './stream/upload-tails.js';
 
 export interface IngestDeps {
   readonly dossiers: DossierRepository;
@@ -41,6 +43,8 @@ export interface IngestDeps {
   readonly batchSize?: number;
   /** Blob writes in flight at once (each one fsyncs). */
   readonly writeConcurrency?: number;
+  /** What this process read of the upload while it arrived (upload-tails.ts), if anything. */
+  readonly streamed?: { take(dossierId: string): Promise<StreamedUpload | null> };
 }
 
 export type IngestOutcome = 'sealed' | 'rejected' | 'skipped';
@@ -66,10 +70,14 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     // Recorded first, so that even a rejected dossier names exactly what was received.
     await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.path));
     phase('hash');
-    const pages = await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path).finally(async () => {
+    const streamed = source.staged ? await deps.streamed?.take(dossierId) : null;
+    if (streamed) phase('streamTail');
+    const fromStream = streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, source.path, streamed, phase) : null;
+    if (streamed && !fromStream && streamed.format !== 'other') log.info({ reason: streamed.gaveUp ?? 'the central directory differs from what the stream read' }, 'read after the upload');
+    const pages = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path).finally(async () => {
       if (source.restored) await deps.staging.discardRestored(dossierId);
     });
-    phase('pages');
+    if (!fromStream) phase('pages');
     if (source.staged) {
       await flushing;
       await deps.blobs.putFile(original.sha256, source.path, { move: true });
@@ -137,85 +145,6 @@ async function locateBytes(deps: IngestDeps, id: string, sha256: string | null):
   throw new DossierError('internal', `the bytes of dossier ${id} are neither staged nor stored`);
 }
 
-
-/**
- * Reads pages in order; hashing happens in the page source. Blob writes overlap up to a bound, and
- * page rows are recorded in batches behind them, each row only once its blob is durable, without
- * draining the writes in flight (a drain every batch would stall the reader).
- */
-async function extractPages(deps: IngestDeps, d: { id: string; caseId: string }, path: string): Promise<{ records: PageRecord[] }> {
-  const batchSize = deps.batchSize ?? 250;
-  const writeConcurrency = deps.writeConcurrency ?? 16;
-  const signer = deps.keys.current();
-  const records: PageRecord[] = [];
-  const writes: Promise<void>[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown = null;
-  let recorded = 0;
-  let scheduled = 0;
-  let recording: Promise<void> = Promise.resolve();
-
-  /** Records pages [recorded, upto) once their blobs are written; calls run one after another. */
-  const record = (upto: number): Promise<void> => {
-    recording = recording.then(async () => {
-      await Promise.all(writes.slice(recorded, upto));
-      if (failure) throw failure;
-      await deps.dossiers.putPages(records.slice(recorded, upto));
-      recorded = upto;
-      await deps.dossiers.setProgress(d.id, recorded);
-    });
-    return recording;
-  };
-
-  try {
-    for await (const page of deps.pages(path, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
-      if (failure) throw failure;
-      const index = records.length + 1;
-      const statement: PageStatement = {
-        v: 1,
-        dossier: d.id,
-        case: d.caseId,
-        index,
-        sha256: page.sha256,
-        ...(page.sm3 ? { sm3: page.sm3 } : {}),
-        size: page.bytes.byteLength,
-        mediaType: page.mediaType,
-      };
-      const write = deps.blobs.putBytes(page.sha256, page.bytes).catch((err: unknown) => {
-        failure ??= err;
-      });
-      writes.push(write);
-      inFlight.add(write);
-      void write.finally(() => inFlight.delete(write));
-      records.push({
-        dossierId: d.id,
-        index,
-        sha256: page.sha256,
-        sm3: page.sm3 ?? null,
-        size: page.bytes.byteLength,
-        mediaType: page.mediaType,
-        width: page.width,
-        height: page.height,
-        sourceName: page.sourceName,
-        signature: await signCanonical(signer, statement),
-        thumbnailSha256: null,
-      });
-      if (inFlight.size >= writeConcurrency) await Promise.race(inFlight);
-      // Record the older pages (their writes are done or nearly) while the newest stay in flight.
-      if (records.length - scheduled >= batchSize + writeConcurrency) {
-        scheduled = records.length - writeConcurrency;
-        record(scheduled).catch(() => {}); // a failure resurfaces at the final record() below
-      }
-    }
-  } catch (err) {
-    // Let what is under way settle, so nothing is written after this attempt has failed.
-    await Promise.allSettled([...inFlight, recording]);
-    throw err;
-  }
-  await record(records.length);
-  await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
-  return { records };
-}
 
 /** Milliseconds spent in each named phase, for the log line operators and the benchmark read. */
 function phaseTimer() {

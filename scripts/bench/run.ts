@@ -18,6 +18,9 @@
  * `--only s3 [--s3-pages N]`: the S3 blob store (s3rver on loopback) beside the filesystem store,
  * and the ingest of an N-page dossier with BLOB_STORE=fs and s3 (scripts/bench/object-store.ts).
  *
+ * `--only stream`: in-stream ingest, the ZIP read while it arrives against after its last byte, and
+ * the upload against a bare @tus/server (scripts/bench/stream-ingest.ts).
+ *
  * `--only gateways [--uploads N]`: N concurrent uploads through two gateways and a worker on
  * PostgreSQL and s3rver, PATCHes alternating between the gateways (scripts/bench/two-gateways.ts).
  *
@@ -48,6 +51,7 @@ import { objectStoreBench } from './object-store.js';
 import { twoGatewaysBench } from './two-gateways.js';
 import { workersScaleBench } from './workers-scale.js';
 import { suitesBench } from './suites.js';
+import { bareTusRun, streamIngestBench } from './stream-ingest.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -101,10 +105,10 @@ async function freshServer(env: Record<string, string> = {}) {
   return { server, token, dataDir };
 }
 
-async function dossierRun(label: string, file: string) {
+async function dossierRun(label: string, file: string, env: Record<string, string> = {}) {
   const size = (await fs.stat(file)).size;
   const base = await baseline(file);
-  const fresh = await freshServer();
+  const fresh = await freshServer(env);
   let server = fresh.server;
   const { token, dataDir } = fresh;
   try {
@@ -172,7 +176,7 @@ async function rawUploadRun() {
     const chunked = performance.now();
     await upload(server.url, token, file, { filename: 'random.bin', caseId: c.id }, 64 * 1024 * 1024);
     const chunkedS = (performance.now() - chunked) / 1000;
-    return { size, uploadS, chunkedS, rss: await server.peakRss(), base };
+    return { size, file, uploadS, chunkedS, rss: await server.peakRss(), base };
   } finally {
     await server.kill('SIGTERM');
     await fs.rm(dataDir, { recursive: true, force: true });
@@ -217,7 +221,9 @@ async function main() {
     const fixture = await ensureSyntheticDossier({ dir: cacheDir, pages });
     console.log(`fixture: ${pages} pages, ${fmt(mb(fixture.totalBytes), 0)} MB of JPEG (ready in ${fmt((performance.now() - t) / 1000)} s)\n`);
     const runs = [];
-    if (!only || only === 'zip') runs.push(await dossierRun('ZIP', fixture.zipPath));
+    if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read while it arrives', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'true' }));
+    // The same ZIP read after its last byte (in-stream ingest off): the upload without the reading.
+    if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read after upload', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'false' }));
     if (!only || only === 'pdf') runs.push(await dossierRun('PDF', fixture.pdfPath));
     console.log('| dossier | pages | MB | upload s | upload→sealed s | total s | MB/s | pages/s | server peak RSS MB | all thumbnails s | cp s | cp+sync s | sha256sum s | seal ÷ (cp+sha256sum) |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -227,6 +233,15 @@ async function main() {
       );
     }
     console.log('');
+    // In-stream ingest (issue 13): the ZIP read while it arrives beside the same ZIP read after it.
+    const streamed = runs.find((r) => r.label === 'ZIP');
+    const afterUpload = runs.find((r) => r.label === 'ZIP, read after upload');
+    if (streamed && afterUpload) {
+      console.log('| 5,253-page ZIP | upload s | MB/s | last byte → sealed s | first byte → sealed s |');
+      console.log('|---|---|---|---|---|');
+      for (const r of [streamed, afterUpload]) console.log(`| ${r.label} | ${fmt(r.uploadS, 2)} | ${fmt(mb(r.size) / r.uploadS, 0)} | ${fmt(r.sealS, 2)} | ${fmt(r.totalS, 2)} |`);
+      console.log(`\nfirst byte → sealed ÷ the upload alone: ${fmt(streamed.totalS / afterUpload.uploadS, 2)} (goal ≤ 1.1); upload throughput with in-stream reading ÷ without: ${fmt((100 * afterUpload.uploadS) / streamed.uploadS, 0)} % (goal ≥ 80 %)\n`);
+    }
     console.log('| dossier | export ZIP MB | beside OCR: first byte ms | MB/s | through a signed link: first byte ms | MB/s | no background work (median of 3): first byte ms | seconds | MB/s | same bytes as one file over HTTP (median of 3) MB/s | cp MB/s |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of runs) {
@@ -270,12 +285,16 @@ async function main() {
   if (!only || only === 'workers') {
     await workersScaleBench({ cacheDir, runDir, pages: Number(args['worker-pages']), maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']! });
   }
+  if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
     const r = await rawUploadRun();
+    const bare = await bareTusRun({ runDir }, r.file);
     console.log('| 1 GiB random bytes | seconds | MB/s | server peak RSS MB |');
     console.log('|---|---|---|---|');
     console.log(`| tus upload, one PATCH | ${fmt(r.uploadS, 2)} | ${fmt(mb(r.size) / r.uploadS, 0)} | ${fmt(mb(r.rss ?? 0), 0)} |`);
+    console.log(`| bare @tus/server + @tus/file-store, one PATCH | ${fmt(bare, 2)} | ${fmt(mb(r.size) / bare, 0)} | |`);
+    console.log(`| gateway ÷ bare tus | ${fmt(r.uploadS / bare, 2)} | | |`);
     console.log(`| tus upload, 64 MiB chunks | ${fmt(r.chunkedS, 2)} | ${fmt(mb(r.size) / r.chunkedS, 0)} | |`);
     console.log(`| cp | ${fmt(r.base.cp, 2)} | ${fmt(mb(r.size) / r.base.cp, 0)} | |`);
     console.log(`| cp + sync | ${fmt(r.base.cpSync, 2)} | ${fmt(mb(r.size) / r.base.cpSync, 0)} | |`);

@@ -1,0 +1,92 @@
+/**
+ * The pages of a staged upload read after its last byte: the page source reads and hashes, this
+ * stores, signs and records.
+ */
+import type { PageRecord } from '../model.js';
+import { signCanonical, type PageStatement } from '../evidence/statements.js';
+import type { PageSource } from '../pages/page-source.js';
+import type { IngestDeps } from './ingest-dossier.js';
+
+/**
+ * Reads pages in order; hashing happens in the page source. Blob writes overlap up to a bound, and
+ * page rows are recorded in batches behind them, each row only once its blob is durable, without
+ * draining the writes in flight (a drain every batch would stall the reader).
+ */
+export async function extractPages(
+  deps: Pick<IngestDeps, 'dossiers' | 'blobs' | 'keys' | 'pages' | 'limits' | 'batchSize' | 'writeConcurrency'>,
+  d: { id: string; caseId: string },
+  path: string,
+  pages: PageSource = deps.pages,
+): Promise<{ records: PageRecord[] }> {
+  const batchSize = deps.batchSize ?? 250;
+  const writeConcurrency = deps.writeConcurrency ?? 16;
+  const signer = deps.keys.current();
+  const records: PageRecord[] = [];
+  const writes: Promise<void>[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let recorded = 0;
+  let scheduled = 0;
+  let recording: Promise<void> = Promise.resolve();
+
+  /** Records pages [recorded, upto) once their blobs are written; calls run one after another. */
+  const record = (upto: number): Promise<void> => {
+    recording = recording.then(async () => {
+      await Promise.all(writes.slice(recorded, upto));
+      if (failure) throw failure;
+      await deps.dossiers.putPages(records.slice(recorded, upto));
+      recorded = upto;
+      await deps.dossiers.setProgress(d.id, recorded);
+    });
+    return recording;
+  };
+
+  try {
+    for await (const page of pages(path, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
+      if (failure) throw failure;
+      const index = records.length + 1;
+      const statement: PageStatement = {
+        v: 1,
+        dossier: d.id,
+        case: d.caseId,
+        index,
+        sha256: page.sha256,
+        ...(page.sm3 ? { sm3: page.sm3 } : {}),
+        size: page.bytes.byteLength,
+        mediaType: page.mediaType,
+      };
+      const write = deps.blobs.putBytes(page.sha256, page.bytes).catch((err: unknown) => {
+        failure ??= err;
+      });
+      writes.push(write);
+      inFlight.add(write);
+      void write.finally(() => inFlight.delete(write));
+      records.push({
+        dossierId: d.id,
+        index,
+        sha256: page.sha256,
+        sm3: page.sm3 ?? null,
+        size: page.bytes.byteLength,
+        mediaType: page.mediaType,
+        width: page.width,
+        height: page.height,
+        sourceName: page.sourceName,
+        signature: await signCanonical(signer, statement),
+        thumbnailSha256: null,
+      });
+      if (inFlight.size >= writeConcurrency) await Promise.race(inFlight);
+      // Record the older pages (their writes are done or nearly) while the newest stay in flight.
+      if (records.length - scheduled >= batchSize + writeConcurrency) {
+        scheduled = records.length - writeConcurrency;
+        record(scheduled).catch(() => {}); // a failure resurfaces at the final record() below
+      }
+    }
+  } catch (err) {
+    // Let what is under way settle, so nothing is written after this attempt has failed.
+    await Promise.allSettled([...inFlight, recording]);
+    throw err;
+  }
+  await record(records.length);
+  await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
+  return { records };
+}
