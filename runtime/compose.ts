@@ -15,6 +15,10 @@ import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
+import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
+import { openMasterKeys } from '../storage/keys/open-master-keys.js';
+import { postgresTlsOptions } from './tls-files.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
@@ -66,24 +70,37 @@ export interface ComposeOptions {
 export type Gateway = Awaited<ReturnType<typeof compose>>;
 
 export async function openDatabase(config: Config): Promise<Database> {
-  return config.database.kind === 'pglite' ? openPglite(config.database.dir) : openPostgres(config.database.url);
+  if (config.database.kind === 'pglite') return openPglite(config.database.dir);
+  return openPostgres(config.database.url, { tls: postgresTlsOptions(config.database.tls) });
 }
 
 /**
- * The configured blob store: a directory (embedded default) or an S3 bucket, checked before use.
+ * The configured blob store: a directory (embedded default) or an S3 bucket, checked before use,
+ * sealed at rest when a master key is configured (or blobs sealed before need one: the start stops).
  * The AWS SDK is loaded only for S3 (it adds a second or more to every start).
  */
-export async function openBlobStore(config: Config): Promise<BlobStore & { close?(): void }> {
-  if (!config.blobs.s3) return FsBlobStore.open(config.blobs.dir);
-  const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
-  return S3BlobStore.open(config.blobs.s3);
+export async function openBlobStore(config: Config, db: Database): Promise<BlobStore & { close?(): void }> {
+  const blobKeys = new SqlBlobKeyRepository(db);
+  const master = await openMasterKeys(config.atRest, blobKeys);
+  let inner: FsBlobStore | import('../storage/blobs/s3-blob-store.js').S3BlobStore;
+  if (!config.blobs.s3) inner = await FsBlobStore.open(config.blobs.dir);
+  else {
+    const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
+    inner = await S3BlobStore.open(config.blobs.s3);
+  }
+  if (!master) return inner;
+  const scratchDir = inner instanceof FsBlobStore ? inner.scratchDir : path.join(config.dataDir, 'sealing');
+  return new EncryptedBlobStore(inner, { keys: blobKeys, master, cipher: config.atRest?.cipher ?? null, scratchDir });
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
   const db = await openDatabase(config);
   await migrate(db);
-  const blobs = await openBlobStore(config);
+  const blobs = await openBlobStore(config, db).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
   const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
   // Download links sign with a ring of their own: rotated apart from the evidence keys.
@@ -143,7 +160,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
   // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
-  const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log }) : undefined;
+  const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log, tls: postgresTlsOptions(config.database.tls) }) : undefined;
   const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions, locker });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   const health = async () => {

@@ -1,11 +1,14 @@
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Database, Queryable, SqlParam } from './database.js';
 
 const INT8_OID = 20;
 
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Database> {
+/** `tls`: verified TLS options (runtime/tls-files.ts); false: plain, never pg's own reading of PGSSLMODE. */
+export async function openPostgres(url: string, options: { max?: number; tls?: ConnectionOptions | false } = {}): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
+    ssl: options.tls ?? false,
     max: options.max ?? 10,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

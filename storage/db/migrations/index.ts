@@ -7,6 +7,7 @@ import pageRendering from './006-page-rendering.js';
 import accounts from './007-accounts.js';
 import jobsByKind from './012-jobs-by-kind.js';
 import supervisionIntegration from './010-supervision-integration.js';
+import blobKeys from './018-blob-keys.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 7, name: 'accounts', sql: accounts },
   { version: 12, name: 'jobs-by-kind', sql: jobsByKind },
   { version: 10, name: 'supervision-integration', sql: supervisionIntegration },
+  { version: 18, name: 'blob-keys', sql: blobKeys },
 ];
