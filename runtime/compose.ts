@@ -19,6 +19,9 @@ import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
 import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
 import { openMasterKeys } from '../storage/keys/open-master-keys.js';
 import { postgresTlsOptions } from './tls-files.js';
+import { createHttpsServer, createRedirectServer } from './https-server.js';
+import { certificatePrincipal } from '../server/client-certificates.js';
+import { readClientCertificateMap } from './client-certificate-map.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
@@ -178,8 +181,9 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const blobRedirect = config.blobs.kind === 's3' ? config.blobs.redirect : undefined;
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
-  const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
-  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.tls !== null || (config.links.publicUrl?.startsWith('https:') ?? false) };
+  const certificates = config.tls?.clientMapFile ? certificatePrincipal(await readClientCertificateMap(config.tls.clientMapFile)) : undefined;
+  const app = createApp({ log, verify, keys, cases, dossiers, blobs, tus, uploadOffset, health, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), certificatePrincipal: certificates, trustProxy: config.trustProxy, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -197,6 +201,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   };
 
   let server: http.Server | null = null;
+  let redirect: http.Server | null = null;
+  let reloadTls: (() => void) | null = null;
   return {
     config,
     log,
@@ -227,7 +233,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         runner = makeRunner();
         runner.start();
       }
-      server = http.createServer(app);
+      if (config.tls) {
+        const https = createHttpsServer(config.tls, app, log);
+        server = https.server;
+        reloadTls = https.reload;
+      } else server = http.createServer(app);
       // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline.
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
@@ -236,7 +246,23 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         server!.once('error', reject);
         server!.listen(config.http.port, config.http.host, resolve);
       });
+      if (config.tls?.redirectPort !== null && config.tls?.redirectPort !== undefined) {
+        redirect = createRedirectServer(() => (server!.address() as AddressInfo).port);
+        await new Promise<void>((resolve, reject) => {
+          redirect!.once('error', reject);
+          redirect!.listen(config.tls!.redirectPort!, config.http.host, resolve);
+        });
+      }
       return server.address() as AddressInfo;
+    },
+    /** Where plain HTTP is redirected to HTTPS (TLS_HTTP_REDIRECT_PORT), when it is. */
+    redirectAddress(): AddressInfo | null {
+      return (redirect?.address() as AddressInfo | null) ?? null;
+    },
+    /** Re-reads TLS_CERT_FILE and TLS_KEY_FILE for new connections; those in flight keep theirs. */
+    reloadTls(): void {
+      if (!reloadTls) throw new Error('TLS is not configured (TLS_CERT_FILE, TLS_KEY_FILE)');
+      reloadTls();
     },
     /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
     async startWorker(): Promise<string> {
@@ -247,6 +273,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       return runner.workerId;
     },
     async stop(): Promise<void> {
+      if (redirect) {
+        const r = redirect;
+        await new Promise<void>((resolve) => {
+          r.close(() => resolve());
+          r.closeAllConnections();
+        });
+      }
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

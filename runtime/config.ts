@@ -345,11 +345,12 @@ export function loadConfig(overrides: Record<string, string | undefined> = {}): 
 }
 
 /** Settings of the CLI client commands (upload, migrate) that are read from the environment. */
-export function clientDefaults(): { server: string; token: string | undefined; stateDir: string } {
+export function clientDefaults(): { server: string; token: string | undefined; stateDir: string; cacert: string | undefined } {
   const configHome = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return {
     server: process.env.DOSSIER_SERVER ?? 'http://127.0.0.1:8080',
     token: process.env.DOSSIER_TOKEN,
+    cacert: process.env.DOSSIER_CACERT || undefined,
     // Where `dossier upload` remembers unfinished uploads so that a re-run resumes them.
     stateDir: process.env.DOSSIER_STATE_DIR ?? path.join(configHome, 'dossier'),
   };

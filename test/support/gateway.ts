@@ -45,7 +45,7 @@ export async function startGateway(env: Record<string, string> = {}, options: Co
   const config = configFromEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
   const gateway = await compose(config, options);
   const address = await gateway.start();
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   return {
     url,
     gateway,
