@@ -16,6 +16,13 @@ import { allowOnlyPageDecoders } from '../dossier/pages/page-decoders.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
+import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
+import { openMasterKeys } from '../storage/keys/open-master-keys.js';
+import { postgresTlsOptions } from './tls-files.js';
+import { createHttpsServer, createRedirectServer } from './https-server.js';
+import { certificatePrincipal } from '../server/client-certificates.js';
+import { readClientCertificateMap } from './client-certificate-map.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
@@ -91,24 +98,36 @@ export function checkJobKinds(kinds: readonly string[]): void {
 
 export async function openDatabase(config: Config, log?: Logger): Promise<Database> {
   if (config.database.kind === 'pglite') return openPglite(config.database.dir);
-  return openPostgres(config.database.url, { onPoolError: (err) => log?.warn({ err: err.message }, 'a database connection was lost; the pool replaces it') });
+  return openPostgres(config.database.url, { tls: postgresTlsOptions(config.database.tls), onPoolError: (err) => log?.warn({ err: err.message }, 'a database connection was lost; the pool replaces it') });
 }
 
 /**
- * The configured blob store: a directory (embedded default) or an S3 bucket, checked before use.
+ * The configured blob store: a directory (embedded default) or an S3 bucket, checked before use,
+ * sealed at rest when a master key is configured (or blobs sealed before need one: the start stops).
  * The AWS SDK is loaded only for S3 (it adds a second or more to every start).
  */
-export async function openBlobStore(config: Config): Promise<BlobStore & { close?(): void }> {
-  if (!config.blobs.s3) return FsBlobStore.open(config.blobs.dir);
-  const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
-  return S3BlobStore.open(config.blobs.s3);
+export async function openBlobStore(config: Config, db: Database): Promise<BlobStore & { close?(): void }> {
+  const blobKeys = new SqlBlobKeyRepository(db);
+  const master = await openMasterKeys(config.atRest, blobKeys);
+  let inner: FsBlobStore | import('../storage/blobs/s3-blob-store.js').S3BlobStore;
+  if (!config.blobs.s3) inner = await FsBlobStore.open(config.blobs.dir);
+  else {
+    const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
+    inner = await S3BlobStore.open(config.blobs.s3);
+  }
+  if (!master) return inner;
+  const scratchDir = inner instanceof FsBlobStore ? inner.scratchDir : path.join(config.dataDir, 'sealing');
+  return new EncryptedBlobStore(inner, { keys: blobKeys, master, cipher: config.atRest?.cipher ?? null, scratchDir });
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] }, options.logDestination);
   const db = await openDatabase(config, log);
   await migrate(db);
-  const blobs = await openBlobStore(config);
+  const blobs = await openBlobStore(config, db).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
   // The evidence ring signs in the configured suite; a switch retires the other suite's key (still published).
   const keys = await FileKeyRing.open(path.join(config.keysDir, 'evidence'), { create: true, suite: config.signatureSuite });
   const issuerKeys = await FileKeyRing.open(path.join(config.keysDir, 'issuer'), { create: true });
@@ -184,7 +203,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     keys: config.auth.jwksUrl ? createRemoteJWKSet(new URL(config.auth.jwksUrl)) : createLocalJWKSet({ keys: [...issuerKeys.publicJwks().keys] }),
   });
   // Gateways on one PostgreSQL share upload locks, so that any of them takes any request of an upload.
-  const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log }) : undefined;
+  const locker = config.database.kind === 'postgres' ? PgUploadLocker.create(config.database.url, { log, tls: postgresTlsOptions(config.database.tls) }) : undefined;
   const tus = createTusServer({ store, cases, dossiers, queue, maxBytes: config.uploads.maxBytes, log, audit, transactions, locker });
   const uploadOffset = async (id: string) => (await store.getUpload(id).catch(() => null))?.offset ?? null;
   // Ready: the database answers and the blob store answers a lookup (a missing key is an answer).
@@ -208,7 +227,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const blobRedirect = config.blobs.kind === 's3' ? config.blobs.redirect : undefined;
   const accounts = new SqlAccountRepository(db);
   // Cookies are Secure when the outside world reaches us over HTTPS (TLS may end at a proxy).
-  const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.links.publicUrl?.startsWith('https:') ?? false };
+  const sessions = { accounts, sessions: new SqlSessionRepository(db), policy: config.sessions, audit, secureCookies: config.tls !== null || (config.links.publicUrl?.startsWith('https:') ?? false) };
+  const certificates = config.tls?.clientMapFile ? certificatePrincipal(await readClientCertificateMap(config.tls.clientMapFile)) : undefined;
   const oidc = config.oidc ? { sessions, pendingLogins: new SqlPendingLoginRepository(db), agencies, publicUrl: config.links.publicUrl, oidc: config.oidc } : undefined;
   // The gateway issues machine clients' tokens itself only when it is its own issuer.
   const tokenEndpoint = {
@@ -217,7 +237,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     publicUrl: config.links.publicUrl,
     issuer: config.auth.jwksUrl ? null : { id: config.auth.issuer, audience: config.auth.audience, key: () => issuerKeys.currentPair() },
   };
-  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground(), supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground(), certificatePrincipal: certificates, trustProxy: config.trustProxy, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -235,6 +255,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   };
 
   let server: http.Server | null = null;
+  let redirect: http.Server | null = null;
+  let reloadTls: (() => void) | null = null;
   return {
     config,
     log,
@@ -266,7 +288,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         runner = makeRunner();
         await runner.start();
       }
-      server = http.createServer(app);
+      if (config.tls) {
+        const https = createHttpsServer(config.tls, app, log);
+        server = https.server;
+        reloadTls = https.reload;
+      } else server = http.createServer(app);
       // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline.
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
@@ -275,7 +301,23 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         server!.once('error', reject);
         server!.listen(config.http.port, config.http.host, resolve);
       });
+      if (config.tls?.redirectPort !== null && config.tls?.redirectPort !== undefined) {
+        redirect = createRedirectServer(() => (server!.address() as AddressInfo).port);
+        await new Promise<void>((resolve, reject) => {
+          redirect!.once('error', reject);
+          redirect!.listen(config.tls!.redirectPort!, config.http.host, resolve);
+        });
+      }
       return server.address() as AddressInfo;
+    },
+    /** Where plain HTTP is redirected to HTTPS (TLS_HTTP_REDIRECT_PORT), when it is. */
+    redirectAddress(): AddressInfo | null {
+      return (redirect?.address() as AddressInfo | null) ?? null;
+    },
+    /** Re-reads TLS_CERT_FILE and TLS_KEY_FILE for new connections; those in flight keep theirs. */
+    reloadTls(): void {
+      if (!reloadTls) throw new Error('TLS is not configured (TLS_CERT_FILE, TLS_KEY_FILE)');
+      reloadTls();
     },
     /** Jobs only, no HTTP: a `dossier worker` process sharing the database and the blob store. */
     async startWorker(options: { kinds?: readonly string[] } = {}): Promise<string> {
@@ -290,6 +332,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
      * the queue at once, for another worker or the next start), then everything else.
      */
     async stop(options: { graceMs?: number } = {}): Promise<void> {
+      if (redirect) {
+        const r = redirect;
+        await new Promise<void>((resolve) => {
+          r.close(() => resolve());
+          r.closeAllConnections();
+        });
+      }
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

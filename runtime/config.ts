@@ -152,6 +152,29 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** On SIGTERM, how long running jobs may take to finish before they go back to the queue. */
   WORKER_STOP_GRACE: duration.default(30),
+  // Protection in transit (README "Protection in transit and at rest").
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Client certificates signed by these CAs are asked for (mutual TLS); TLS_CLIENT_MAP_FILE maps their subjects. */
+  TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  TLS_CLIENT_MAP_FILE: z.string().min(1).optional(),
+  /** With TLS on: a plain-HTTP port that only redirects to HTTPS (else plain HTTP is refused). */
+  TLS_HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Behind a reverse proxy that ends TLS: express's trust proxy setting (true, a hop count, or addresses). */
+  TRUST_PROXY: z.string().min(1).optional(),
+  /** PostgreSQL over TLS: disable, verify-ca or verify-full (a mode that skips verification is refused). */
+  PGSSLMODE: z.string().min(1).optional(),
+  PGSSLROOTCERT: z.string().min(1).optional(),
+  /** The S3 endpoint's CA (PEM), beside the system's roots. */
+  S3_CA_FILE: z.string().min(1).optional(),
+  S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
+  S3_SSE_KMS_KEY_ID: z.string().min(1).optional(),
+  // Protection at rest.
+  MASTER_KEY_FILE: z.string().min(1).optional(),
+  /** Master keys of before a rotation, comma-separated: they unwrap, never wrap. */
+  MASTER_KEY_OLD_FILE: z.string().min(1).optional(),
+  /** The cipher of new blobs when MASTER_KEY_FILE is set (sm4: the national suite's SM4-CTR + HMAC-SM3). */
+  ENCRYPTION_AT_REST: z.enum(['aes-256-gcm', 'sm4-ctr-hmac-sm3', 'sm4', 'off']).default('aes-256-gcm'),
 });
 
 function isAddressOrRange(text: string): boolean {
@@ -167,7 +190,7 @@ function isAddressOrRange(text: string): boolean {
 export interface Config {
   readonly http: { readonly port: number; readonly host: string };
   readonly dataDir: string;
-  readonly database: { readonly kind: 'pglite'; readonly dir: string } | { readonly kind: 'postgres'; readonly url: string };
+  readonly database: { readonly kind: 'pglite'; readonly dir: string } | { readonly kind: 'postgres'; readonly url: string; readonly tls: PostgresTls | null };
   readonly blobs: {
     readonly kind: 'fs' | 's3';
     /** The filesystem store's directory (BLOB_STORE=fs). */
@@ -222,6 +245,32 @@ export interface Config {
   readonly cores: number;
   /** Browser sessions of local accounts (SESSION_IDLE, SESSION_MAX_AGE), in seconds. */
   readonly sessions: { readonly idleSeconds: number; readonly absoluteSeconds: number };
+  /** HTTPS built in; null: plain HTTP (or TLS ended by a proxy, see trustProxy). */
+  readonly tls: TlsSettings | null;
+  /** express's `trust proxy` (TRUST_PROXY); false: X-Forwarded-* headers are ignored. */
+  readonly trustProxy: boolean | number | string;
+  /** Envelope encryption of blobs at rest; null: blobs are stored in the clear. */
+  readonly atRest: AtRestSettings | null;
+}
+
+export interface TlsSettings {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | null;
+  readonly clientMapFile: string | null;
+  readonly redirectPort: number | null;
+}
+
+export interface PostgresTls {
+  readonly mode: 'verify-ca' | 'verify-full';
+  readonly rootCertFile: string | null;
+}
+
+export interface AtRestSettings {
+  readonly masterKeyFile: string;
+  readonly oldMasterKeyFiles: readonly string[];
+  /** The cipher of new blobs; null (ENCRYPTION_AT_REST=off): new blobs in the clear, sealed ones still read. */
+  readonly cipher: 'aes-256-gcm' | 'sm4-ctr-hmac-sm3' | null;
 }
 
 export interface OidcSettings {
@@ -264,11 +313,19 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if (e.OCR_TESSDATA_DIR && !fs.existsSync(e.OCR_TESSDATA_DIR)) throw new ConfigError(`invalid configuration:\n  OCR_TESSDATA_DIR: no folder ${e.OCR_TESSDATA_DIR}`);
   const ocr = chooseEngine({ setting: e.OCR_ENGINE, languages: e.OCR_LANGS, folder: tessdataFolder(e.OCR_TESSDATA_DIR ?? null), binary: NATIVE_TESSERACT });
   if (typeof ocr === 'string') throw new ConfigError(`invalid configuration:\n  OCR_LANGS, OCR_ENGINE: ${ocr}`);
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) throw new ConfigError('invalid configuration:\n  TLS_CERT_FILE, TLS_KEY_FILE: set both or neither');
+  if ((e.TLS_CLIENT_CA_FILE || e.TLS_HTTP_REDIRECT_PORT !== undefined) && !e.TLS_CERT_FILE) {
+    throw new ConfigError('invalid configuration:\n  TLS_CLIENT_CA_FILE, TLS_HTTP_REDIRECT_PORT: need TLS_CERT_FILE and TLS_KEY_FILE');
+  }
+  if (e.TLS_CLIENT_CA_FILE && !e.TLS_CLIENT_MAP_FILE) throw new ConfigError('invalid configuration:\n  TLS_CLIENT_MAP_FILE: needed with TLS_CLIENT_CA_FILE (which subject is which agency and role)');
+  if (e.MASTER_KEY_OLD_FILE && !e.MASTER_KEY_FILE) throw new ConfigError('invalid configuration:\n  MASTER_KEY_OLD_FILE: needs MASTER_KEY_FILE (the key to wrap with)');
+  if (e.S3_SSE_KMS_KEY_ID && e.S3_SSE !== 'aws:kms') throw new ConfigError('invalid configuration:\n  S3_SSE_KMS_KEY_ID: needs S3_SSE=aws:kms');
+  const database = e.DATABASE_URL ? postgresSettings(e.DATABASE_URL, e.PGSSLMODE, e.PGSSLROOTCERT) : null;
   const dataDir = path.resolve(e.DATA_DIR);
   return deepFreeze<Config>({
     http: { port: e.PORT, host: e.HOST },
     dataDir,
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: path.join(dataDir, 'db') },
+    database: database ?? { kind: 'pglite', dir: path.join(dataDir, 'db') },
     blobs: {
       kind: e.BLOB_STORE,
       dir: path.join(dataDir, 'blobs'),
@@ -282,6 +339,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
         maxAttempts: e.S3_MAX_ATTEMPTS,
         publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? null,
         objectLock: e.S3_OBJECT_LOCK_DAYS || e.S3_LEGAL_HOLD ? { retentionDays: e.S3_OBJECT_LOCK_DAYS ?? null, legalHold: e.S3_LEGAL_HOLD } : null,
+        serverSideEncryption: e.S3_SSE ? { mode: e.S3_SSE, kmsKeyId: e.S3_SSE_KMS_KEY_ID ?? null } : null,
+        caPem: e.S3_CA_FILE ? readPem(e.S3_CA_FILE, 'S3_CA_FILE') : null,
       },
       redirect: { minBytes: e.S3_REDIRECT_MIN_BYTES, ttlSeconds: e.S3_REDIRECT_TTL },
     },
@@ -327,7 +386,50 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     },
     cores: os.availableParallelism(),
     sessions: { idleSeconds: e.SESSION_IDLE, absoluteSeconds: e.SESSION_MAX_AGE },
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? {
+      certFile: path.resolve(e.TLS_CERT_FILE),
+      keyFile: path.resolve(e.TLS_KEY_FILE),
+      clientCaFile: e.TLS_CLIENT_CA_FILE ? path.resolve(e.TLS_CLIENT_CA_FILE) : null,
+      clientMapFile: e.TLS_CLIENT_MAP_FILE ? path.resolve(e.TLS_CLIENT_MAP_FILE) : null,
+      redirectPort: e.TLS_HTTP_REDIRECT_PORT ?? null,
+    } : null,
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
+    atRest: e.MASTER_KEY_FILE ? {
+      masterKeyFile: path.resolve(e.MASTER_KEY_FILE),
+      oldMasterKeyFiles: (e.MASTER_KEY_OLD_FILE ?? '').split(',').map((f) => f.trim()).filter(Boolean).map((f) => path.resolve(f)),
+      cipher: e.ENCRYPTION_AT_REST === 'off' ? null : e.ENCRYPTION_AT_REST === 'sm4' ? 'sm4-ctr-hmac-sm3' : e.ENCRYPTION_AT_REST,
+    } : null,
   });
+}
+
+/** TRUST_PROXY as express takes it: true/false, a hop count, or a list of addresses and subnets. */
+function trustProxyOf(v: string | undefined): boolean | number | string {
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function readPem(file: string, variable: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${variable}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * DATABASE_URL with its TLS settings taken out: sslmode and sslrootcert (in the URL, or PGSSLMODE
+ * and PGSSLROOTCERT) become our own verified TLS options, so pg's own reading never loosens them.
+ */
+function postgresSettings(raw: string, envMode: string | undefined, envRoot: string | undefined): { kind: 'postgres'; url: string; tls: PostgresTls | null } {
+  const url = new URL(raw);
+  const mode = url.searchParams.get('sslmode') ?? envMode ?? 'disable';
+  const root = url.searchParams.get('sslrootcert') ?? envRoot ?? null;
+  for (const p of ['sslmode', 'sslrootcert', 'ssl', 'sslcert', 'sslkey', 'uselibpqcompat']) url.searchParams.delete(p);
+  if (mode !== 'disable' && mode !== 'verify-ca' && mode !== 'verify-full') {
+    throw new ConfigError(`invalid configuration:\n  PGSSLMODE: ${mode} would skip or make optional the check of the server's certificate; use verify-full (PGSSLROOTCERT: the CA), or disable on a trusted network`);
+  }
+  return { kind: 'postgres', url: url.toString(), tls: mode === 'disable' ? null : { mode, rootCertFile: root ? path.resolve(root) : null } };
 }
 
 /** The process environment, read here and nowhere else. */
@@ -336,11 +438,12 @@ export function loadConfig(overrides: Record<string, string | undefined> = {}): 
 }
 
 /** Settings of the CLI client commands (upload, migrate) that are read from the environment. */
-export function clientDefaults(): { server: string; token: string | undefined; stateDir: string } {
+export function clientDefaults(): { server: string; token: string | undefined; stateDir: string; cacert: string | undefined } {
   const configHome = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return {
     server: process.env.DOSSIER_SERVER ?? 'http://127.0.0.1:8080',
     token: process.env.DOSSIER_TOKEN,
+    cacert: process.env.DOSSIER_CACERT || undefined,
     // Where `dossier upload` remembers unfinished uploads so that a re-run resumes them.
     stateDir: process.env.DOSSIER_STATE_DIR ?? path.join(configHome, 'dossier'),
   };

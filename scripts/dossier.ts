@@ -3,7 +3,8 @@
  * The `dossier` CLI. Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed.
  */
 // First: the configuration module sizes libuv's thread pool before anything uses it.
-import { ConfigError } from '../runtime/config.js';
+import { clientDefaults, ConfigError } from '../runtime/config.js';
+import { trustCaFile } from './support/trust-ca.js';
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
@@ -21,7 +22,13 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 const program = new Command('dossier')
   .description('Electronic dossier gateway: resumable upload, sealed and signed pages, verifiable transfer.')
   .showHelpAfterError()
+  .option('--cacert <file>', 'PEM certificates the gateway\'s HTTPS certificate may chain to, beside the system\'s (DOSSIER_CACERT)')
   .exitOverride();
+// Every client command (upload, migrate, verify --jwks URL…) trusts the same CA; none skips verification.
+program.hook('preAction', () => {
+  const cacert = (program.opts() as { cacert?: string }).cacert ?? clientDefaults().cacert;
+  if (cacert) trustCaFile(cacert);
+});
 registerServe(program);
 registerKeys(program);
 registerToken(program);
@@ -42,7 +49,9 @@ try {
     process.stderr.write(`${err.message}\n`);
     process.exitCode = EXIT.usage;
   } else {
-    process.stderr.write(`dossier: ${err instanceof Error ? err.message : String(err)}\n`);
+    // fetch's own message ("fetch failed") hides why: an untrusted certificate, a refused connection.
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    process.stderr.write(`dossier: ${err instanceof Error ? err.message : String(err)}${cause}\n`);
     process.exitCode = EXIT.failure;
   }
 }

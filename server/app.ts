@@ -8,6 +8,7 @@ import type { CaseRepository } from '../dossier/ports/repositories.js';
 import type { AuditLog } from '../dossier/ports/audit-log.js';
 import type { AuditTrail } from '../dossier/ports/audit-trail.js';
 import { authenticate } from './auth.js';
+import type { CertificatePrincipal } from './client-certificates.js';
 import { sessionRouter, type SessionRouteDeps } from './session.js';
 import { tokenEndpointRouter, type TokenEndpointDeps } from './routes/oauth-token.js';
 import { OIDC_START, oidcRouter, oidcUnconfigured, type OidcRouteDeps } from './oidc.js';
@@ -55,12 +56,17 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly tokenEndpoint: TokenEndpointDeps;
   /** The built web application (dist/web); null: none is served. */
   readonly webDir?: string | null;
+  /** Mutual TLS: the principal of a verified client certificate. */
+  readonly certificatePrincipal?: CertificatePrincipal;
+  /** express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-* headers to believe. */
+  readonly trustProxy?: boolean | number | string;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestLog(deps.log));
   app.use(deps.metrics.middleware());
   app.use(securityHeaders());
@@ -84,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(deps.keys.publicJwks());
   });
 
-  const auth = authenticate(deps.verify, deps.sessions);
+  const auth = authenticate(deps.verify, deps.sessions, deps.certificatePrincipal);
   app.all(['/files', '/files/*rest'], auth, supervisorGuard, (req, res) => deps.tus.handle(req, res));
 
   const api = express.Router();

@@ -10,13 +10,27 @@ import type { TokenVerifier } from '../dossier/access/tokens.js';
 import { sessionPrincipal } from '../dossier/access/sign-in.js';
 import type { Principal } from '../dossier/model.js';
 import { sendError } from './errors.js';
+import type { CertificatePrincipal } from './client-certificates.js';
 import { authenticateSession, type SessionRouteDeps } from './session.js';
 
 const principals = new WeakMap<IncomingMessage, Principal>();
 
-export function authenticate(verify: TokenVerifier, sessions?: SessionRouteDeps) {
+export function authenticate(verify: TokenVerifier, sessions?: SessionRouteDeps, fromCertificate?: CertificatePrincipal) {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
+    // A machine client of mutual TLS: its verified certificate is its credential, no token needed.
+    if (fromCertificate && req.headers.authorization === undefined) {
+      try {
+        const principal = fromCertificate(req);
+        if (principal) {
+          principals.set(req, principal);
+          req.log = req.log?.child({ agency: principal.agency, sub: principal.subject, via: 'certificate' });
+          return next();
+        }
+      } catch (err) {
+        return sendError(res, err);
+      }
+    }
     if (req.headers.authorization === undefined && sessions) {
       try {
         const session = await authenticateSession(req, sessions);

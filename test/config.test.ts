@@ -29,7 +29,7 @@ describe('configuration', () => {
       AUTH_AUDIENCE: 'gw',
     });
     expect(c.http).to.deep.equal({ port: 9000, host: '0.0.0.0' });
-    expect(c.database).to.deep.equal({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(c.database).to.deep.equal({ kind: 'postgres', url: 'postgres://u@h/db', tls: null });
     expect(c.blobs.dir).to.equal('/tmp/x/blobs');
     expect(c.uploads.maxBytes).to.equal(2 * 1024 ** 3);
     expect(c.links.maxTtlSeconds).to.equal(12 * 3600);

@@ -216,6 +216,11 @@ async function main() {
   console.log(`# dossier gateway benchmark — ${new Date().toISOString()}`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 1024 ** 3, 0)} GiB, node ${process.version}\n`);
   const only = args.only;
+  if (only === 'at-rest') {
+    const fixture = await ensureSyntheticDossier({ dir: cacheDir, pages });
+    const { atRestBench } = await import('./at-rest.js');
+    await atRestBench({ runDir, zipPath: fixture.zipPath, size: (await fs.stat(fixture.zipPath)).size });
+  }
   if (!only || only === 'zip' || only === 'pdf') {
     const t = performance.now();
     const fixture = await ensureSyntheticDossier({ dir: cacheDir, pages });

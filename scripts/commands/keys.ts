@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../runtime/config.js';
+import { ConfigError, loadConfig } from '../../runtime/config.js';
+import { openDatabase } from '../../runtime/compose.js';
+import { SqlBlobKeyRepository } from '../../storage/db/blob-key-repository.js';
+import { migrate } from '../../storage/db/migrate.js';
+import { openMasterKeys } from '../../storage/keys/open-master-keys.js';
+import { rotateMasterKey } from '../../storage/keys/rotate-master.js';
 import { FileKeyRing } from '../../storage/keys/file-keyring.js';
 
 /**
@@ -32,6 +37,26 @@ export function registerKeys(program: Command): void {
       const ring = await FileKeyRing.open(ringDir(o), { create: true, suite: ringSuite(o) });
       await ring.rotate(ringSuite(o));
       print(!!o.json, ring.list());
+    });
+  keys
+    .command('rotate-master')
+    .description('re-wrap every blob data key with MASTER_KEY_FILE (the new master key), unwrapping with MASTER_KEY_OLD_FILE; blobs are not rewritten; resumable')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const config = loadConfig();
+      if (!config.atRest) throw new ConfigError('invalid configuration:\n  MASTER_KEY_FILE: the new master key is needed (and MASTER_KEY_OLD_FILE: the one to replace)');
+      const db = await openDatabase(config);
+      try {
+        await migrate(db);
+        const blobKeys = new SqlBlobKeyRepository(db);
+        const master = (await openMasterKeys(config.atRest, blobKeys))!;
+        const done = await rotateMasterKey(blobKeys, master, { onBatch: (n) => !o.json && process.stderr.write(`\rre-wrapped ${n}`) });
+        if (!o.json && done.rewrapped) process.stderr.write('\n');
+        const result = { masterKid: master.current.kid, rewrapped: done.rewrapped };
+        process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `every data key is wrapped by master key ${result.masterKid} (${result.rewrapped} re-wrapped now); MASTER_KEY_OLD_FILE may go\n`);
+      } finally {
+        await db.close();
+      }
     });
   keys
     .command('list')

@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
       const config = loadConfig();
       const gateway = await compose(config);
       const address = await gateway.start();
-      const where = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+      const where = `${config.tls ? 'https' : 'http'}://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
       gateway.log.info(
         { listen: where, dataDir: config.dataDir, database: config.database.kind, workers: config.workers.mode, kid: gateway.keys.current().kid },
         `dossier gateway listening on ${where}, data in ${config.dataDir}`,
@@ -29,6 +29,16 @@ export function registerServe(program: Command): void {
           },
         );
       };
+      // A renewed certificate: new connections get it, uploads in flight keep going on theirs.
+      process.on('SIGHUP', () => {
+        if (!config.tls) return gateway.log.warn('SIGHUP: no TLS certificate to reload (TLS_CERT_FILE unset)');
+        try {
+          gateway.reloadTls();
+          gateway.log.info({ cert: config.tls.certFile }, 'TLS certificate reloaded');
+        } catch (err) {
+          gateway.log.error({ err }, 'TLS certificate reload failed; the previous certificate stays');
+        }
+      });
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
     });

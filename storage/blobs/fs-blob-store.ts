@@ -38,7 +38,8 @@ export class FsBlobStore implements BlobStore {
     this.made.add(parent);
   }
 
-  async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
+  /** The filesystem keeps no checksum, so the hash of sealed bytes (`_storedSha256`) is not needed. */
+  async putBytes(sha256: string, bytes: Uint8Array, _storedSha256?: string): Promise<void> {
     const file = this.resolve(sha256);
     if ((await this.size(sha256)) === bytes.byteLength) return;
     const tmp = path.join(this.tmpDir, randomUUID());
@@ -56,7 +57,7 @@ export class FsBlobStore implements BlobStore {
     await fs.rename(tmp, file);
   }
 
-  async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
+  async putFile(sha256: string, localPath: string, options: { move: boolean; storedSha256?: string }): Promise<void> {
     const file = this.resolve(sha256);
     const { size } = await fs.stat(localPath);
     if ((await this.size(sha256)) === size) {
@@ -102,6 +103,11 @@ export class FsBlobStore implements BlobStore {
 
   localPath(sha256: string): string | null {
     return this.resolve(sha256);
+  }
+
+  /** Scratch space on the blobs' own filesystem: a file made there is renamed in, never copied. */
+  get scratchDir(): string {
+    return this.tmpDir;
   }
 
   /** Files are served by the gateway itself. */

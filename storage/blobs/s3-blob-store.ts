@@ -61,14 +61,22 @@ export class S3BlobStore implements BlobStore {
     };
   }
 
-  async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
+  /** `storedSha256`: the hash of the bytes as stored when it is not the key (a blob sealed at rest). */
+  /** Server-side encryption asked of the store (S3_SSE): SSE-S3, or SSE-KMS with the configured key. */
+  private sseParams() {
+    const sse = this.s.serverSideEncryption;
+    if (!sse) return {};
+    return { ServerSideEncryption: sse.mode, ...(sse.kmsKeyId ? { SSEKMSKeyId: sse.kmsKeyId } : {}) };
+  }
+
+  async putBytes(sha256: string, bytes: Uint8Array, storedSha256: string = sha256): Promise<void> {
     const Key = this.key(sha256);
-    const checksum = base64OfHex(sha256);
+    const checksum = base64OfHex(storedSha256);
     for (let attempt = 1; ; attempt++) {
       try {
         // If-None-Match: a blob already there (same key, so the same bytes) is left as it is.
         const answer = await this.client.send(
-          new PutObjectCommand({ Bucket: this.s.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ChecksumSHA256: checksum, ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}), ...this.lockParams() }),
+          new PutObjectCommand({ Bucket: this.s.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ChecksumSHA256: checksum, ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}), ...this.lockParams(), ...this.sseParams() }),
         );
         await this.checked(Key, () => checkStored(Key, answer, checksum, () => createHash('md5').update(bytes).digest('hex')));
         return;
@@ -89,12 +97,13 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
+  async putFile(sha256: string, localPath: string, options: { move: boolean; storedSha256?: string }): Promise<void> {
     const Key = this.key(sha256);
+    const stored = options.storedSha256 ?? sha256;
     const { size } = await fs.stat(localPath);
     if ((await this.size(sha256)) !== size) {
       const partSize = Math.max(PART_SIZE, Math.ceil(size / MAX_PARTS / MIB) * MIB);
-      const hashing = new HashingPassThrough(sha256, partSize);
+      const hashing = new HashingPassThrough(stored, partSize);
       const file = createReadStream(localPath);
       file.once('error', (err) => hashing.destroy(err));
       const single = size <= partSize;
@@ -104,12 +113,12 @@ export class S3BlobStore implements BlobStore {
         queueSize: PARTS_IN_FLIGHT,
         leavePartsOnError: false,
         // One part: the whole file's SHA-256 (the key) is sent and checked. Several: each part's.
-        params: { Bucket: this.s.bucket, Key, Body: file.pipe(hashing), ...(single ? { ChecksumSHA256: base64OfHex(sha256) } : { ChecksumAlgorithm: 'SHA256' as const }), ...this.lockParams() },
+        params: { Bucket: this.s.bucket, Key, Body: file.pipe(hashing), ...(single ? { ChecksumSHA256: base64OfHex(stored) } : { ChecksumAlgorithm: 'SHA256' as const }), ...this.lockParams(), ...this.sseParams() },
       });
       const answer = await upload.done().catch((err: unknown) => {
         throw hashing.failure ?? err;
       });
-      await this.checked(Key, () => checkStored(Key, { ETag: answer.ETag, ...(single ? { ChecksumSHA256: answer.ChecksumSHA256 } : {}) }, single ? base64OfHex(sha256) : null, (answered) => hashing.etag(answered)));
+      await this.checked(Key, () => checkStored(Key, { ETag: answer.ETag, ...(single ? { ChecksumSHA256: answer.ChecksumSHA256 } : {}) }, single ? base64OfHex(stored) : null, (answered) => hashing.etag(answered)));
     }
     if (options.move) await fs.rm(localPath, { force: true });
   }

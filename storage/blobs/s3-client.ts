@@ -3,6 +3,8 @@
  * own standard strategy (exponential backoff with jitter on throttling, 5xx and connection
  * errors); only the attempt count is ours.
  */
+import https from 'node:https';
+import tls from 'node:tls';
 import { GetObjectCommand, GetObjectLockConfigurationCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 
 export interface S3Settings {
@@ -20,6 +22,10 @@ export interface S3Settings {
   readonly publicEndpoint: string | null;
   /** Compliance-mode retention in days and/or a legal hold on every object put; needs a bucket made with Object Lock. */
   readonly objectLock: { readonly retentionDays: number | null; readonly legalHold: boolean } | null;
+  /** Server-side encryption of every object put (S3_SSE, S3_SSE_KMS_KEY_ID); null: the bucket's default. */
+  readonly serverSideEncryption?: { readonly mode: 'AES256' | 'aws:kms'; readonly kmsKeyId: string | null } | null;
+  /** PEM certificates the endpoint's TLS certificate must chain to (S3_CA_FILE), beside the system's. */
+  readonly caPem?: string | null;
 }
 
 export function makeS3Client(s: S3Settings, endpoint: string | null = s.endpoint): S3Client {
@@ -34,7 +40,8 @@ export function makeS3Client(s: S3Settings, endpoint: string | null = s.endpoint
     // stream as an aws-chunked trailer, which many S3-compatible servers do not read.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+    // S3_CA_FILE adds to the system's roots; certificates are always verified.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000, ...(s.caPem ? { httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50, ca: [...tls.rootCertificates, s.caPem] }) } : {}) },
   });
 }
 

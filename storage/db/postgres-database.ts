@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { DossierError } from '../../dossier/errors.js';
 import type { Database, Queryable, SqlParam } from './database.js';
@@ -24,11 +25,14 @@ export interface PostgresOptions {
   readonly max?: number;
   /** Told of a pooled connection's error (the server went away); the pool replaces the connection. */
   readonly onPoolError?: (err: Error) => void;
+  /** Verified TLS options (runtime/tls-files.ts); false: plain, never pg's own reading of PGSSLMODE. */
+  readonly tls?: ConnectionOptions | false;
 }
 
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
+    ssl: options.tls ?? false,
     max: options.max ?? 10,
     // While the server is unreachable a request waits this long for a connection, not forever.
     connectionTimeoutMillis: 10_000,

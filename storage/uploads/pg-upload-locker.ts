@@ -11,6 +11,7 @@
  * waiter polls until the lock is free or its time is up. If the session is lost, so are its
  * locks: every request holding one is told to let go at once.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/utils';
@@ -50,11 +51,12 @@ export class PgUploadLocker implements Locker {
     private readonly url: string,
     readonly acquireTimeoutMs: number,
     private readonly log: Log,
+    private readonly tls: ConnectionOptions | false = false,
   ) {}
 
   /** Connects nothing until the first lock is asked for (a `dossier worker` composes one and never uses it). */
-  static create(url: string, o: { log: Log; acquireTimeoutMs?: number }): PgUploadLocker {
-    return new PgUploadLocker(url, o.acquireTimeoutMs ?? 30_000, o.log);
+  static create(url: string, o: { log: Log; acquireTimeoutMs?: number; tls?: ConnectionOptions | false }): PgUploadLocker {
+    return new PgUploadLocker(url, o.acquireTimeoutMs ?? 30_000, o.log, o.tls ?? false);
   }
 
   /** A locker already connected and listening for release requests. */
@@ -69,7 +71,7 @@ export class PgUploadLocker implements Locker {
     if (this.closed) return Promise.reject(new Error('upload locker closed'));
     if (this.session) return Promise.resolve(this.session);
     this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.url });
+      const client = new pg.Client({ connectionString: this.url, ssl: this.tls });
       client.on('error', (err) => this.lost(client, err));
       await client.connect();
       client.on('notification', (n) => {

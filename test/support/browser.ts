@@ -16,12 +16,13 @@ const AXE = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'),
 
 export const chromiumAvailable = () => fs.existsSync(CHROMIUM);
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: e.g. a test certificate's SPKI pin (--ignore-certificate-errors-spki-list), which trusts that key only. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 

@@ -49,7 +49,7 @@ export async function startGateway(env: Record<string, string> = {}, options: Co
   // Suites draw their fixtures with SVG in this process; the hostile suite runs with the block.
   const gateway = await compose(config, { allDecoders: true, ...options });
   const address = await gateway.start();
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   return {
     url,
     gateway,

@@ -20,6 +20,8 @@ export interface TestS3 {
   readonly kind: 's3rver' | 'external';
   readonly endpoint: string;
   readonly bucket: string;
+  /** Where s3rver keeps its objects on disk (null for an external server). */
+  readonly dir: string | null;
   settings(extra?: Partial<S3Settings>): S3Settings;
   /** The gateway's environment for this bucket. */
   env(): Record<string, string>;
@@ -63,6 +65,7 @@ export async function startS3(): Promise<TestS3> {
     kind: 's3rver',
     endpoint,
     bucket,
+    dir,
     ...wiring({ endpoint, region: 'us-east-1', bucket, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
     async kill() {
       await killS3rver(current);
@@ -92,5 +95,5 @@ async function external(endpoint: string, bucket: string): Promise<TestS3> {
   const cannot = async () => {
     throw new Error('an external S3 server cannot be stopped by the tests');
   };
-  return { kind: 'external', endpoint, bucket, settings, env, kill: cannot, restart: cannot, stop: async () => {} };
+  return { kind: 'external', endpoint, bucket, dir: null, settings, env, kill: cannot, restart: cannot, stop: async () => {} };
 }

@@ -12,6 +12,7 @@ import workerHeartbeats from './021-worker-heartbeats.js';
 import nationalSuite from './017-national-suite.js';
 import federatedIdentity from './013-federated-identity.js';
 import blankPages from './016-blank-pages.js';
+import blobKeys from './018-blob-keys.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 13, name: 'federated-identity', sql: federatedIdentity },
   { version: 16, name: 'blank-pages', sql: blankPages },
   { version: 17, name: 'national-suite', sql: nationalSuite },
+  { version: 18, name: 'blob-keys', sql: blobKeys },
   { version: 20, name: 'transfer-rollups', sql: transferRollups },
   { version: 21, name: 'worker-heartbeats', sql: workerHeartbeats },
 ];

@@ -1,0 +1,142 @@
+/**
+ * Envelope encryption of every blob at rest, over either blob store. Each blob is sealed with a
+ * data key of its own (random, 32 bytes), in 64 KiB authenticated segments (envelope/layout.ts);
+ * the data key, wrapped by the master key, lives in the database (blob_keys), so a master-key
+ * rotation never rewrites a blob. The key of a blob stays the SHA-256 of its plaintext: hashes,
+ * signatures, the Merkle tree and dedup are unchanged. Blobs stored in the clear before
+ * encryption was turned on (no key row) are still read as they are.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
+import type { MasterKeys } from '../keys/master-keys.js';
+import { storedRange, storedSize } from './envelope/layout.js';
+import { OpeningTransform, sealBuffer, SealingTransform, type BlobSealKey } from './envelope/seal-streams.js';
+import { KEY_BYTES, segmentCipher, type CipherName } from './envelope/segment-cipher.js';
+
+/** What the encrypting store needs of the store beneath: puts whose stored bytes are not the key's. */
+export interface SealableStore {
+  putBytes(sha256: string, bytes: Uint8Array, storedSha256: string): Promise<void>;
+  putFile(sha256: string, localPath: string, options: { move: boolean; storedSha256: string }): Promise<void>;
+  size(sha256: string): Promise<number | null>;
+  read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
+  close?(): void;
+}
+
+export interface EncryptedBlobStoreOptions {
+  readonly keys: SqlBlobKeyRepository;
+  readonly master: MasterKeys;
+  /** The cipher of new blobs; null: new blobs are stored in the clear (sealed ones still read). */
+  readonly cipher: CipherName | null;
+  /** Where a file is sealed before it goes in (on the blobs' filesystem for the fs store). */
+  readonly scratchDir: string;
+}
+
+const CACHED_KEYS = 4096;
+
+export class EncryptedBlobStore implements BlobStore {
+  /** Unwrapped data keys of recent blobs: a data key never changes, even across a master-key rotation. */
+  private readonly cache = new Map<string, { row: BlobKeyRow; dataKey: Buffer }>();
+
+  constructor(
+    private readonly inner: SealableStore,
+    private readonly o: EncryptedBlobStoreOptions,
+  ) {}
+
+  async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
+    const sealKey = await this.keyForPut(sha256, bytes.byteLength);
+    if (sealKey === 'present') return;
+    if (sealKey === 'clear') return this.inner.putBytes(sha256, bytes, sha256);
+    const sealed = sealBuffer(sealKey, bytes);
+    await this.inner.putBytes(sha256, sealed, createHash('sha256').update(sealed).digest('hex'));
+  }
+
+  async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
+    const { size } = await fs.stat(localPath);
+    const sealKey = await this.keyForPut(sha256, size);
+    if (sealKey === 'present') {
+      if (options.move) await fs.rm(localPath, { force: true });
+      return;
+    }
+    if (sealKey === 'clear') return this.inner.putFile(sha256, localPath, { move: options.move, storedSha256: sha256 });
+    await fs.mkdir(this.o.scratchDir, { recursive: true });
+    const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
+    try {
+      const hash = createHash('sha256');
+      const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash.update(chunk), done(null, chunk)) });
+      await pipeline(createReadStream(localPath, { highWaterMark: 1024 * 1024 }), new SealingTransform(sealKey), tap, createWriteStream(sealedPath, { mode: 0o600 }));
+      const written = await fs.open(sealedPath, 'r');
+      await written.datasync().finally(() => written.close());
+      await this.inner.putFile(sha256, sealedPath, { move: true, storedSha256: hash.digest('hex') });
+    } finally {
+      await fs.rm(sealedPath, { force: true });
+    }
+    // The plaintext goes only once its sealed copy is durable.
+    if (options.move) await fs.rm(localPath, { force: true });
+  }
+
+  async size(sha256: string): Promise<number | null> {
+    const stored = await this.inner.size(sha256);
+    if (stored === null) return null;
+    const k = await this.sealKeyOf(sha256);
+    return k ? k.row.size : stored;
+  }
+
+  async read(sha256: string, range?: { start: number; end: number }): Promise<Readable> {
+    const k = await this.sealKeyOf(sha256);
+    if (!k) return this.inner.read(sha256, range);
+    const size = k.row.size;
+    // An empty blob is its one empty segment: opened whole, so that its tag is still checked.
+    const r = size === 0 ? { first: 0, start: 0, end: storedSize(0) - 1, skip: 0, take: 0 } : storedRange(size, range ?? { start: 0, end: size - 1 });
+    const stored = await this.inner.read(sha256, { start: size === 0 ? storedSize(0) - 16 : r.start, end: r.end });
+    const opening = new OpeningTransform({ cipher: segmentCipher(k.row.cipher), dataKey: k.dataKey, sha256 }, { size, first: r.first, skip: r.skip, take: r.take });
+    stored.once('error', (err) => opening.destroy(err));
+    opening.once('close', () => stored.destroy());
+    return stored.pipe(opening);
+  }
+
+  /** Sealed bytes have no path that could be read as the page: callers read through `read`. */
+  localPath(): string | null {
+    return null;
+  }
+
+  /** A presigned URL would hand out ciphertext: sealed blobs are always streamed by the gateway. */
+  async downloadUrl(): Promise<string | null> {
+    return null;
+  }
+
+  close(): void {
+    this.inner.close?.();
+  }
+
+  /** 'present' when the blob is stored already (sealed, or in the clear from before), else how to store it. */
+  private async keyForPut(sha256: string, size: number): Promise<BlobSealKey | 'present' | 'clear'> {
+    const [stored, existing] = await Promise.all([this.inner.size(sha256), this.o.keys.get(sha256)]);
+    if (stored !== null && (!existing || stored === storedSize(existing.size))) return 'present';
+    if (!existing && !this.o.cipher) return 'clear';
+    const row = existing ?? (await this.o.keys.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));
+    return this.remember(row);
+  }
+
+  private async sealKeyOf(sha256: string): Promise<{ row: BlobKeyRow; dataKey: Buffer } | null> {
+    const hit = this.cache.get(sha256);
+    if (hit) return hit;
+    const row = await this.o.keys.get(sha256);
+    if (!row) return null;
+    this.remember(row);
+    return this.cache.get(sha256)!;
+  }
+
+  private remember(row: BlobKeyRow): BlobSealKey {
+    const dataKey = this.cache.get(row.sha256)?.dataKey ?? this.o.master.unwrap(row.sha256, row);
+    this.cache.delete(row.sha256);
+    this.cache.set(row.sha256, { row, dataKey });
+    if (this.cache.size > CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
+    return { cipher: segmentCipher(row.cipher), dataKey, sha256: row.sha256 };
+  }
+}

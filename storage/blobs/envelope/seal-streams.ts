@@ -1,0 +1,125 @@
+/**
+ * Sealing and opening of blob segments: a whole buffer at once (pages, thumbnails), or as streams
+ * (originals of gigabytes, range reads) holding one segment in memory at a time.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { DossierError } from '../../../dossier/errors.js';
+import { aadOf, header, nonceOf, SEGMENT_BYTES, segmentCount, STORED_SEGMENT_BYTES } from './layout.js';
+import type { SegmentCipher } from './segment-cipher.js';
+
+export interface BlobSealKey {
+  readonly cipher: SegmentCipher;
+  readonly dataKey: Buffer;
+  /** The plaintext's SHA-256: the blob's key, bound into every segment. */
+  readonly sha256: string;
+}
+
+export function sealBuffer(k: BlobSealKey, plain: Uint8Array): Buffer {
+  const n = segmentCount(plain.byteLength);
+  const parts: Buffer[] = [header(k.cipher.name)];
+  for (let i = 0; i < n; i++) {
+    const chunk = plain.subarray(i * SEGMENT_BYTES, Math.min((i + 1) * SEGMENT_BYTES, plain.byteLength));
+    parts.push(k.cipher.seal(k.dataKey, nonceOf(i), aadOf(k.sha256, i, i === n - 1), chunk));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Plaintext in, the sealed blob out (header first). The last segment is known only at the end, so one is held back. */
+export class SealingTransform extends Transform {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private index = 0;
+
+  constructor(private readonly k: BlobSealKey) {
+    super();
+    this.push(header(k.cipher.name));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.held.push(chunk);
+    this.heldBytes += chunk.byteLength;
+    if (this.heldBytes > SEGMENT_BYTES) {
+      let all = Buffer.concat(this.held);
+      while (all.byteLength > SEGMENT_BYTES) {
+        this.push(this.seal(all.subarray(0, SEGMENT_BYTES), false));
+        all = all.subarray(SEGMENT_BYTES);
+      }
+      this.held = [all];
+      this.heldBytes = all.byteLength;
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.push(this.seal(Buffer.concat(this.held), true));
+    done();
+  }
+
+  private seal(plain: Buffer, last: boolean): Buffer {
+    const i = this.index++;
+    return this.k.cipher.seal(this.k.dataKey, nonceOf(i), aadOf(this.k.sha256, i, last), plain);
+  }
+}
+
+/**
+ * Stored segments in (from segment `first` on), plaintext out: `skip` bytes dropped from the
+ * front, `take` bytes passed. A segment whose tag fails stops the stream with blob_integrity.
+ */
+export class OpeningTransform extends Transform {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private index: number;
+  private skip: number;
+  private left: number;
+  private readonly lastIndex: number;
+
+  constructor(private readonly k: BlobSealKey, o: { size: number; first: number; skip: number; take: number }) {
+    super();
+    this.index = o.first;
+    this.skip = o.skip;
+    this.left = o.take;
+    this.lastIndex = segmentCount(o.size) - 1;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.held.push(chunk);
+    this.heldBytes += chunk.byteLength;
+    if (this.heldBytes < STORED_SEGMENT_BYTES) return done();
+    let all = Buffer.concat(this.held);
+    try {
+      while (all.byteLength >= STORED_SEGMENT_BYTES) {
+        this.open(all.subarray(0, STORED_SEGMENT_BYTES));
+        all = all.subarray(STORED_SEGMENT_BYTES);
+      }
+    } catch (err) {
+      return done(err as Error);
+    }
+    this.held = [all];
+    this.heldBytes = all.byteLength;
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      if (this.heldBytes > 0) this.open(Buffer.concat(this.held));
+      if (this.left > 0) throw new DossierError('blob_integrity', `sealed blob ${this.k.sha256} ends early`);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  private open(sealed: Buffer): void {
+    const i = this.index++;
+    const plain = this.k.cipher.open(this.k.dataKey, nonceOf(i), aadOf(this.k.sha256, i, i === this.lastIndex), sealed);
+    if (!plain) throw new DossierError('blob_integrity', `segment ${i} of sealed blob ${this.k.sha256} fails its tag`);
+    let out = plain;
+    if (this.skip > 0) {
+      out = out.subarray(Math.min(this.skip, out.byteLength));
+      this.skip -= plain.byteLength - out.byteLength;
+    }
+    if (out.byteLength > this.left) out = out.subarray(0, this.left);
+    this.left -= out.byteLength;
+    if (out.byteLength > 0) this.push(out);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Envelope encryption at rest: the blob-store contract with encryption on (both stores, both
+ * ciphers), the segment layout's tamper checks, and the master key's checks at start.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { expect } from 'chai';
+import { isDossierError } from '../dossier/errors.js';
+import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
+import { storedSize, SEGMENT_BYTES } from '../storage/blobs/envelope/layout.js';
+import type { CipherName } from '../storage/blobs/envelope/segment-cipher.js';
+import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { S3BlobStore } from '../storage/blobs/s3-blob-store.js';
+import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
+import type { Database } from '../storage/db/database.js';
+import { migrate } from '../storage/db/migrate.js';
+import { openPglite } from '../storage/db/pglite-database.js';
+import { MasterKeys, readMasterKeyFile } from '../storage/keys/master-keys.js';
+import { openMasterKeys } from '../storage/keys/open-master-keys.js';
+import { blobStoreContract } from './blob-store.contract.js';
+import { tempDir } from './support/fixtures.js';
+import { masterKeyFile } from './support/master-key.js';
+import { startS3, type TestS3 } from './support/s3-server.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let s3: Promise<TestS3> | null = null;
+// One database for every store here (PGlite's initdb costs seconds): blob keys are unique by hash.
+// One master key with it: every data key in that database is wrapped by the same key.
+let shared: Promise<{ db: Database; dir: string; keyFile: string }> | null = null;
+const database = () =>
+  (shared ??= (async () => {
+    const dir = await tempDir('sealed-db-');
+    const db = await openPglite(path.join(dir, 'db'));
+    await migrate(db);
+    return { db, dir, keyFile: await masterKeyFile(dir) };
+  })());
+after(async () => {
+  if (s3) await (await s3).stop();
+  if (shared) {
+    const { db, dir } = await shared;
+    await db.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** A fresh database, blob directory and master key behind an encrypting store over `inner`. */
+async function sealedStore(cipher: CipherName, kind: 'fs' | 's3') {
+  const dir = await tempDir('sealed-');
+  const { db, keyFile } = await database();
+  const master = new MasterKeys(await readMasterKeyFile(keyFile));
+  const inner = kind === 'fs' ? await FsBlobStore.open(path.join(dir, 'blobs')) : await S3BlobStore.open((await (s3 ??= startS3())).settings());
+  const keys = new SqlBlobKeyRepository(db);
+  const store = new EncryptedBlobStore(inner, { keys, master, cipher, scratchDir: inner instanceof FsBlobStore ? inner.scratchDir : path.join(dir, 'sealing') });
+  return {
+    store, inner, db, dir, keys, master,
+    dispose: async () => {
+      store.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+for (const [cipher, kind] of [['aes-256-gcm', 'fs'], ['sm4-ctr-hmac-sm3', 'fs'], ['aes-256-gcm', 's3'], ['sm4-ctr-hmac-sm3', 's3']] as const) {
+  blobStoreContract(`${kind} sealed with ${cipher}`, () => sealedStore(cipher, kind));
+}
+
+describe('blobs sealed at rest', function () {
+  this.timeout(60_000);
+  for (const cipher of ['aes-256-gcm', 'sm4-ctr-hmac-sm3'] as const) {
+    describe(cipher, () => {
+      let s: Awaited<ReturnType<typeof sealedStore>>;
+      before(async () => (s = await sealedStore(cipher, 'fs')));
+      after(() => s.dispose());
+      const stored = (key: string) => path.join(s.dir, 'blobs', 'sha256', key.slice(0, 2), key.slice(2, 4), key);
+
+      it('stores no plaintext, reads any range across segment edges, for sizes around the segment', async () => {
+        for (const size of [0, 1, SEGMENT_BYTES - 1, SEGMENT_BYTES, SEGMENT_BYTES + 1, 3 * SEGMENT_BYTES + 17]) {
+          const bytes = randomBytes(size);
+          const key = sha(bytes);
+          await s.store.putBytes(key, bytes);
+          const onDisk = await fs.readFile(stored(key));
+          expect(onDisk.length, `stored size of ${size}`).to.equal(storedSize(size));
+          if (size >= 64) expect(onDisk.includes(bytes.subarray(size >> 1, (size >> 1) + 32)), `plaintext of ${size} on disk`).to.equal(false);
+          expect(await s.store.size(key)).to.equal(size);
+          expect((await buffer(await s.store.read(key))).equals(bytes), `whole ${size}`).to.equal(true);
+          for (const [a, b] of [[0, 0], [size - 1, size - 1], [SEGMENT_BYTES - 3, SEGMENT_BYTES + 2], [1, size - 2], [SEGMENT_BYTES, 2 * SEGMENT_BYTES + 5]] as [number, number][]) {
+            if (a < 0 || b < a || b >= size) continue;
+            const got = await buffer(await s.store.read(key, { start: a, end: b }));
+            expect(got.equals(bytes.subarray(a, b + 1)), `range ${a}-${b} of ${size}`).to.equal(true);
+          }
+        }
+      });
+
+      it('refuses a flipped byte, swapped segments and a cut-off end (blob_integrity)', async () => {
+        const bytes = randomBytes(3 * SEGMENT_BYTES);
+        const key = sha(bytes);
+        await s.store.putBytes(key, bytes);
+        const file = stored(key);
+        const good = await fs.readFile(file);
+        const seg = SEGMENT_BYTES + 16;
+        const flipped = Buffer.from(good);
+        flipped[8 + seg + 100]! ^= 1;
+        const swapped = Buffer.concat([good.subarray(0, 8), good.subarray(8 + seg, 8 + 2 * seg), good.subarray(8, 8 + seg), good.subarray(8 + 2 * seg)]);
+        const cut = good.subarray(0, 8 + 2 * seg);
+        for (const [name, bad] of [['flipped', flipped], ['swapped', swapped], ['cut', cut]] as const) {
+          await fs.writeFile(file, bad);
+          const err = await buffer(await s.store.read(key)).then(() => null, (e: unknown) => e);
+          expect(isDossierError(err) && err.code, name).to.equal('blob_integrity');
+        }
+        await fs.writeFile(file, good);
+        expect((await buffer(await s.store.read(key))).equals(bytes)).to.equal(true);
+      });
+
+      it('seals a file of several segments on its way in (the original upload)', async () => {
+        const bytes = randomBytes(5 * SEGMENT_BYTES + 999);
+        const src = path.join(s.dir, 'upload.bin');
+        await fs.writeFile(src, bytes);
+        await s.store.putFile(sha(bytes), src, { move: true });
+        await fs.access(src).then(() => expect.fail('plaintext left behind'), () => {});
+        expect((await fs.readFile(stored(sha(bytes)))).includes(bytes.subarray(70_000, 70_064))).to.equal(false);
+        expect((await buffer(await s.store.read(sha(bytes), { start: 65_530, end: 200_000 }))).equals(bytes.subarray(65_530, 200_001))).to.equal(true);
+      });
+    });
+  }
+
+  describe('the master key at start', () => {
+    let s: Awaited<ReturnType<typeof sealedStore>>;
+    const files = (masterKeyFile: string, oldMasterKeyFiles: string[] = []) => ({ masterKeyFile, oldMasterKeyFiles });
+    before(async () => {
+      s = await sealedStore('aes-256-gcm', 'fs');
+      const bytes = randomBytes(1000);
+      await s.store.putBytes(sha(bytes), bytes);
+    });
+    after(() => s.dispose());
+
+    it('a wrong key stops the start, naming both key ids and never the key', async () => {
+      const wrong = await masterKeyFile(s.dir, 'wrong.key');
+      const err = (await openMasterKeys(files(wrong), s.keys).then(() => expect.fail('opened'), (e: Error) => e)) as Error;
+      expect(err.message).to.include(s.master.current.kid).and.include((await readMasterKeyFile(wrong)).kid).and.match(/wrong key file/);
+      expect(err.message).to.not.include((await fs.readFile(wrong, 'utf8')).trim());
+    });
+
+    it('a lost key stops the start: unset, or the file gone', async () => {
+      expect(await openMasterKeys(null, s.keys).then(() => 'opened', (e: Error) => e.message)).to.match(/encrypted at rest under master key .* MASTER_KEY_FILE is not set/);
+      expect(await openMasterKeys(files(path.join(s.dir, 'gone.key')), s.keys).then(() => 'opened', (e: Error) => e.message)).to.match(/no such file/);
+    });
+
+    it('a key file others may read is refused; the right key opens', async () => {
+      const loose = await masterKeyFile(s.dir, 'loose.key');
+      await fs.chmod(loose, 0o644);
+      expect(await readMasterKeyFile(loose).then(() => 'read', (e: Error) => e.message)).to.match(/mode 0644.*chmod 600/);
+      await fs.writeFile(path.join(s.dir, 'short.key'), 'c2hvcnQ=\n', { mode: 0o600 });
+      expect(await readMasterKeyFile(path.join(s.dir, 'short.key')).then(() => 'read', (e: Error) => e.message)).to.match(/32 random bytes in base64/);
+      expect((await openMasterKeys(files((await database()).keyFile), s.keys))!.current.kid).to.equal(s.master.current.kid);
+    });
+  });
+});
+
+export type { Database };
