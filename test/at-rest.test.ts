@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
-import { jpegPage } from '../scripts/bench/fixtures/small-dossiers.js';
+import sharp from 'sharp';
 import { makeS3Client } from '../storage/blobs/s3-client.js';
 import { dossierCli } from './support/cli.js';
 import { eventually } from './support/eventually.js';
@@ -20,20 +20,33 @@ import { filesContaining, masterKeyFile } from './support/master-key.js';
 import { startS3, type TestS3 } from './support/s3-server.js';
 import { idFromUrl, tusUpload } from './support/tus.js';
 
+/** 900 × 1200 of seeded noise as a JPEG (about 1 MB): every 64 KiB segment of it is distinct. */
+async function noisyJpeg(seed: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(900 * 1200 * 3);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < pixels.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    pixels[i] = x & 0xff;
+  }
+  return sharp(pixels, { raw: { width: 900, height: 1200, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+}
+
 async function uploadJpeg(gw: TestGateway, seed: number) {
   const clerk = await gw.token('police-1', 'clerk');
   const caseId = (await gw.api('POST', '/api/cases', clerk, { number: `REST-${seed}` })).json.id;
-  const jpeg = await jpegPage(seed, 900, 1200);
+  // A scan-like JPEG whose entropy-coded data is far from flat (a flat test card compresses to a few kB).
+  const jpeg = await noisyJpeg(seed);
   const id = idFromUrl(await tusUpload(gw.url, jpeg, { token: clerk, metadata: { filename: 'scan.jpg', caseId } }).done);
   await eventually(async () => ((await gw.api('GET', `/api/dossiers/${id}`, clerk)).json.status === 'sealed' ? true : undefined), 60_000, 'sealed');
   // Thumbnail and OCR write blobs too: wait until they have.
   await eventually(async () => {
-    const [p] = (await gw.api('GET', `/api/dossiers/${id}/pages`, clerk)).json as { ocr: { status: string } }[];
-    return p && p.ocr.status !== 'pending' ? true : undefined;
+    const [p] = (await gw.api('GET', `/api/dossiers/${id}/pages`, clerk)).json as { thumbnail: boolean; ocr: { status: string } }[];
+    return p && p.ocr.status !== 'queued' && p.thumbnail ? true : undefined;
   }, 120_000, 'OCR done');
   // A run of the entropy-coded data (many distinct bytes), so that no unrelated file holds it by chance.
-  let at = Math.floor(jpeg.length / 2);
-  while (new Set(jpeg.subarray(at, at + 48)).size < 32) at++;
+  let at = -1;
+  for (let i = Math.floor(jpeg.length / 2); i + 48 <= jpeg.length && at < 0; i++) if (new Set(jpeg.subarray(i, i + 48)).size >= 32) at = i;
+  if (at < 0) throw new Error('the test JPEG has no run of 48 varied bytes past its middle');
   return { clerk, id, jpeg, run: jpeg.subarray(at, at + 48) };
 }
 
