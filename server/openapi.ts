@@ -95,7 +95,9 @@ export const openApiDocument = {
     },
   },
   paths: {
-    '/healthz': { get: { summary: 'liveness and database check', responses: { 200: { description: 'ok' }, 503: { description: 'unhealthy' } } } },
+    '/healthz': { get: { summary: 'liveness: the process serves HTTP', responses: { 200: { description: '{ ok: true }' } } } },
+    '/readyz': { get: { summary: 'readiness: the database and the blob store answer', responses: { 200: { description: '{ ok, checks: { database, blobs } }' }, 503: { description: 'a check failed (Retry-After: 5); checks name it' } } } },
+    '/metrics': { get: { summary: 'Prometheus text format; only to loopback peers not behind a proxy, METRICS_ALLOW addresses, or the METRICS_TOKEN bearer', responses: { 200: { description: 'text/plain; version=0.0.4' }, 404: { description: 'not for this caller' } } } },
     '/openapi.json': { get: { summary: 'this document (OpenAPI 3.1)', responses: { 200: { description: 'OpenAPI document' } } } },
     '/.well-known/jwks.json': { get: { summary: 'current and retired public signing keys', responses: { 200: { description: 'JWKS' } } } },
     '/files/': { post: { summary: 'tus 1.0.0 creation (Upload-Metadata: filename, caseId, title?, filetype?); also creation-with-upload', security: bearer, responses: { 201: { description: 'created' }, 400: error, 413: error, ...errors } } },

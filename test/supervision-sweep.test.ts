@@ -16,7 +16,7 @@ import { routeTable, type RouteEntry } from './support/route-table.js';
  * Routes without a bearer token: public documents, signed links that carry their own credential,
  * the web application's page, and signing in and out (the session itself holds no content).
  */
-const PUBLIC = [/^\/healthz$/, /^\/openapi\.json$/, /^\/\.well-known\//, /^\/d\//, /^\/$/, /^\/index\.html$/, /^\/api\/session(\/|$)/, /^\/oauth\/token$/];
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/\.well-known\//, /^\/d\//, /^\/$/, /^\/index\.html$/, /^\/api\/session(\/|$)/, /^\/oauth\/token$/];
 
 describe('supervisor sweep over the route table', function () {
   this.timeout(120_000);

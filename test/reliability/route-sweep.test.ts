@@ -18,7 +18,7 @@ import { routeTable, type RouteEntry } from '../support/route-table.js';
 import { recordCase, recordFigures } from './results.js';
 
 /** Routes that carry no bearer token: public documents, signed links, the web page, sign-in. */
-const PUBLIC = [/^\/healthz$/, /^\/openapi\.json$/, /^\/\.well-known\//, /^\/d\//, /^\/$/, /^\/index\.html$/, /^\/api\/session$/];
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/\.well-known\//, /^\/d\//, /^\/$/, /^\/index\.html$/, /^\/api\/session(\/|$)/, /^\/oauth\/token$/];
 const OWNER = 'police-1';
 const OUTSIDER_AGENCIES = Array.from({ length: 23 }, (_, i) => `outsider-${i + 1}`);
 const ROLES: Role[] = ['clerk', 'prosecutor', 'judge', 'auditor', 'admin'];
