@@ -190,17 +190,19 @@ describe('OCR page timeout (tesseract.js, PGlite)', function () {
   let gw: TestGateway;
 
   before(async () => {
-    gw = await startGateway({ OCR_WORKERS: '1', OCR_PAGE_TIMEOUT: '1s' });
+    gw = await startGateway({ OCR_WORKERS: '1', OCR_PAGE_TIMEOUT: '1s', OCR_ENGINE: 'tesseract.js' });
   });
   after(async () => gw?.stop());
 
   it('retries a page that exceeds the timeout with backoff, then ends it `failed`', async () => {
     const clerk = await gw.token('police-1', 'clerk');
     const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'OCR-T' })).json.id;
-    // Nine megapixels of noise: no text lines to measure, seconds of recognition, never 1 s.
-    const pixels = Buffer.alloc(3000 * 3000);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (Math.imul(i, 2654435761) >>> 24) & 255;
-    const noise = await sharp(pixels, { raw: { width: 3000, height: 3000, channels: 1 } }).png().toBuffer();
+    // Nine megapixels of blotches (24 px blocks of random grey): no text lines to measure, seconds
+    // of recognition, never 1 s. (Fine-grained noise would average out to a blank sheet.)
+    const W = 3000;
+    const pixels = Buffer.alloc(W * W);
+    for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) pixels[y * W + x] = (Math.imul(((y / 24) | 0) * 7919 + ((x / 24) | 0), 2654435761) >>> 24) & 255;
+    const noise = await sharp(pixels, { raw: { width: W, height: W, channels: 1 } }).png().toBuffer();
     const id = await uploadSealed(gw, clerk, caseId, 'noise.png', noise);
     const d = await ocrFinished(gw, clerk, id);
     expect(d.progress.ocr).to.deep.equal({ done: 0, failed: 1, total: 1 });
