@@ -47,11 +47,13 @@ describe('route sweep: leaks, traversal, sizes, headers @attacks', function () {
       const d = await sealedDossier(gw, clerk, caseId, 70 + n, 2);
       const link = await gw.api('POST', `/api/dossiers/${d.id}/links`, clerk, {});
       const hook = await gw.api('POST', '/api/webhooks', admin, { url: 'http://127.0.0.1:9/hook', events: ['dossier.sealed'] });
-      expect([link.status, hook.status]).to.deep.equal([201, 201]);
+      const user = `sweep-user-${n}`;
+      const account = await gw.api('POST', '/api/accounts', admin, { user, roles: ['clerk'], password: `Sweep-${randomUUID()}-Passphrase` });
+      expect([link.status, hook.status, account.status]).to.deep.equal([201, 201, 201]);
       const page = (await gw.api('GET', `/api/dossiers/${d.id}/pages`, clerk)).json[0];
       scenarios.push({
-        ids: { cases: caseId, dossiers: d.id, links: link.json.id, stages: 'prosecution', files: d.id, pages: '1', webhooks: hook.json.id, transfers: randomUUID() },
-        markers: [caseId, d.id, link.json.id, hook.json.id, d.merkleRoot, page.sha256, number],
+        ids: { cases: caseId, dossiers: d.id, links: link.json.id, stages: 'prosecution', files: d.id, pages: '1', webhooks: hook.json.id, transfers: randomUUID(), accounts: user },
+        markers: [caseId, d.id, link.json.id, hook.json.id, d.merkleRoot, page.sha256, number, user],
       });
     }
     routes = routeTable(gw.gateway.app).filter((r) => !PUBLIC.some((p) => p.test(r.path)));
@@ -68,7 +70,7 @@ describe('route sweep: leaks, traversal, sizes, headers @attacks', function () {
       return `/${collection}/${id}`;
     });
   const methodsOf = (r: RouteEntry) => (r.method === 'ALL' ? ['HEAD', 'PATCH', 'DELETE'] : [r.method]);
-  const missingIds = (): Ids => ({ cases: randomUUID(), dossiers: randomUUID(), links: randomUUID(), stages: 'no-such-stage', files: randomUUID(), pages: '1', webhooks: randomUUID(), transfers: randomUUID() });
+  const missingIds = (): Ids => ({ cases: randomUUID(), dossiers: randomUUID(), links: randomUUID(), stages: 'no-such-stage', files: randomUUID(), pages: '1', webhooks: randomUUID(), transfers: randomUUID(), accounts: `no-such-user-${randomUUID().slice(0, 8)}` });
 
   async function ask(method: string, path: string, token: string | null, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
     const h: Record<string, string> = { ...headers };
