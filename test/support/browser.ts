@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { defaultWebDir } from '../../server/web-app.js';
+import { testEnv } from './env.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -15,6 +17,21 @@ export const ARTIFACTS = path.join(root, 'test-artifacts', 'web');
 const AXE = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 export const chromiumAvailable = () => fs.existsSync(CHROMIUM);
+
+/**
+ * For a browser suite's `before`: false (and the suite skipped, with a notice) without chromium;
+ * mandatory under CI=true; the web application must be built.
+ */
+export function browserSuiteReady(ctx: Mocha.Context): boolean {
+  if (!chromiumAvailable()) {
+    if (testEnv.ci) throw new Error('/usr/bin/chromium is missing: .ci/run installs the chromium package');
+    console.log('    (skipped: /usr/bin/chromium is not installed; apt-get install chromium)');
+    ctx.skip();
+    return false;
+  }
+  if (!defaultWebDir()) throw new Error('the web application is not built: npm run build:web');
+  return true;
+}
 
 /** `extraArgs`: e.g. a test certificate's SPKI pin (--ignore-certificate-errors-spki-list), which trusts that key only. */
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {

@@ -16,10 +16,8 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '../../dossier/access/passwords.js';
 import type { Role } from '../../dossier/model.js';
-import { defaultWebDir } from '../../server/web-app.js';
-import { chromiumAvailable, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
+import { browserSuiteReady, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
 import { AGENCIES, COMMITTEE } from '../support/custody.js';
-import { testEnv } from '../support/env.js';
 import { eventually } from '../support/eventually.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { headerScan, ocrFinished, textPdf, uniqueToken } from '../support/ocr-fixtures.js';
@@ -50,12 +48,7 @@ describe('web application in chromium', function () {
   const figures: string[] = [];
 
   before(async function () {
-    if (!chromiumAvailable()) {
-      if (testEnv.ci) throw new Error('/usr/bin/chromium is missing: .ci/run installs the chromium package');
-      console.log('    (skipped: /usr/bin/chromium is not installed; apt-get install chromium)');
-      return this.skip();
-    }
-    if (!defaultWebDir()) throw new Error('the web application is not built: npm run build:web');
+    if (!browserSuiteReady(this)) return;
     gw = await startGateway({ OCR_WORKERS: '2' });
     const admin = await gw.token('admin-0', 'admin');
     for (const a of AGENCIES) expect((await gw.api('POST', '/api/agencies', admin, a)).status).to.equal(201);

@@ -8,9 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { defaultWebDir } from '../../server/web-app.js';
-import { chromiumAvailable, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
-import { testEnv } from '../support/env.js';
+import { browserSuiteReady, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
 import { tempDir } from '../support/fixtures.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startOidcProvider, type TestProvider } from '../support/oidc-provider.js';
@@ -23,12 +21,7 @@ describe('web application: sign-in through the OpenID provider (chromium)', func
   let dir: string;
 
   before(async function () {
-    if (!chromiumAvailable()) {
-      if (testEnv.ci) throw new Error('/usr/bin/chromium is missing: .ci/run installs the chromium package');
-      console.log('    (skipped: /usr/bin/chromium is not installed; apt-get install chromium)');
-      return this.skip();
-    }
-    if (!defaultWebDir()) throw new Error('the web application is not built: npm run build:web');
+    if (!browserSuiteReady(this)) return;
     idp = await startOidcProvider();
     dir = await tempDir('web-oidc-');
     const agencies = path.join(dir, 'agencies.json');

@@ -8,10 +8,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { hashPassword } from '../../dossier/access/passwords.js';
-import { defaultWebDir } from '../../server/web-app.js';
-import { chromiumAvailable, launchChromium, screenshot, watchPage } from '../support/browser.js';
+import { browserSuiteReady, launchChromium, screenshot, watchPage } from '../support/browser.js';
 import { agenciesFile, sealedDossier } from '../support/custody.js';
-import { testEnv } from '../support/env.js';
 import { tempDir } from '../support/fixtures.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -26,12 +24,7 @@ describe('web verification panel, national suite (SM2 / SM3)', function () {
   let dossierId: string;
 
   before(async function () {
-    if (!chromiumAvailable()) {
-      if (testEnv.ci) throw new Error('/usr/bin/chromium is missing: .ci/run installs the chromium package');
-      console.log('    (skipped: /usr/bin/chromium is not installed; apt-get install chromium)');
-      return this.skip();
-    }
-    if (!defaultWebDir()) throw new Error('the web application is not built: npm run build:web');
+    if (!browserSuiteReady(this)) return;
     dir = await tempDir('web-sm2-');
     gw = await startGateway({ SIGNATURE_SUITE: 'sm2-sm3', AGENCIES_FILE: await agenciesFile(dir) });
     await gw.gateway.accounts.create({ userId: 'clerk-sm', agency: 'police-1', roles: ['clerk'], passwordHash: await hashPassword(PASSWORD) }, new Date());
