@@ -91,6 +91,16 @@ export function createTusServer(deps: TusDeps): Server {
       });
       if (!d) throw reject(new DossierError('not_found', 'upload not found'));
       if (req.method === 'GET') throw reject(new DossierError('not_found', 'download pages through /api/dossiers'));
+      if (req.method === 'HEAD' && d.status === 'receiving') {
+        // Its last byte landed but the hand-over to ingest failed (the database was out as the
+        // last PATCH ended): the client's HEAD after that failure hands it over now.
+        const upload = await deps.store.getUpload(uploadId).catch(() => null);
+        if (upload?.size !== undefined && upload.offset === upload.size) {
+          await receiveUpload(deps, { id: uploadId, bytes: upload.size, sha256: null, actor: principal.subject, recovered: true }).catch((err: unknown) => {
+            throw isDossierError(err) ? reject(err) : err;
+          });
+        }
+      }
     },
     async onUploadCreate(req, upload) {
       try {

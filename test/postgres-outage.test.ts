@@ -31,7 +31,7 @@ describe('PostgreSQL unreachable for a while during an upload', function () {
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
     target.host = `127.0.0.1:${proxy.port}`;
     dir = await tempDir('pg-outage-');
-    gw = await startGateway({ DATABASE_URL: target.toString(), OCR_WORKERS: '1' });
+    gw = await startGateway({ DATABASE_URL: target.toString(), OCR_WORKERS: '1', LOG_LEVEL: process.env.OUTAGE_LOG ?? 'silent' });
   });
   after(async () => {
     proxy?.restore();

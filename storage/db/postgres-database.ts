@@ -67,6 +67,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         throw unavailable(err);
       });
       let broken: Error | undefined;
+      // A checked-out connection that dies emits 'error' on itself; unheard, that ends the process.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(asQueryable(client));
@@ -78,6 +83,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         if (isUnreachable(err) || (err instanceof DossierError && err.code === 'unavailable')) broken = err as Error;
         throw unavailable(err);
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
