@@ -191,6 +191,7 @@ export const en = {
   roles: 'Roles',
   createdAt: 'Created',
   accountActive: 'Active',
+  accountStatusDisabled: 'Disabled',
   accountLocked: 'Locked (too many failed sign-ins)',
   enable: 'Enable',
   disable: 'Disable',

@@ -193,6 +193,7 @@ export const zhCN: Record<MessageKey, string> = {
   roles: '角色',
   createdAt: '创建时间',
   accountActive: '正常',
+  accountStatusDisabled: '已停用',
   accountLocked: '已锁定（登录失败次数过多）',
   enable: '启用',
   disable: '停用',

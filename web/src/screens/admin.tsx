@@ -142,7 +142,7 @@ function Accounts({ session }: { session: Session }) {
             <tr key={a.user} data-account={a.user}>
               <td>{a.user}</td>
               <td>{a.roles.map((r) => t(`role_${r as (typeof ROLES)[number]}`)).join(', ')}</td>
-              <td>{a.disabled ? t('accountDisabled') : a.locked ? t('accountLocked') : t('accountActive')}</td>
+              <td>{a.disabled ? t('accountStatusDisabled') : a.locked ? t('accountLocked') : t('accountActive')}</td>
               <td>{formatDate(a.createdAt)}</td>
               <td>
                 {a.user !== session.user && (
