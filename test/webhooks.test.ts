@@ -173,3 +173,77 @@ describe('webhooks: delivery to an agency system', function () {
     expect((await gw.api('GET', '/api/webhooks', admin)).json.webhooks).to.deep.equal([]);
   });
 });
+
+describe('webhooks: a subscription that keeps failing', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let gw: TestGateway;
+  let redirector: http.Server;
+  let redirected = 0;
+  const system = new AgencySystem();
+
+  before(async () => {
+    dir = await tempDir('webhooks-disable-');
+    // Days in production (WEBHOOK_DISABLE_AFTER defaults to 3 days); seconds here.
+    gw = await startGateway({ AGENCIES_FILE: await agenciesFile(dir), WEBHOOK_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE: '1s', WEBHOOK_RETRY_MAX: '1s', WEBHOOK_DISABLE_AFTER: '4s' });
+    // A target that answers every delivery with a redirect to the real system.
+    redirector = http.createServer((req, res) => {
+      redirected++;
+      req.resume();
+      res.writeHead(307, { location: `http://127.0.0.1:${system.port}/` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    await system.up();
+  });
+  after(async () => {
+    await system.down();
+    await new Promise((resolve) => redirector?.close(resolve));
+    await gw?.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('follows no redirect, is disabled after failing for the configured time with its last errors shown, and a redeliver re-enables it', async () => {
+    const admin = await gw.token('procuratorate-1', 'admin');
+    const created = await gw.api('POST', '/api/webhooks', admin, { url: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook`, events: ['transfer.received'] });
+    expect(created.status, JSON.stringify(created.json)).to.equal(201);
+    system.secret = created.json.secret;
+    const hook = created.json.id as string;
+
+    const police = await gw.token('police-1', 'clerk');
+    const caseId = (await gw.api('POST', '/api/cases', police, { number: 'WH-DISABLE' })).json.id;
+    const d = await sealedDossier(gw, police, caseId, 93, 1);
+    const transfer = await send(gw, police, d.id, 'procuratorate-1', 'prosecution');
+
+    const disabled = await eventually(async () => {
+      const w = (await gw.api('GET', `/api/webhooks/${hook}`, admin)).json;
+      return w.status === 'disabled' ? w : undefined;
+    }, 60_000, 'the subscription disabled');
+    expect(disabled.disabledAt, 'when it was disabled').to.be.a('string');
+    expect(disabled.failures).to.be.greaterThan(1);
+    expect(disabled.lastErrors.length).to.be.greaterThan(0);
+    expect(disabled.lastErrors[0].error).to.match(/HTTP 307: redirects are not followed/);
+    expect(system.deliveries, 'the redirect was not followed').to.deep.equal([]);
+    expect((await gw.api('GET', '/api/webhooks', admin)).json.webhooks[0].status, 'the admin sees it in the list').to.equal('disabled');
+
+    // Disabled means no more attempts.
+    const attempts = redirected;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(redirected, 'no attempt while disabled').to.equal(attempts);
+
+    // The agency fixes its endpoint (it now answers 204 itself) and the admin redelivers.
+    redirector.removeAllListeners('request');
+    redirector.on('request', (req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    const again = await gw.api('POST', `/api/webhooks/${hook}/redeliver`, admin, {});
+    expect(again.status, JSON.stringify(again.json)).to.equal(200);
+    const active = await eventually(async () => {
+      const w = (await gw.api('GET', `/api/webhooks/${hook}`, admin)).json;
+      return w.status === 'active' && w.failures === 0 && w.deliveredUpTo ? w : undefined;
+    }, 30_000, 'active and delivered after the redeliver');
+    expect(active.disabledAt).to.equal(null);
+    const feed = (await gw.api('GET', '/api/events', await gw.token('procuratorate-1', 'prosecutor'))).json.events;
+    expect(feed.map((e: { type: string; data: { transferId: string } }) => [e.type, e.data.transferId])).to.deep.include(['transfer.received', transfer]);
+  });
+});
