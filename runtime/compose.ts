@@ -27,6 +27,8 @@ import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
 import { openPglite } from '../storage/db/pglite-database.js';
+import { BackupError, writeBackup, type BackupManifest, type BackupProgress } from '../storage/backup/embedded-backup.js';
+import { listenControl, type ControlSocket } from './control-socket.js';
 import { openPostgres } from '../storage/db/postgres-database.js';
 import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
@@ -256,6 +258,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
 
   let server: http.Server | null = null;
   let redirect: http.Server | null = null;
+  let control: ControlSocket | null = null;
+  const backup = embeddedBackup(config, db);
   let reloadTls: (() => void) | null = null;
   return {
     config,
@@ -308,8 +312,12 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
           redirect!.listen(config.tls!.redirectPort!, config.http.host, resolve);
         });
       }
+      // The embedded database has one owner: `dossier backup` asks this process over the socket.
+      if (backup) control = await listenControl(config.dataDir, { backup: (request, progress) => backup(backupTarget(request), progress) }, log);
       return server.address() as AddressInfo;
     },
+    /** A backup of the embedded default (`dossier backup`), or null for a server database or S3. */
+    backup,
     /** Where plain HTTP is redirected to HTTPS (TLS_HTTP_REDIRECT_PORT), when it is. */
     redirectAddress(): AddressInfo | null {
       return (redirect?.address() as AddressInfo | null) ?? null;
@@ -332,6 +340,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
      * the queue at once, for another worker or the next start), then everything else.
      */
     async stop(options: { graceMs?: number } = {}): Promise<void> {
+      await control?.close();
       if (redirect) {
         const r = redirect;
         await new Promise<void>((resolve) => {
@@ -357,4 +366,17 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       blobs.close?.();
     },
   };
+}
+
+/** `writeBackup` of this configuration's data directory, where it is the embedded default. */
+export function embeddedBackup(config: Config, db: Database): ((out: string, onProgress?: (p: BackupProgress) => void) => Promise<BackupManifest>) | null {
+  if (!db.snapshot || config.blobs.s3) return null;
+  const layout = { blobsDir: config.blobs.dir, keysDir: config.keysDir };
+  return (out, onProgress) => writeBackup({ db, layout, encryptedAtRest: config.atRest !== null }, out, onProgress);
+}
+
+function backupTarget(request: Record<string, unknown>): string {
+  const out = request.out;
+  if (typeof out !== 'string' || !path.isAbsolute(out)) throw new BackupError('backup_invalid', 'out: an absolute path expected');
+  return out;
 }

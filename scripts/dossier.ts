@@ -16,6 +16,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerUser } from './commands/user.js';
 import { registerClient } from './commands/client.js';
+import { registerBackup } from './commands/backup.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, verification: 3 } as const;
 
@@ -39,6 +40,7 @@ registerMigrate(program);
 registerAudit(program);
 registerUser(program);
 registerClient(program);
+registerBackup(program);
 
 try {
   await program.parseAsync(process.argv);

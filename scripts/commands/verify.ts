@@ -32,7 +32,7 @@ export function registerVerify(program: Command): void {
     });
 }
 
-async function loadJwks(where: string): Promise<JSONWebKeySet> {
+export async function loadJwks(where: string): Promise<JSONWebKeySet> {
   const text = /^https?:\/\//.test(where) ? await (await fetch(where)).text() : await fs.readFile(where, 'utf8');
   const jwks = JSON.parse(text) as JSONWebKeySet;
   if (!Array.isArray(jwks.keys)) throw new Error(`${where} is not a JWKS`);

@@ -16,6 +16,11 @@ export interface Database extends Queryable {
   exec(sql: string): Promise<void>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * The embedded engine only: a consistent copy of its data directory, a gzipped tar taken between
+   * two transactions (`dossier backup`). A server's database is backed up with its own tools.
+   */
+  snapshot?(): Promise<Blob>;
 }
 
 /** The queryable behind a domain transaction handle (dossier/ports/transactions.ts). */

@@ -26,5 +26,16 @@ export async function openPglite(dir: string): Promise<Database> {
     async close() {
       await pg.close();
     },
+    // Inside a transaction of its own: no other transaction is half-way through while the files are
+    // read (a query alone is atomic already), so the copy needs no crash recovery.
+    snapshot: () => pg.transaction(() => pg.dumpDataDir('gzip')),
   };
+}
+
+/** Makes `dir` (absent or empty) the embedded database of a snapshot (`dossier restore`). */
+export async function restorePglite(dir: string, snapshot: Blob): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  if ((await fs.readdir(dir)).length > 0) throw new Error(`${dir} is not empty`);
+  const pg = await PGlite.create(dir, { parsers, loadDataDir: snapshot });
+  await pg.close();
 }

@@ -33,7 +33,7 @@ export async function agenciesWithCommittee(dir: string): Promise<string> {
 }
 
 /** Uploads a ZIP of `pages` generated JPEG pages onto a case and waits until it is sealed. */
-export async function sealedDossier(gw: TestGateway, token: string, caseId: string, seed: number, pages = 3): Promise<{ id: string; merkleRoot: string; pageCount: number }> {
+export async function sealedDossier(gw: Pick<TestGateway, 'url' | 'api'>, token: string, caseId: string, seed: number, pages = 3): Promise<{ id: string; merkleRoot: string; pageCount: number }> {
   const dir = await tempDir('custody-upload-');
   try {
     const entries = await Promise.all(Array.from({ length: pages }, async (_, i) => ({ name: `${i + 1}.jpg`, data: await jpegPage(seed * 100 + i) })));
@@ -50,7 +50,7 @@ export async function sealedDossier(gw: TestGateway, token: string, caseId: stri
 }
 
 /** Sends a dossier and expects 201 pending; returns the transfer id. */
-export async function send(gw: TestGateway, token: string, dossierId: string, toAgency: string, stage: string, note?: string): Promise<string> {
+export async function send(gw: Pick<TestGateway, 'api'>, token: string, dossierId: string, toAgency: string, stage: string, note?: string): Promise<string> {
   const res = await gw.api('POST', `/api/dossiers/${dossierId}/transfers`, token, { toAgency, stage, ...(note ? { note } : {}) });
   expect(res.status, JSON.stringify(res.json)).to.equal(201);
   expect(res.json.status).to.equal('pending');

@@ -20,6 +20,24 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** JSON over HTTP as the suites call the API: the parsed body (or its text), status and headers. */
+export function jsonApi(url: string): TestGateway['api'] {
+  return async (method, route, token, body) => {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json, headers: res.headers };
+  };
+}
+
 let template: Promise<string> | null = null;
 
 /**
@@ -67,20 +85,7 @@ export async function startGateway(env: Record<string, string> = {}, options: Co
         ttlSeconds: o.ttlSeconds ?? 3600,
       });
     },
-    async api(method, route, token, body) {
-      const headers: Record<string, string> = {};
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json: unknown = null;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        json = text;
-      }
-      return { status: res.status, json, headers: res.headers };
-    },
+    api: jsonApi(url),
     async stop() {
       await gateway.stop();
       if (!env.DATA_DIR) await fs.rm(dataDir, { recursive: true, force: true });
