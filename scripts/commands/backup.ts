@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../runtime/config.js';
+import type { JSONWebKeySet } from 'jose';
+import { ConfigError, loadConfig, type Config } from '../../runtime/config.js';
 import { compose, embeddedBackup, openDatabase } from '../../runtime/compose.js';
 import { answers, CONTROL_SOCKET, controlRequest } from '../../runtime/control-socket.js';
 import { restoreBackup, type BackupManifest, type BackupProgress } from '../../storage/backup/embedded-backup.js';
@@ -72,18 +73,36 @@ export function registerBackup(program: Command): void {
       process.stderr.write(`restoring ${path.resolve(dir)} into ${config.dataDir}\n`);
       const manifest = await restoreBackup(path.resolve(dir), { dataDir: config.dataDir, dbDir: config.database.dir, layout: { blobsDir: config.blobs.dir, keysDir: config.keysDir } }, showProgress);
       process.stderr.write(`\nrestored the backup of ${manifest.createdAt}\n`);
-      if (!o.verify) return;
-      const gateway = await compose(config);
-      let report: StoredReport;
-      try {
-        report = await verifyStored(gateway, trusted ?? { keys: [...gateway.keys.publicJwks().keys] }, (done, total) => process.stderr.write(`\r  verified ${done}/${total} dossiers`));
-      } finally {
-        await gateway.stop();
-      }
-      process.stderr.write('\n');
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
-      if (!report.ok) process.exitCode = EXIT_VERIFICATION_FAILED;
+      if (o.verify) await checkStored(config, trusted, o.json);
     });
+
+  program
+    .command('check')
+    .description('verify every sealed dossier in the configured data (signature, pages, root, receipts) and the audit chain; exit 3 if any fails')
+    .option('--jwks <file|url>', 'check against these keys, kept out of band, instead of the configured key ring')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { jwks?: string; json?: boolean }) => {
+      const config = loadConfig();
+      if (config.database.kind === 'pglite' && (await answers(path.join(config.dataDir, CONTROL_SOCKET)))) {
+        throw new ConfigError(`a gateway is running on ${config.dataDir}: the embedded database has one owner; stop it, or check a backup with \`dossier restore\``);
+      }
+      await checkStored(config, o.jwks ? await loadJwks(o.jwks) : null, o.json);
+    });
+}
+
+/** Every sealed dossier and the audit chain of the configured data; exit 3 when any fails. */
+async function checkStored(config: Config, trusted: JSONWebKeySet | null, json?: boolean): Promise<void> {
+  // Logs to stderr: stdout is the report's.
+  const gateway = await compose(config, { logDestination: process.stderr });
+  let report: StoredReport;
+  try {
+    report = await verifyStored(gateway, trusted ?? { keys: [...gateway.keys.publicJwks().keys] }, (done, total) => process.stderr.write(`\r  verified ${done}/${total} dossiers`));
+  } finally {
+    await gateway.stop();
+  }
+  process.stderr.write('\n');
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
+  if (!report.ok) process.exitCode = EXIT_VERIFICATION_FAILED;
 }
 
 function summary(r: StoredReport): string {
