@@ -13,7 +13,7 @@ import { workerPageSource } from '../../dossier/pages/pages-in-worker.js';
 import type { RangedFile } from '../../dossier/pages/ranged-file.js';
 import { readPages } from '../../dossier/pages/read-pages.js';
 import { DEFAULT_LIMITS } from '../../dossier/pages/types.js';
-import { bilevelRaw, faxTiff, jpeg, multiPageTiff, pixels, rawTiff, useTempDir, write, type RawTiffPage } from './fixtures.js';
+import { faxTiff, jpeg, mixedTiffPages, multiPageTiff, pixels, rawTiff, useTempDir, write, type RawTiffPage } from './fixtures.js';
 import { pdf, zip } from './document-fixtures.js';
 
 /** Positioned reads of a file on disk, counted: requests and bytes, as a blob store would serve them. */
@@ -72,15 +72,9 @@ describe('pages read by byte ranges', function () {
   });
 
   it('multi-page TIFFs (mixed kinds with a thumbnail, LZW, G4 fax, tiled deflate): every page copied out by range re-encodes to the same bytes', async () => {
-    const kinds: RawTiffPage[] = [
-      { width: 50, height: 40, bits: 8, samples: 1, photometric: 1, data: pixels(50, 40, 1, 1), dpi: [300, 300] },
-      { width: 30, height: 20, bits: 16, samples: 3, photometric: 2, data: pixels(30, 20, 6, 2), dpi: [600, 600] },
-      { width: 25, height: 35, bits: 8, samples: 4, photometric: 5, data: pixels(25, 35, 4, 3), dpi: [200, 200] },
-      { width: 64, height: 10, bits: 1, samples: 1, photometric: 0, data: Buffer.from(bilevelRaw(8, 10, 4).map((v) => (v ? 0x5a : 0xff))), dpi: [204, 196] },
-      { width: 20, height: 20, bits: 8, samples: 1, photometric: 1, data: pixels(20, 20, 1, 9), thumbnail: true },
-      { width: 70, height: 60, bits: 8, samples: 3, photometric: 2, data: pixels(70, 60, 3, 5), dpi: [150, 150] },
-    ];
-    expect((await same('mixed.tif', rawTiff(kinds))).pages).to.equal(5);
+    const thumbnail: RawTiffPage = { width: 20, height: 20, bits: 8, samples: 1, photometric: 1, data: pixels(20, 20, 1, 9), thumbnail: true };
+    const kinds = [...mixedTiffPages().slice(0, 4), thumbnail, ...mixedTiffPages().slice(4)];
+    expect((await same('mixed.tif', rawTiff(kinds))).pages).to.equal(6);
     expect((await same('lzw.tif', await multiPageTiff(7, 300, 200))).pages).to.equal(7);
     const fax = await same('fax.tif', await faxTiff(5), 64 * 1024);
     expect(fax.pages).to.equal(5);
