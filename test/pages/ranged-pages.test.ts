@@ -15,6 +15,7 @@ import { readPages } from '../../dossier/pages/read-pages.js';
 import { DEFAULT_LIMITS } from '../../dossier/pages/types.js';
 import { faxTiff, jpeg, mixedTiffPages, multiPageTiff, pixels, rawTiff, useTempDir, write, type RawTiffPage } from './fixtures.js';
 import { pdf, zip } from './document-fixtures.js';
+import { testEnv } from '../support/env.js';
 
 /** Positioned reads of a file on disk, counted: requests and bytes, as a blob store would serve them. */
 async function countedFile(path: string): Promise<RangedFile & { requests: number; bytes: number; reads: [number, number][] }> {
@@ -125,6 +126,26 @@ describe('pages read by byte ranges', function () {
     } finally {
       await source.close();
     }
+  });
+});
+
+describe('the corpus read by byte ranges (CORPUS_DIR)', function () {
+  this.timeout(300_000);
+  it('every corpus file, and a ZIP of all of them: the same pages or the same rejection as on disk', async function () {
+    const dir = testEnv.corpusDir;
+    if (!dir) {
+      console.log('      (CORPUS_DIR is not set: skipped)');
+      this.skip();
+    }
+    const names = (await fs.readdir(dir)).filter((n) => n !== 'README.md' && !n.endsWith('.txt')).sort();
+    const outcome = (input: string | RangedFile) => pagesOf(input).then((pages) => pages, (e: { code?: string }) => e.code ?? String(e));
+    for (const name of names) {
+      const file = `${dir}/${name}`;
+      expect(await outcome(withBlockCache(await countedFile(file))), name).to.deep.equal(await outcome(file));
+    }
+    const all = await zip(await Promise.all(names.filter((n) => n !== 'invalid.pdf').map(async (n) => ({ name: n, data: await fs.readFile(`${dir}/${n}`) }))));
+    const { pages, ranged } = await same('corpus.zip', all);
+    console.log(`      corpus.zip: ${pages} pages, ${all.length} bytes, ${ranged.requests} ranged reads, ${ranged.bytes} bytes read`);
   });
 });
 
