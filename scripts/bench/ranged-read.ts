@@ -3,13 +3,21 @@
  * or one that takes up an ingest after the original moved, does) beside the same file read from
  * local disk: every page parsed and hashed by the page worker thread, as in an ingest, without
  * storing. Requests and bytes fetched per page, and the page hashes checked equal.
+ *
+ * Alone: `npm run bench -- --only ranged [--pages N]` puts the benchmark dossier's ZIP into an
+ * s3rver bucket and reads it so; `--only scale-out` runs it after its 1-worker run.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { hashFile } from '../../dossier/hash.js';
 import { storedOriginal } from '../../dossier/ingest/stored-original.js';
 import { workerPageSource } from '../../dossier/pages/pages-in-worker.js';
 import type { UploadInput } from '../../dossier/pages/ranged-file.js';
 import { DEFAULT_LIMITS } from '../../dossier/pages/types.js';
 import { S3BlobStore } from '../../storage/blobs/s3-blob-store.js';
+import { ensureSyntheticDossier } from './fixtures/generate.js';
 import { fmt, mb } from './measure.js';
+import { killS3rver, spawnS3rver } from './s3rver-process.js';
 
 export interface RangedRead {
   pages: number;
@@ -19,6 +27,9 @@ export interface RangedRead {
   requests: number;
   fetched: number;
 }
+
+const s3rverStore = (endpoint: string, bucket: string) =>
+  S3BlobStore.open({ endpoint, region: 'us-east-1', bucket, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true, maxAttempts: 3, publicEndpoint: null, objectLock: null });
 
 async function hashesOf(input: UploadInput): Promise<{ s: number; hashes: string[] }> {
   const source = workerPageSource({ keep: 0 });
@@ -33,7 +44,7 @@ async function hashesOf(input: UploadInput): Promise<{ s: number; hashes: string
 }
 
 export async function rangedReadRun(o: { endpoint: string; bucket: string; sha256: string; size: number; localPath: string }): Promise<RangedRead> {
-  const store = await S3BlobStore.open({ endpoint: o.endpoint, region: 'us-east-1', bucket: o.bucket, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true, maxAttempts: 3, publicEndpoint: null, objectLock: null });
+  const store = await s3rverStore(o.endpoint, o.bucket);
   try {
     const local = await hashesOf(o.localPath);
     const file = storedOriginal(store, o.sha256, o.size);
@@ -51,4 +62,22 @@ export function printRangedRead(r: RangedRead): void {
   console.log('|---|---|---|---|---|---|---|');
   console.log(`| local file | ${fmt(r.localS)} | ${fmt(r.pages / r.localS, 0)} | – | – | – | – |`);
   console.log(`| s3rver, ranged | ${fmt(r.rangedS)} | ${fmt(r.pages / r.rangedS, 0)} | ${r.requests} | ${fmt(r.requests / r.pages, 3)} | ${fmt(mb(r.fetched), 0)} | ${fmt(r.fetched / r.pages / 1e3, 0)} |\n`);
+}
+
+export async function rangedReadBench(o: { cacheDir: string; runDir: string; pages: number }): Promise<void> {
+  const fixture = await ensureSyntheticDossier({ dir: o.cacheDir, pages: o.pages });
+  const dir = path.join(o.runDir, `ranged-s3-${Date.now()}`);
+  await fs.mkdir(dir, { recursive: true });
+  const s3 = await spawnS3rver(dir, 0, 'bench');
+  const endpoint = `http://127.0.0.1:${s3.port}`;
+  try {
+    const { sha256, size } = await hashFile(fixture.zipPath);
+    const store = await s3rverStore(endpoint, 'bench');
+    await store.putFile(sha256, fixture.zipPath, { move: false });
+    store.close();
+    printRangedRead(await rangedReadRun({ endpoint, bucket: 'bench', sha256, size, localPath: fixture.zipPath }));
+  } finally {
+    await killS3rver(s3.child);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }

@@ -30,7 +30,7 @@
  * the embedded default and through one gateway with 1…M workers on PostgreSQL and s3rver: upload→sealed,
  * sealed→searchable (K pages read, default all: about an hour per run for 5,253 pages on two cores),
  * then its original read back from the bucket by byte ranges, requests and bytes per page
- * (scripts/bench/workers-scale.ts, ranged-read.ts).
+ * (scripts/bench/workers-scale.ts, ranged-read.ts). `--only ranged [--pages N]`: that last read alone.
  * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
  * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
  *
@@ -55,6 +55,7 @@ import { supervisionBench } from './supervision.js';
 import { objectStoreBench } from './object-store.js';
 import { twoGatewaysBench } from './two-gateways.js';
 import { scaleOutBench, workersScaleBench } from './workers-scale.js';
+import { rangedReadBench } from './ranged-read.js';
 import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
 
@@ -296,6 +297,7 @@ async function main() {
   if (!only || only === 'workers') {
     await workersScaleBench({ cacheDir, runDir, pages: Number(args['worker-pages']), maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']! });
   }
+  if (only === 'ranged') await rangedReadBench({ cacheDir, runDir, pages });
   if (only === 'scale-out') {
     const searchable = args['searchable-pages'] ? Number(args['searchable-pages']) : undefined;
     await scaleOutBench({ cacheDir, runDir, pages, maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']!, searchable });
