@@ -180,13 +180,19 @@ describe('block cache', () => {
     }
   });
 
-  it('a forward scan fetches each block once, with blocks ahead; memory stays within its blocks', async () => {
+  it('a forward scan fetches each block once, with blocks ahead; only the last blocks are kept', async () => {
     const { f } = fileOf(64 * 1024);
     const cached = withBlockCache(f, { blockBytes: 4096, blocks: 4, ahead: 2 });
     for (let at = 0; at < f.size; at += 1000) await cached.readAt(at, 1000);
     const fetched = f.requests.reduce((sum, [, n]) => sum + n, 0);
     expect(fetched).to.equal(f.size);
     expect(f.requests.length).to.be.at.most(16);
+    // Only the last blocks are kept: the first one is asked for again.
+    const scanned = f.requests.length;
+    await cached.readAt(0, 10);
+    expect(f.requests.length).to.equal(scanned + 1);
+    await cached.readAt(f.size - 10, 10);
+    expect(f.requests.length, 'the last block is still held').to.equal(scanned + 1);
     // A read larger than half the cache goes straight through, in one request.
     const before = f.requests.length;
     await cached.readAt(0, 3 * 4096);
