@@ -72,7 +72,7 @@ describe('pages read by byte ranges', function () {
     expect(ranged.bytes).to.be.at.most(2 * bytes.length);
   });
 
-  it('multi-page TIFFs (mixed kinds with a thumbnail, LZW, G4 fax, tiled deflate): every page copied out by range re-encodes to the same bytes', async () => {
+  it('multi-page TIFFs (mixed kinds with a thumbnail, LZW, G4 fax, tiled deflate, BigTIFF): every page copied out by range re-encodes to the same bytes', async () => {
     const thumbnail: RawTiffPage = { width: 20, height: 20, bits: 8, samples: 1, photometric: 1, data: pixels(20, 20, 1, 9), thumbnail: true };
     const kinds = [...mixedTiffPages().slice(0, 4), thumbnail, ...mixedTiffPages().slice(4)];
     expect((await same('mixed.tif', rawTiff(kinds))).pages).to.equal(6);
@@ -83,6 +83,10 @@ describe('pages read by byte ranges', function () {
     const frames = await Promise.all([1, 2, 3].map((s) => sharp(pixels(200, 150, 3, s), { raw: { width: 200, height: 150, channels: 3 } }).png().toBuffer()));
     const tiled = await sharp(frames, { join: { animated: true } }).tiff({ compression: 'deflate', tile: true, tileWidth: 64, tileHeight: 64 }).toBuffer();
     expect((await same('tiled.tif', tiled)).pages).to.equal(3);
+    // BigTIFF: 8-byte counts and offsets, 20-byte entries.
+    const big = await sharp(frames, { join: { animated: true } }).tiff({ compression: 'lzw', bigtiff: true }).toBuffer();
+    expect(big.readUInt16LE(2), 'a BigTIFF').to.equal(43);
+    expect((await same('big.tif', big)).pages).to.equal(3);
   });
 
   it('a PDF, single images and a ZIP holding a PDF and a TIFF: the same pages', async () => {
