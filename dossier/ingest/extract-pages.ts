@@ -5,6 +5,7 @@
 import type { PageRecord } from '../model.js';
 import { signCanonical, type PageStatement } from '../evidence/statements.js';
 import type { PageSource } from '../pages/page-source.js';
+import type { UploadInput } from '../pages/ranged-file.js';
 import type { IngestDeps } from './ingest-dossier.js';
 
 /**
@@ -15,7 +16,7 @@ import type { IngestDeps } from './ingest-dossier.js';
 export async function extractPages(
   deps: Pick<IngestDeps, 'dossiers' | 'blobs' | 'keys' | 'pages' | 'limits' | 'batchSize' | 'writeConcurrency'>,
   d: { id: string; caseId: string },
-  path: string,
+  input: UploadInput,
   pages: PageSource = deps.pages,
 ): Promise<{ records: PageRecord[] }> {
   const batchSize = deps.batchSize ?? 250;
@@ -42,7 +43,7 @@ export async function extractPages(
   };
 
   try {
-    for await (const page of pages(path, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
+    for await (const page of pages(input, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
       if (failure) throw failure;
       const index = records.length + 1;
       const statement: PageStatement = {

@@ -24,6 +24,7 @@ import { signSeal } from './seal-dossier.js';
 import { enqueueDerivatives } from './derivatives.js';
 import { extractPages } from './extract-pages.js';
 import { streamedPages } from './stream/streamed-pages.js';
+import { storedOriginal, type CountedRangedFile } from './stored-original.js';
 import type { StreamedUpload } from './stream/upload-tails.js';
 
 export interface IngestDeps {
@@ -62,25 +63,24 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
   const started = Date.now();
   const phase = phaseTimer();
   try {
-    const source = await locateBytes(deps, dossierId, d.sha256);
+    const source = await locateBytes(deps, dossierId, d.sha256, d.bytes);
+    const staged = source.kind === 'staged' ? source.path : null;
     // Making the staged original durable is disk work that can overlap the page extraction.
-    const flushing = source.staged ? deps.staging.flush(dossierId) : Promise.resolve();
+    const flushing = staged ? deps.staging.flush(dossierId) : Promise.resolve();
     flushing.catch(() => {}); // awaited below; a failure surfaces there
-    const original = d.sha256 && d.bytes !== null ? { sha256: d.sha256, size: d.bytes } : await hashFile(source.path);
+    const original = d.sha256 && d.bytes !== null ? { sha256: d.sha256, size: d.bytes } : await hashFile(staged ?? fail('the staged upload has no hash'));
     // Recorded first, so that even a rejected dossier names exactly what was received.
-    await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.path));
+    await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.input));
     phase('hash');
-    const streamed = source.staged ? await deps.streamed?.take(dossierId) : null;
+    const streamed = staged ? await deps.streamed?.take(dossierId) : null;
     if (streamed) phase('streamTail');
-    const fromStream = streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, source.path, streamed, phase) : null;
+    const fromStream = staged && streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, staged, streamed, phase) : null;
     if (streamed && !fromStream && streamed.format !== 'other') log.info({ reason: streamed.gaveUp ?? 'the central directory differs from what the stream read' }, 'read after the upload');
-    const pages = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.path).finally(async () => {
-      if (source.restored) await deps.staging.discardRestored(dossierId);
-    });
+    const pages = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.input);
     if (!fromStream) phase('pages');
-    if (source.staged) {
+    if (staged) {
       await flushing;
-      await deps.blobs.putFile(original.sha256, source.path, { move: true });
+      await deps.blobs.putFile(original.sha256, staged, { move: true });
       await deps.staging.forget(dossierId);
     }
     phase('keepOriginal');
@@ -104,7 +104,8 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
       await enqueueDerivatives(deps.queue, d.id, pages.records.length, tx);
     });
     phase('seal');
-    log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, phases: phase.done(), root: sealed.merkleRoot }, 'dossier sealed');
+    const ranged = source.kind === 'ranged' ? { ranged: source.input.fetched } : {};
+    log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, phases: phase.done(), root: sealed.merkleRoot, ...ranged }, 'dossier sealed');
     return 'sealed';
   } catch (err) {
     if (isDossierError(err) && REJECTION_CODES.has(err.code)) {
@@ -130,21 +131,32 @@ export function rejectDossier(
   });
 }
 
+type Located =
+  | { kind: 'staged'; path: string; input: string }
+  | { kind: 'stored'; input: string }
+  | { kind: 'ranged'; input: CountedRangedFile };
+
 /**
- * The staged upload, or after a crash that happened past the move, the stored original: in place
- * on the filesystem store, else read back from the bucket into scratch space (`restored`).
+ * The staged upload, or after a crash that happened past the move (or on a worker without the
+ * staging volume), the stored original: in place on the filesystem store, else read from the
+ * bucket by byte ranges, never copied to local disk.
  */
-async function locateBytes(deps: IngestDeps, id: string, sha256: string | null): Promise<{ path: string; staged: boolean; restored: boolean }> {
+async function locateBytes(deps: IngestDeps, id: string, sha256: string | null, bytes: number | null): Promise<Located> {
   const staged = await deps.staging.path(id);
-  if (staged) return { path: staged, staged: true, restored: false };
-  if (sha256 && (await deps.blobs.size(sha256)) !== null) {
+  if (staged) return { kind: 'staged', path: staged, input: staged };
+  const size = sha256 ? await deps.blobs.size(sha256) : null;
+  if (sha256 && size !== null) {
     const local = deps.blobs.localPath(sha256);
-    if (local) return { path: local, staged: false, restored: false };
-    return { path: await deps.staging.restore(id, await deps.blobs.read(sha256)), staged: false, restored: true };
+    if (local) return { kind: 'stored', input: local };
+    if (bytes !== null && bytes !== size) throw new DossierError('internal', `the stored original of dossier ${id} has ${size} bytes, not the ${bytes} received`);
+    return { kind: 'ranged', input: storedOriginal(deps.blobs, sha256, size) };
   }
   throw new DossierError('internal', `the bytes of dossier ${id} are neither staged nor stored`);
 }
 
+function fail(message: string): never {
+  throw new DossierError('internal', message);
+}
 
 /** Milliseconds spent in each named phase, for the log line operators and the benchmark read. */
 function phaseTimer() {

@@ -5,10 +5,14 @@
  */
 import fs from 'node:fs/promises';
 import { DossierError, type ErrorCode } from '../errors.js';
+import { isRangedFile, type RangedFile } from './ranged-file.js';
 import type { IngestLimits } from './types.js';
 
-/** A file on local disk (by path) or bytes already in memory (an entry of an archive). */
-export type PageInput = string | Buffer;
+/**
+ * A file on local disk (by path), bytes already in memory (an entry of an archive), or an upload
+ * read by byte ranges from object storage (ranged-file.ts).
+ */
+export type PageInput = string | Buffer | RangedFile;
 
 export interface ReadContext {
   readonly limits: IngestLimits;
@@ -55,6 +59,7 @@ export function pageName(name: string, n: number): string {
  * to maxPdfBytes) may be larger, so the file is read in chunks into one allocation.
  */
 export async function inputBytes(input: PageInput): Promise<Buffer> {
+  if (isRangedFile(input)) return rangedBytes(input);
   if (typeof input !== 'string') return input;
   const file = await fs.open(input, 'r');
   try {
@@ -70,4 +75,33 @@ export async function inputBytes(input: PageInput): Promise<Buffer> {
   } finally {
     await file.close();
   }
+}
+
+/** Ranged reads larger than this are split, a few in flight: one long GET is slower than four. */
+const WHOLE_READ_PART = 16 * 1024 * 1024;
+const WHOLE_READ_PARALLEL = 4;
+
+/** A whole ranged file in one allocation (a PDF is parsed in memory whatever its source). */
+async function rangedBytes(file: RangedFile): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(file.size);
+  const parts = Math.ceil(file.size / WHOLE_READ_PART);
+  let next = 0;
+  let filled = 0;
+  const worker = async () => {
+    for (let part = next++; part < parts; part = next++) {
+      const at = part * WHOLE_READ_PART;
+      const chunk = await file.readAt(at, Math.min(WHOLE_READ_PART, file.size - at));
+      chunk.copy(bytes, at);
+      filled += chunk.length;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WHOLE_READ_PARALLEL, parts) }, worker));
+  if (filled !== file.size) throw new Error(`the stored file ended after ${filled} of its ${file.size} bytes`);
+  return bytes;
+}
+
+/** The input's size in bytes. */
+export async function inputSize(input: PageInput): Promise<number> {
+  if (isRangedFile(input)) return input.size;
+  return typeof input === 'string' ? (await fs.stat(input)).size : input.length;
 }

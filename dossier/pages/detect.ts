@@ -3,6 +3,7 @@
  * `.jpg`); the first bytes do not, so every reader is chosen here.
  */
 import fs from 'node:fs/promises';
+import { isRangedFile, type UploadInput } from './ranged-file.js';
 
 export type PageFormat = 'jpeg' | 'png' | 'tiff' | 'jp2' | 'webp' | 'pdf' | 'zip';
 
@@ -33,7 +34,8 @@ export function detectFormat(head: Buffer): PageFormat | null {
 }
 
 /** The first `length` bytes of a file (fewer if the file is shorter). */
-export async function readHead(path: string, length = HEAD_BYTES): Promise<Buffer> {
+export async function readHead(path: UploadInput, length = HEAD_BYTES): Promise<Buffer> {
+  if (isRangedFile(path)) return path.readAt(0, length);
   const file = await fs.open(path, 'r');
   try {
     const head = Buffer.alloc(length);

@@ -1,6 +1,6 @@
 /** The media type of a whole upload, from its first bytes. */
-import fs from 'node:fs/promises';
-import { detectFormat } from './detect.js';
+import { detectFormat, readHead } from './detect.js';
+import type { UploadInput } from './ranged-file.js';
 
 const MEDIA_TYPES = {
   jpeg: 'image/jpeg',
@@ -12,14 +12,7 @@ const MEDIA_TYPES = {
   zip: 'application/zip',
 } as const;
 
-export async function sniffMediaType(path: string): Promise<string> {
-  const fh = await fs.open(path, 'r');
-  try {
-    const head = Buffer.alloc(1024);
-    const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    const format = detectFormat(head.subarray(0, bytesRead));
-    return format ? MEDIA_TYPES[format] : 'application/octet-stream';
-  } finally {
-    await fh.close();
-  }
+export async function sniffMediaType(input: UploadInput): Promise<string> {
+  const format = detectFormat(await readHead(input, 1024));
+  return format ? MEDIA_TYPES[format] : 'application/octet-stream';
 }

@@ -5,6 +5,8 @@
  */
 import { sm3Hex } from '../digest.js';
 import { sha256Hex } from '../hash.js';
+import { withBlockCache } from './block-cache.js';
+import { isRangedFile, type UploadInput } from './ranged-file.js';
 import type { ExtractedPage, IngestLimits, PageReader } from './types.js';
 
 export interface HashedPage extends ExtractedPage {
@@ -18,7 +20,11 @@ export interface DigestOptions {
   readonly sm3?: boolean;
 }
 
-export type PageSource = (path: string, limits: IngestLimits, digests?: DigestOptions) => AsyncIterable<HashedPage>;
+/**
+ * A ranged input is handed over uncached: the source puts the block cache in the thread that
+ * parses, so that only whole blocks cross between threads.
+ */
+export type PageSource = (input: UploadInput, limits: IngestLimits, digests?: DigestOptions) => AsyncIterable<HashedPage>;
 
 /** The page's digests, computed where the page is read (the worker thread, off the main one). */
 export function pageDigests(bytes: Uint8Array, digests?: DigestOptions): { sha256: string; sm3?: string } {
@@ -26,7 +32,7 @@ export function pageDigests(bytes: Uint8Array, digests?: DigestOptions): { sha25
 }
 
 export function inThreadPageSource(read: PageReader): PageSource {
-  return async function* (path, limits, digests) {
-    for await (const page of read(path, limits)) yield { ...page, ...pageDigests(page.bytes, digests) };
+  return async function* (input, limits, digests) {
+    for await (const page of read(isRangedFile(input) ? withBlockCache(input) : input, limits)) yield { ...page, ...pageDigests(page.bytes, digests) };
   };
 }

@@ -2,24 +2,43 @@
  * Worker side of pages-in-worker.ts. The thread lives on between dossiers (starting one, with
  * its image and PDF libraries, costs about a second on a busy machine: more than a small dossier
  * takes to read), and reads one dossier at a time, each over a port of its own: read the pages,
- * hash them, hand them over when given credit.
+ * hash them, hand them over when given credit. An upload read by ranges (object storage) is read
+ * through the same port: the thread asks for a byte range, the pool's side reads it from the
+ * store and sends it back; the block cache sits here, so only whole blocks cross.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { isDossierError } from '../errors.js';
+import { withBlockCache } from './block-cache.js';
 import { pageDigests, type DigestOptions } from './page-source.js';
+import type { RangedFile } from './ranged-file.js';
 import { readPages } from './read-pages.js';
 import type { ExtractedPage, IngestLimits } from './types.js';
 
 export type WorkerMessage =
   | { type: 'page'; page: Omit<ExtractedPage, 'bytes'> & { bytes: Uint8Array; sha256: string; sm3?: string } }
   | { type: 'done' }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  | RangeRequest;
+
+/** The thread asks for bytes of a ranged upload. */
+export interface RangeRequest {
+  readonly type: 'range';
+  readonly id: number;
+  readonly position: number;
+  readonly length: number;
+}
+
+/** The pool's answer: the bytes (transferred), or why they could not be read. */
+export type RangeAnswer = { type: 'range'; id: number; bytes: Uint8Array } | { type: 'range'; id: number; error: string };
+
+/** Pages of a file on disk, or of a ranged file of this size read over the port. */
+export type ReadInput = { readonly path: string } | { readonly rangedSize: number };
 
 /** What the pool sends to the thread: one dossier to read, and the port to answer on. */
 export interface ReadRequest {
   readonly type: 'read';
   readonly port: MessagePort;
-  readonly path: string;
+  readonly input: ReadInput;
   readonly limits: IngestLimits;
   readonly window: number;
   readonly digests?: DigestOptions;
@@ -29,12 +48,31 @@ async function read(req: ReadRequest): Promise<void> {
   const port = req.port;
   let credit = req.window;
   let wake: (() => void) | null = null;
-  port.on('message', (m: { type: 'credit'; n: number }) => {
+  const pending = new Map<number, { resolve: (b: Buffer) => void; fail: (e: Error) => void }>();
+  port.on('message', (m: { type: 'credit'; n: number } | RangeAnswer) => {
+    if (m.type === 'range') {
+      const waiting = pending.get(m.id);
+      pending.delete(m.id);
+      if ('bytes' in m) waiting?.resolve(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+      else waiting?.fail(new Error(m.error));
+      return;
+    }
     credit += m.n;
     wake?.();
   });
+  let ids = 0;
+  const ranged = (size: number): RangedFile => ({
+    size,
+    readAt: (position, length) =>
+      new Promise<Buffer>((resolve, fail) => {
+        const id = ids++;
+        pending.set(id, { resolve, fail });
+        port.postMessage({ type: 'range', id, position, length } satisfies WorkerMessage);
+      }),
+  });
+  const input = 'path' in req.input ? req.input.path : withBlockCache(ranged(req.input.rangedSize));
   try {
-    for await (const page of readPages(req.path, req.limits)) {
+    for await (const page of readPages(input, req.limits)) {
       while (credit <= 0) await new Promise<void>((r) => (wake = r));
       wake = null;
       credit--;

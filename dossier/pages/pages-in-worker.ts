@@ -6,10 +6,11 @@
  * Stopping an iteration early, or a failed read, terminates its thread: a hostile file never
  * leaves a thread half-way through it for the next dossier.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { DossierError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { HashedPage, PageSource } from './page-source.js';
-import type { ReadRequest, WorkerMessage } from './page-worker.js';
+import type { RangeAnswer, RangeRequest, ReadRequest, WorkerMessage } from './page-worker.js';
+import { isRangedFile, type RangedFile } from './ranged-file.js';
 
 // The worker file sits beside this one: .js when compiled; .ts when run from source through tsx
 // (tests, bench), where the worker thread must register tsx itself before importing it.
@@ -40,7 +41,7 @@ export function workerPageSource(options: { window?: number; keep?: number } = {
     else void worker.terminate();
   };
 
-  const source: PageSource = (path, limits, digests) => ({
+  const source: PageSource = (input, limits, digests) => ({
     [Symbol.asyncIterator]() {
       const worker = idle.pop() ?? startWorker();
       const channel = new MessageChannel();
@@ -53,10 +54,15 @@ export function workerPageSource(options: { window?: number; keep?: number } = {
       };
       const onError = (err: Error) => push({ type: 'error', code: 'internal', message: err.message });
       const onExit = (code: number) => push({ type: 'error', code: 'internal', message: `page reader stopped (exit ${code})` });
-      channel.port1.on('message', push);
+      channel.port1.on('message', (m: WorkerMessage) => {
+        if (m.type === 'range') {
+          if (isRangedFile(input)) serveRange(channel.port1, input, m);
+        } else push(m);
+      });
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const request: ReadRequest = { type: 'read', port: channel.port2, path, limits, window, ...(digests ? { digests } : {}) };
+      const read = isRangedFile(input) ? { rangedSize: input.size } : { path: input };
+      const request: ReadRequest = { type: 'read', port: channel.port2, input: read, limits, window, ...(digests ? { digests } : {}) };
       worker.postMessage(request, [channel.port2]);
       /** `reuse`: the read ended cleanly, the thread may take the next dossier. */
       const finish = async (reuse: boolean) => {
@@ -103,4 +109,25 @@ export function workerPageSource(options: { window?: number; keep?: number } = {
       await Promise.all(idle.splice(0).map((w) => w.terminate()));
     },
   });
+}
+
+/** Reads a range the thread asked for and sends it back, the bytes transferred, not copied. */
+function serveRange(port: MessagePort, file: RangedFile, m: RangeRequest): void {
+  file.readAt(m.position, m.length).then(
+    (bytes) => {
+      // Own the memory outright: a small Buffer may sit in Node's shared pool, which must not move.
+      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+      postIfOpen(port, { type: 'range', id: m.id, bytes: owned }, [owned.buffer as ArrayBuffer]);
+    },
+    (err: unknown) => postIfOpen(port, { type: 'range', id: m.id, error: err instanceof Error ? err.message : String(err) }, []),
+  );
+}
+
+/** The read may have ended (closed port) while the range was on its way. */
+function postIfOpen(port: MessagePort, answer: RangeAnswer, transfer: ArrayBuffer[]): void {
+  try {
+    port.postMessage(answer, transfer);
+  } catch {
+    // closed: nobody waits for it any more
+  }
 }

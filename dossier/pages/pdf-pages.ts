@@ -4,13 +4,12 @@
  * checked before a byte is read. Output is deterministic (no dates, no IDs): an ingest that is
  * run again yields the same page hashes.
  */
-import fs from 'node:fs/promises';
 import { ParseSpeeds, PDFCatalog, PDFDocument, PDFName, PDFNull, PDFPageLeaf, PDFPageTree, PDFStream, type PDFPage } from 'pdf-lib';
-import { expectPages, inputBytes, pageName, reject, type PageInput, type ReadContext } from './context.js';
+import { expectPages, inputBytes, inputSize, pageName, reject, type PageInput, type ReadContext } from './context.js';
 import type { ExtractedPage } from './types.js';
 
 export async function* pdfPages(input: PageInput, name: string, ctx: ReadContext): AsyncGenerator<ExtractedPage> {
-  const size = typeof input === 'string' ? (await fs.stat(input)).size : input.length;
+  const size = await inputSize(input);
   if (size > ctx.limits.maxPdfBytes) {
     throw reject('pdf_too_large', name, `is a PDF of ${size} bytes, larger than the ${ctx.limits.maxPdfBytes} bytes that can be read.`, {
       bytes: size,

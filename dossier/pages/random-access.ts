@@ -1,9 +1,11 @@
 /**
- * Positioned reads from a file on disk or from bytes in memory, so that TIFF directories and
- * stored ZIP entries are read with one call each, straight into their own buffer.
+ * Positioned reads from a file on disk, from bytes in memory or from a ranged file (object
+ * storage), so that TIFF directories and stored ZIP entries are read with one call each, straight
+ * into their own buffer.
  */
 import fs from 'node:fs/promises';
 import type { PageInput } from './context.js';
+import { isRangedFile } from './ranged-file.js';
 
 export interface RandomAccess {
   /** Up to `length` bytes at `position`, fewer at the end; always a buffer of its own. */
@@ -15,6 +17,7 @@ export interface RandomAccess {
 const MAX_READ = 1 << 30;
 
 export async function openRandomAccess(input: PageInput): Promise<RandomAccess> {
+  if (isRangedFile(input)) return { readAt: (position, length) => input.readAt(position, length), close: async () => {} };
   if (typeof input !== 'string') {
     return {
       readAt: async (position, length) => Buffer.from(input.subarray(position, position + length)),

@@ -8,11 +8,12 @@ import { newContext, type PageInput, type ReadContext } from './context.js';
 import { detectFormat, readHead, type PageFormat } from './detect.js';
 import { imagePages } from './image-pages.js';
 import { pdfPages } from './pdf-pages.js';
+import type { UploadInput } from './ranged-file.js';
 import { tiffPages } from './tiff-pages.js';
 import type { ExtractedPage, IngestLimits, PageReader } from './types.js';
 import { zipPages, type PagesOf } from './zip-pages.js';
 
-export const readPages: PageReader = (path: string, limits: IngestLimits) => pagesOfUpload(path, limits);
+export const readPages: PageReader = (input: UploadInput, limits: IngestLimits) => pagesOfUpload(input, limits);
 
 /** One file of a known format: the upload itself (level 0) or an entry of an archive. */
 export const pagesOf: PagesOf = (input: PageInput, format: PageFormat, name: string, ctx: ReadContext, level: number) => {
@@ -28,7 +29,7 @@ export const pagesOf: PagesOf = (input: PageInput, format: PageFormat, name: str
   }
 };
 
-async function* pagesOfUpload(path: string, limits: IngestLimits): AsyncGenerator<ExtractedPage> {
+async function* pagesOfUpload(path: UploadInput, limits: IngestLimits): AsyncGenerator<ExtractedPage> {
   const ctx = newContext(limits);
   try {
     const format = detectFormat(await readHead(path));

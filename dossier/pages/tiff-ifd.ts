@@ -11,6 +11,8 @@ type ReadAt = RandomAccess['readAt'];
 export interface TiffDirectory {
   /** Index of the IFD in the file: the `page` option of sharp. */
   readonly index: number;
+  /** Where the IFD starts in the file (tiff-page-copy.ts copies a page from there). */
+  readonly offset: number;
   readonly width: number;
   readonly height: number;
   readonly bitsPerSample: number;
@@ -29,10 +31,10 @@ export interface TiffDirectory {
 
 export class TiffStructureError extends Error {}
 
-const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
+export const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
 const MAX_ENTRIES = 4096; // real IFDs hold a few dozen tags; more is a hostile file
 
-interface Layout {
+export interface Layout {
   readonly little: boolean;
   readonly big: boolean; // BigTIFF: 8-byte counts and offsets, 20-byte entries
 }
@@ -85,6 +87,7 @@ async function readDirectory(readAt: ReadAt, layout: Layout, offset: number, ind
   if (!(width > 0 && height > 0)) throw new TiffStructureError(`IFD ${index} has no image size`);
   const directory: TiffDirectory = {
     index,
+    offset,
     width,
     height,
     bitsPerSample: tags.get(258) ?? 1, // the TIFF default
@@ -128,16 +131,16 @@ async function firstValue(readAt: ReadAt, { little, big }: Layout, block: Buffer
   }
 }
 
-async function readExactly(readAt: ReadAt, position: number, length: number): Promise<Buffer> {
+export async function readExactly(readAt: ReadAt, position: number, length: number): Promise<Buffer> {
   const bytes = await readAt(position, length);
   if (bytes.length < length) throw new TiffStructureError(`TIFF structure runs past the end of the file at ${position}`);
   return bytes;
 }
 
 const positive = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) && v > 0 ? v : null);
-const u16 = (b: Buffer, at: number, little: boolean): number => (little ? b.readUInt16LE(at) : b.readUInt16BE(at));
-const u32 = (b: Buffer, at: number, little: boolean): number => (little ? b.readUInt32LE(at) : b.readUInt32BE(at));
-function u64(b: Buffer, at: number, little: boolean): number {
+export const u16 = (b: Buffer, at: number, little: boolean): number => (little ? b.readUInt16LE(at) : b.readUInt16BE(at));
+export const u32 = (b: Buffer, at: number, little: boolean): number => (little ? b.readUInt32LE(at) : b.readUInt32BE(at));
+export function u64(b: Buffer, at: number, little: boolean): number {
   const v = little ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new TiffStructureError('TIFF offset beyond any real file');
   return Number(v);

@@ -3,13 +3,17 @@
  * pages of a multi-page TIFF are each re-encoded LOSSLESSLY as a single-page TIFF: bilevel pages
  * (fax, CCITT G4 scans) as CCITT G4, all others with LZW, keeping colour space, bit depth, ICC
  * profile and resolution. A file on disk is read page by page through libvips (at most two pages
- * decoded at a time: one encodes ahead); a Buffer (an archive entry) works the same way.
+ * decoded at a time: one encodes ahead); a Buffer (an archive entry) works the same way. A TIFF
+ * kept in object storage is read by ranges: its directories, then each page copied out as a TIFF
+ * of its own (tiff-page-copy.ts) for libvips to decode from memory.
  */
 import sharp from 'sharp';
 import { expectPages, inputBytes, pageName, reject, type PageInput, type ReadContext } from './context.js';
 import { checkPixels } from './image-pages.js';
 import { readAhead } from './read-ahead.js';
 import { withRandomAccess } from './random-access.js';
+import { isRangedFile } from './ranged-file.js';
+import { singlePageTiff, TiffNotCopyable } from './tiff-page-copy.js';
 import { readTiffDirectories, TiffStructureError, type TiffDirectory } from './tiff-ifd.js';
 import type { ExtractedPage, IngestLimits } from './types.js';
 
@@ -53,12 +57,25 @@ async function singlePage(input: PageInput, page: TiffDirectory, name: string): 
 // Colour spaces re-encoded as they are; anything else (e.g. Lab) goes through libvips' sRGB default.
 const KEPT_SPACES = new Set(['b-w', 'grey16', 'srgb', 'rgb16', 'cmyk']);
 
+/** What libvips reads a page from: the file or buffer itself, or, ranged, that page copied out. */
+async function decodable(input: PageInput, page: TiffDirectory, sourceName: string, limits: IngestLimits): Promise<{ source: string | Buffer; page: number }> {
+  if (!isRangedFile(input)) return { source: input, page: page.index };
+  try {
+    return { source: await singlePageTiff((at, n) => input.readAt(at, n), page.offset, limits.maxEntryBytes), page: 0 };
+  } catch (err) {
+    if (err instanceof TiffNotCopyable) return { source: await inputBytes(input), page: page.index }; // rare: read whole, in memory
+    if (err instanceof TiffStructureError) throw reject('corrupt_image', sourceName, 'is a damaged TIFF page that cannot be decoded.', { reason: err.message });
+    throw err;
+  }
+}
+
 async function encodePage(input: PageInput, page: TiffDirectory, sourceName: string, limits: IngestLimits): Promise<ExtractedPage> {
   const resolution = tiffResolution(page);
+  const from = await decodable(input, page, sourceName, limits);
   let bytes: Buffer;
   try {
     // failOn 'error': libtiff warnings about unknown private tags are common in scanner output.
-    const image = sharp(input, { page: page.index, limitInputPixels: limits.maxPixels, failOn: 'error' });
+    const image = sharp(from.source, { page: from.page, limitInputPixels: limits.maxPixels, failOn: 'error' });
     if (isBilevel(page)) {
       image.toColourspace('b-w').tiff({ compression: 'ccittfax4', bitdepth: 1, miniswhite: page.photometric === 0, ...resolution });
     } else {

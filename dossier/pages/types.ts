@@ -1,3 +1,5 @@
+import type { UploadInput } from './ranged-file.js';
+
 /**
  * Page readers turn one dossier file into an ordered stream of pages. Each reader is chosen by
  * the file's content (see detect.ts), never by its name.
@@ -49,8 +51,8 @@ export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
 });
 
 /**
- * Reads pages from a file on local disk, in dossier order. Throws DossierError with a rejection
+ * Reads pages from a file on local disk or a ranged file (object storage), in dossier order. Throws DossierError with a rejection
  * code (errors.ts) on hostile or broken input. Must not buffer more than one page (plus the
  * reader's own bounded read-ahead) in memory, except for PDF which is parsed whole.
  */
-export type PageReader = (path: string, limits: IngestLimits) => AsyncIterable<ExtractedPage>;
+export type PageReader = (input: UploadInput, limits: IngestLimits) => AsyncIterable<ExtractedPage>;

@@ -5,6 +5,8 @@
  */
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { expectPages, reject, type PageInput, type ReadContext } from './context.js';
+import { isRangedFile } from './ranged-file.js';
+import { yauzlReader } from './yauzl-ranged-reader.js';
 
 export interface PlannedEntry {
   readonly entry: Entry;
@@ -29,7 +31,11 @@ export async function openArchive(input: PageInput, name: string): Promise<ZipFi
   let zip: ZipFile;
   try {
     // A copy each time: yauzl writes defaults into the options object it is given.
-    zip = await (typeof input === 'string' ? yauzl.openPromise(input, { ...OPTIONS }) : yauzl.fromBufferPromise(input, { ...OPTIONS }));
+    zip = await (isRangedFile(input)
+      ? yauzl.fromRandomAccessReaderPromise(yauzlReader(input), input.size, { ...OPTIONS })
+      : typeof input === 'string'
+        ? yauzl.openPromise(input, { ...OPTIONS })
+        : yauzl.fromBufferPromise(input, { ...OPTIONS }));
   } catch (err) {
     if (isFileSystemError(err)) throw err; // the upload could not be opened: not the clerk's fault
     throw reject('corrupt_archive', name, 'is not a readable ZIP archive: it is damaged or incomplete.', { reason: message(err) });

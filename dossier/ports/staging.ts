@@ -8,11 +8,4 @@ export interface StagingArea {
   quarantine(dossierId: string): Promise<void>;
   /** Forgets the upload record once its bytes have moved into the blob store. */
   forget(dossierId: string): Promise<void>;
-  /**
-   * Writes a copy of the original, read back from a blob store that has no local path (S3), to
-   * scratch space beside the staged uploads, for the page readers' random access; its path.
-   */
-  restore(dossierId: string, bytes: NodeJS.ReadableStream): Promise<string>;
-  /** Removes that scratch copy (done or failed: it is never kept). */
-  discardRestored(dossierId: string): Promise<void>;
 }

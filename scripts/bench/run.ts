@@ -26,6 +26,11 @@
  *
  * `--only workers [--worker-pages N] [--max-workers M]`: OCR pages per minute with 1…M `dossier worker`
  * processes on PostgreSQL, and the blob and database bytes a page costs (scripts/bench/workers-scale.ts).
+ * `--only scale-out [--pages N] [--max-workers M] [--searchable-pages K]`: the benchmark dossier through
+ * the embedded default and through one gateway with 1…M workers on PostgreSQL and s3rver: upload→sealed,
+ * sealed→searchable (K pages read, default all: about an hour per run for 5,253 pages on two cores),
+ * then its original read back from the bucket by byte ranges, requests and bytes per page
+ * (scripts/bench/workers-scale.ts, ranged-read.ts). `--only ranged [--pages N]`: that last read alone.
  * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
  * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
  *
@@ -49,7 +54,8 @@ import { renderBench } from './render.js';
 import { supervisionBench } from './supervision.js';
 import { objectStoreBench } from './object-store.js';
 import { twoGatewaysBench } from './two-gateways.js';
-import { workersScaleBench } from './workers-scale.js';
+import { scaleOutBench, workersScaleBench } from './workers-scale.js';
+import { rangedReadBench } from './ranged-read.js';
 import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
 
@@ -68,6 +74,7 @@ const { values: args } = parseArgs({
     uploads: { type: 'string', default: '50' },
     'worker-pages': { type: 'string', default: '24' },
     'max-workers': { type: 'string', default: '3' },
+    'searchable-pages': { type: 'string' },
     rounds: { type: 'string', default: '2' },
   },
 });
@@ -289,6 +296,11 @@ async function main() {
   }
   if (!only || only === 'workers') {
     await workersScaleBench({ cacheDir, runDir, pages: Number(args['worker-pages']), maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']! });
+  }
+  if (only === 'ranged') await rangedReadBench({ cacheDir, runDir, pages });
+  if (only === 'scale-out') {
+    const searchable = args['searchable-pages'] ? Number(args['searchable-pages']) : undefined;
+    await scaleOutBench({ cacheDir, runDir, pages, maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']!, searchable });
   }
   if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));

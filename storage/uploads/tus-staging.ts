@@ -1,8 +1,6 @@
 /** The tus staging directory seen as the ingest's StagingArea. */
 import fs from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { StagingArea } from '../../dossier/ports/staging.js';
 
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
@@ -45,16 +43,6 @@ export class TusStaging implements StagingArea {
 
   async forget(id: string): Promise<void> {
     await fs.rm(`${this.file(id)}.json`, { force: true });
-  }
-
-  async restore(id: string, bytes: NodeJS.ReadableStream): Promise<string> {
-    const file = `${this.file(id)}.restored`;
-    await pipeline(bytes, createWriteStream(file, { mode: 0o640 }));
-    return file;
-  }
-
-  async discardRestored(id: string): Promise<void> {
-    await fs.rm(`${this.file(id)}.restored`, { force: true });
   }
 }
 

@@ -166,6 +166,18 @@ export function rawTiff(pages: readonly RawTiffPage[]): Buffer {
   return file;
 }
 
+/** Pages of every kind rawTiff writes: grey, 16-bit RGB, CMYK, bilevel, RGB, 16-bit grey. */
+export function mixedTiffPages(): RawTiffPage[] {
+  return [
+    { width: 50, height: 40, bits: 8, samples: 1, photometric: 1, data: pixels(50, 40, 1, 1), dpi: [300, 300] },
+    { width: 30, height: 20, bits: 16, samples: 3, photometric: 2, data: pixels(30, 20, 6, 2), dpi: [600, 600] },
+    { width: 25, height: 35, bits: 8, samples: 4, photometric: 5, data: pixels(25, 35, 4, 3), dpi: [200, 200] },
+    { width: 64, height: 10, bits: 1, samples: 1, photometric: 0, data: Buffer.from(bilevelRaw(8, 10, 4).map((v) => (v ? 0x5a : 0xff))), dpi: [204, 196] },
+    { width: 70, height: 60, bits: 8, samples: 3, photometric: 2, data: pixels(70, 60, 3, 5), dpi: [150, 150] },
+    { width: 33, height: 21, bits: 16, samples: 1, photometric: 1, data: pixels(33, 21, 2, 6), dpi: [400, 400] },
+  ];
+}
+
 /** Deterministic pixel data for a raw TIFF page. */
 export function pixels(width: number, height: number, bytesPerPixel: number, seed: number): Buffer {
   const b = Buffer.alloc(width * height * bytesPerPixel);

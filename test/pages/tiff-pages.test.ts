@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { readTiffDirectories } from '../../dossier/pages/tiff-ifd.js';
 import { zip } from './document-fixtures.js';
-import { useTempDir, bilevelRaw, faxTiff, limits, multiPageTiff, pixels, rawTiff, readAll, rejection, sha256, write, type RawTiffPage } from './fixtures.js';
+import { useTempDir, bilevelRaw, faxTiff, limits, mixedTiffPages, multiPageTiff, pixels, rawTiff, readAll, rejection, sha256, write, type RawTiffPage } from './fixtures.js';
 
 /** The IFDs of a TIFF in memory, via the reader's own parser. */
 const directories = async (tiff: Buffer) => (await readTiffDirectories(async (at, n) => tiff.subarray(at, at + n), 100)).directories;
@@ -53,14 +53,7 @@ describe('TIFF', () => {
   });
 
   it('pages of mixed kinds and sizes keep their colour space, bit depth and resolution', async () => {
-    const kinds: RawTiffPage[] = [
-      { width: 50, height: 40, bits: 8, samples: 1, photometric: 1, data: pixels(50, 40, 1, 1), dpi: [300, 300] },
-      { width: 30, height: 20, bits: 16, samples: 3, photometric: 2, data: pixels(30, 20, 6, 2), dpi: [600, 600] },
-      { width: 25, height: 35, bits: 8, samples: 4, photometric: 5, data: pixels(25, 35, 4, 3), dpi: [200, 200] },
-      { width: 64, height: 10, bits: 1, samples: 1, photometric: 0, data: Buffer.from(bilevelRaw(8, 10, 4).map((v) => (v ? 0x5a : 0xff))), dpi: [204, 196] },
-      { width: 70, height: 60, bits: 8, samples: 3, photometric: 2, data: pixels(70, 60, 3, 5), dpi: [150, 150] },
-      { width: 33, height: 21, bits: 16, samples: 1, photometric: 1, data: pixels(33, 21, 2, 6), dpi: [400, 400] },
-    ];
+    const kinds = mixedTiffPages();
     const tiff = rawTiff(kinds);
     const pages = await readAll(await write(tmp.dir, 'mixed.tif', tiff));
     expect(pages.map((p) => [p.width, p.height])).to.deep.equal(kinds.map((k) => [k.width, k.height]));
