@@ -43,6 +43,11 @@ export function t(key: MessageKey, vars: Record<string, string | number> = {}): 
 }
 
 export const formatNumber = (n: number): string => new Intl.NumberFormat(current).format(n);
+/** Sizes as Uppy's Dashboard shows them beside ours: 1,024-based, named kB, MB, GB. */
+export function formatBytes(n: number): string {
+  const [unit, size] = n >= 2 ** 30 ? (['gigabyte', 2 ** 30] as const) : n >= 2 ** 20 ? (['megabyte', 2 ** 20] as const) : (['kilobyte', 2 ** 10] as const);
+  return new Intl.NumberFormat(current, { style: 'unit', unit, maximumFractionDigits: 1 }).format(n / size);
+}
 export const formatDate = (iso: string | null | undefined): string =>
   iso ? new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '';
 
