@@ -212,6 +212,7 @@ export const en = {
   role_supervisor: 'Supervisor',
   role_admin: 'Administrator',
   contents: 'Contents',
+  contentsLoading: 'Reading the page names: {done} of {total}…',
   contentsPages: 'pages {from}–{to}',
   contentsPage: 'page {n}',
 } as const;

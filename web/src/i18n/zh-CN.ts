@@ -214,6 +214,7 @@ export const zhCN: Record<MessageKey, string> = {
   role_supervisor: '监督员',
   role_admin: '管理员',
   contents: '目录',
+  contentsLoading: '正在读取页面名称：{done} / {total}……',
   contentsPages: '第 {from}–{to} 页',
   contentsPage: '第 {n} 页',
 };
