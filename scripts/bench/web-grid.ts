@@ -3,12 +3,15 @@
  * of thumbnails of an N-page dossier, and the longest main-thread task (PerformanceObserver
  * `longtask`) while the grid is scrolled from top to bottom. Also the first-load script weight.
  *
- *   node --import tsx scripts/bench/web-grid.ts [--pages 400] [--runs 3] [--data DIR]
+ *   node --import tsx scripts/bench/web-grid.ts [--pages 400] [--runs 3] [--data DIR] [--drop 30]
+ *   npm run bench -- --only web [--pages 5253]      (the same, after a build)
  *
  * The dossier is N generated 160×220 JPEG pages in one ZIP, ingested before measuring; the
  * gateway is then restarted without workers, so OCR does not compete with the browser.
  * `--data DIR` keeps the gateway's data there: a later run with the same DIR and --pages measures
  * again without ingesting again (5,253 pages take minutes).
+ * `--drop N` (default 30, 0: none): then a folder of N A4 page scans dropped on a case page in
+ * the browser, timed to sealed and to searchable (scripts/bench/web-drop.ts).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -23,8 +26,9 @@ import { compose } from '../../runtime/compose.js';
 import { defaultWebDir } from '../../server/web-app.js';
 import { jpegPage, zipOf } from './fixtures/small-dossiers.js';
 import { api, fmt, pollUntil, upload } from './measure.js';
+import { webDropRun, type WebDropRun } from './web-drop.js';
 
-const { values: args } = parseArgs({ options: { pages: { type: 'string', default: '400' }, runs: { type: 'string', default: '3' }, data: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { pages: { type: 'string', default: '400' }, runs: { type: 'string', default: '3' }, data: { type: 'string' }, drop: { type: 'string', default: '30' } } });
 const pages = Number(args.pages);
 const runs = Number(args.runs);
 const PASSWORD = 'benchmark passphrase';
@@ -130,8 +134,10 @@ try {
     rows.push({ gridMs, shownMs, loadTaskMs, contentsMs, listings, longestTaskMs, tiles });
     await context.close();
   }
-  await browser.close();
   await gw.stop();
+  const drops: WebDropRun[] = [];
+  for (let run = 0; Number(args.drop) > 0 && run < runs; run++) drops.push(await webDropRun(browser, Number(args.drop)));
+  await browser.close();
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`\n| measure (${pages}-page dossier, chromium ${runs} runs, shared 2-core machine) | median | all runs |`);
@@ -145,6 +151,11 @@ try {
   line('longest task while scrolling top to bottom (0 = none over 50 ms)', rows.map((r) => r.longestTaskMs));
   console.log(`| tiles in the DOM (of ${pages} pages) | ${median(rows.map((r) => r.tiles))} | |`);
   console.log(`| first-load script, gzipped | ${fmt(await firstLoadKb())} KB | |`);
+  if (drops.length) {
+    const mbs = fmt(drops[0]!.folderBytes / 1e6, 1);
+    line(`drop of a ${args.drop}-page folder (${mbs} MB) on a case page → sealed, shown live`, drops.map((d) => d.sealedMs));
+    line('drop → every page\'s text recognised (searchable)', drops.map((d) => d.searchableMs));
+  }
 } catch (err) {
   console.error(err);
   process.exitCode = 1;

@@ -17,7 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '../../dossier/access/passwords.js';
 import type { Role } from '../../dossier/model.js';
 import { browserSuiteReady, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
-import { dropFolderAndFile } from '../support/drop-files.js';
+import { dropFolderAndFile } from '../../scripts/support/browser-drop.js';
 import { AGENCIES, COMMITTEE } from '../support/custody.js';
 import { eventually } from '../support/eventually.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';

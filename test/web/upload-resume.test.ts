@@ -16,7 +16,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { hashPassword } from '../../dossier/access/passwords.js';
 import { browserSuiteReady, expectAccessible, launchChromiumWithProfile, screenshot, watchPage } from '../support/browser.js';
-import { dropFolderAndFile, type DroppedFile } from '../support/drop-files.js';
+import { dropFolderAndFile, type DroppedFile } from '../../scripts/support/browser-drop.js';
 import { eventually } from '../support/eventually.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';

@@ -68,11 +68,7 @@ export function PageGrid({ dossierId, count, pageAt, onOpen, onFirstScreen }: Pa
       if (n > count) break;
       tiles.push(
         <li key={n} class="tile" style={{ top: `${row * TILE_H}px`, left: `${col * tileW}px`, width: `${tileW}px`, height: `${TILE_H}px` }}>
-          <button type="button" onClick={() => onOpen(n)} aria-label={t('pageN', { n })} data-page={n}>
-            <Thumbnail dossierId={dossierId} n={n} pageAt={pageAt} track={track} />
-            {/* Written as in its label ("Page 1,076"): axe wants the visible text inside the name. */}
-            <span class="tile-n" aria-hidden="true">{formatNumber(n)}</span>
-          </button>
+          <Tile dossierId={dossierId} n={n} pageAt={pageAt} track={track} onOpen={onOpen} />
         </li>,
       );
     }
@@ -88,11 +84,13 @@ export function PageGrid({ dossierId, count, pageAt, onOpen, onFirstScreen }: Pa
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 
 /**
- * A thumbnail (every page type has one: PDF and JPEG 2000 pages are drawn by the server), or a
- * placeholder while it is being made: a dossier opened the moment it is sealed may be ahead of
- * its thumbnails, so a missing one is asked for again a few times before the placeholder stays.
+ * A page's tile: its button with the thumbnail (every page type has one: PDF and JPEG 2000 pages
+ * are drawn by the server), or a placeholder while it is being made: a dossier opened the moment
+ * it is sealed may be ahead of its thumbnails, so a missing one is asked for again a few times
+ * before the placeholder stays.
  */
-function Thumbnail({ dossierId, n, pageAt, track }: { dossierId: string; n: number; pageAt: (n: number) => Page | undefined; track: (delta: 1 | -1) => void }) {
+function Tile(props: { dossierId: string; n: number; pageAt: (n: number) => Page | undefined; track: (delta: 1 | -1) => void; onOpen: (n: number) => void }) {
+  const { dossierId, n, pageAt, track, onOpen } = props;
   const [wanted, setWanted] = useState(false);
   const [attempt, setAttempt] = useState(0);
   const [waiting, setWaiting] = useState(false);
@@ -119,8 +117,17 @@ function Thumbnail({ dossierId, n, pageAt, track }: { dossierId: string; n: numb
     return settle;
   }, [asking, attempt]);
 
-  if (!wanted) return <span class="thumb placeholder" aria-hidden="true" />;
-  if (!asking) return <span class="thumb placeholder" aria-hidden="true">{attempt >= RETRY_MS.length ? (pageAt(n)?.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')) : t('loading')}</span>;
   const src = `/api/dossiers/${dossierId}/pages/${n}/thumbnail${attempt ? `?try=${attempt}` : ''}`;
-  return <img key={attempt} class="thumb" src={src} alt="" decoding="async" onLoad={settle} onError={() => (settle(), setWaiting(true))} />;
+  const note = !wanted || asking ? null : attempt >= RETRY_MS.length ? (pageAt(n)?.mediaType === 'application/pdf' ? 'PDF' : t('noThumbnail')) : t('loading');
+  return (
+    <>
+      <button type="button" onClick={() => onOpen(n)} aria-label={t('pageN', { n })} data-page={n}>
+        {asking ? <img key={attempt} class="thumb" src={src} alt="" decoding="async" onLoad={settle} onError={() => (settle(), setWaiting(true))} /> : <span class="thumb placeholder" />}
+        {/* Written as in its label ("Page 1,076"): the visible text is part of the name. */}
+        <span class="tile-n" aria-hidden="true">{formatNumber(n)}</span>
+      </button>
+      {/* Outside the button, so that its visible text stays the page number its name holds. */}
+      {note && <span class="tile-note" aria-hidden="true">{note}</span>}
+    </>
+  );
 }

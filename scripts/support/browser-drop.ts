@@ -4,7 +4,7 @@
  * (webkitGetAsEntry), the folder's a directory entry read with createReader().readEntries.
  * Playwright cannot drag from the desktop, so the entries are built in the page over real File
  * objects. The folder's files carry a fixed modification time, as files on a disk do between
- * two drops of the same folder.
+ * two drops of the same folder. Used by the browser suites and the web benchmark.
  */
 import type { Page } from 'playwright-core';
 
