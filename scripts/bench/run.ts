@@ -34,6 +34,11 @@
  * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
  * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
  *
+ * `--only web [--pages N]`: the web application in Debian's chromium: first-load script, time to
+ * show the grid of the N-page dossier (ingested once into .cache/bench/web-grid), the longest
+ * task while scrolling it, and a 30-page folder dropped on a case page to sealed and searchable
+ * (scripts/bench/web-grid.ts, which runs alone too).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -47,7 +52,9 @@ import { spawnServer, tokenFor } from '../support/server-process.js';
 import { randomFileOnce } from './random-file.js';
 import { exportPdfRuns, printExportPdf } from './export-pdf.js';
 import { makeSampleArchive } from './fixtures/sample-archive.js';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { searchBench } from './search.js';
 import { ocrBench } from './ocr.js';
 import { renderBench } from './render.js';
@@ -79,6 +86,15 @@ const { values: args } = parseArgs({
   },
 });
 const pages = Number(args.pages);
+
+/** scripts/bench/web-grid.ts in a process of its own, its tables passed through. */
+async function webBench(): Promise<void> {
+  if (!existsSync('/usr/bin/chromium')) return console.log('\n(web: skipped, /usr/bin/chromium is not installed)');
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'web-grid.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--pages', String(pages), '--data', path.join(cacheDir, 'web-grid')], { stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`web-grid.ts exited with ${code}`);
+}
 const cacheDir = path.resolve('.cache/bench');
 const runDir = path.resolve('.cache/bench-run');
 
@@ -304,6 +320,7 @@ async function main() {
   }
   if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
+  if (!only || only === 'web') await webBench();
   if (!only || only === 'upload') {
     const r = await rawUploadRun();
     const bare = await bareTusRun({ runDir }, r.file);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { defaultWebDir } from '../../server/web-app.js';
 import { testEnv } from './env.js';
 
@@ -33,14 +33,22 @@ export function browserSuiteReady(ctx: Mocha.Context): boolean {
   return true;
 }
 
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
 /** `extraArgs`: e.g. a test certificate's SPKI pin (--ignore-certificate-errors-spki-list), which trusts that key only. */
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs] });
+}
+
+/**
+ * A browser whose profile (cookies, localStorage) is kept in `userDataDir`, a fresh folder the
+ * suite made: closing it and launching again on the same folder is a person closing their
+ * browser and opening it again later.
+ */
+export async function launchChromiumWithProfile(userDataDir: string, locale: string): Promise<BrowserContext> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, locale, viewport: { width: 1280, height: 900 } });
 }
 
 /** Collects what a page complained about: CSP violations and uncaught errors. */

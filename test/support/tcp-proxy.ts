@@ -1,9 +1,13 @@
 /**
- * A loopback TCP proxy in front of a server (PostgreSQL), for outage tests: `cut()` ends every
- * connection and refuses new ones, as a network partition or a server restart does, and
- * `restore()` lets connections through again. The server itself keeps running.
+ * A loopback TCP proxy in front of a server (PostgreSQL, the gateway), for outage tests: `cut()`
+ * ends every connection and refuses new ones, as a network partition or a server restart does,
+ * and `restore()` lets connections through again. The server itself keeps running.
+ * `throttle(bytesPerSecond)` slows what clients send, as a slow uplink does; a client that goes
+ * away then loses what the slow link had not carried yet (its connection to the server is
+ * destroyed, not drained).
  */
 import net from 'node:net';
+import { Transform } from 'node:stream';
 
 export interface TcpProxy {
   readonly port: number;
@@ -11,6 +15,8 @@ export interface TcpProxy {
   readonly accepted: number;
   cut(): void;
   restore(): void;
+  /** Client-to-server bytes per second from now on; null: as fast as they come. */
+  throttle(bytesPerSecond: number | null): void;
   close(): Promise<void>;
 }
 
@@ -18,6 +24,23 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const open = new Set<net.Socket>();
   let refusing = false;
   let accepted = 0;
+  let rate: number | null = null;
+  /** Passes a client's bytes on at `rate`, a tenth of a second's worth at a time. */
+  const slowLink = () =>
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        let at = 0;
+        const next = () => {
+          if (this.destroyed) return;
+          if (!rate) return done(null, chunk.subarray(at));
+          const part = chunk.subarray(at, at + Math.max(1024, Math.floor(rate / 10)));
+          at += part.length;
+          this.push(part);
+          setTimeout(at >= chunk.length ? () => done() : next, (part.length / rate) * 1000);
+        };
+        next();
+      },
+    });
   const server = net.createServer((client) => {
     if (refusing) {
       client.destroy();
@@ -33,7 +56,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
+    const link = slowLink();
+    client.on('close', () => (link.destroy(), upstream.destroy()));
+    client.pipe(link).pipe(upstream);
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,6 +74,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore() {
       refusing = false;
+    },
+    throttle(bytesPerSecond) {
+      rate = bytesPerSecond;
     },
     async close() {
       refusing = true;

@@ -45,6 +45,9 @@ export const en = {
   open: 'Open',
   upload: 'Upload files',
   uploadHint: 'Drop scanned files here, or browse. A sealed dossier appears below.',
+  unfinishedTitle: 'Unfinished uploads from this browser',
+  unfinishedItem: '{name}: {received} of {size} received, started {date}. Add the same file or folder again and the upload continues where it stopped.',
+  uploadResumed: 'Continuing the earlier upload of {name}: {received} of {size} were already received and are not sent again.',
   noDossiers: 'No dossiers in this case yet.',
   transfers: 'Transfers',
   custody: 'Custody timeline',
@@ -209,6 +212,7 @@ export const en = {
   role_supervisor: 'Supervisor',
   role_admin: 'Administrator',
   contents: 'Contents',
+  contentsLoading: 'Reading the page names: {done} of {total}…',
   contentsPages: 'pages {from}–{to}',
   contentsPage: 'page {n}',
 } as const;

@@ -42,9 +42,24 @@ export function t(key: MessageKey, vars: Record<string, string | number> = {}): 
   });
 }
 
-export const formatNumber = (n: number): string => new Intl.NumberFormat(current).format(n);
+// Making an Intl formatter costs far more than using one (a grid labels hundreds of tiles a
+// frame while it scrolls): one of each per locale and options, made when first needed.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat>(kind: string, make: () => F): F {
+  const key = `${current}|${kind}`;
+  let f = formatters.get(key) as F | undefined;
+  if (!f) formatters.set(key, (f = make()));
+  return f;
+}
+
+export const formatNumber = (n: number): string => formatter('n', () => new Intl.NumberFormat(current)).format(n);
+/** Sizes as Uppy's Dashboard shows them beside ours: 1,024-based, named kB, MB, GB. */
+export function formatBytes(n: number): string {
+  const [unit, size] = n >= 2 ** 30 ? (['gigabyte', 2 ** 30] as const) : n >= 2 ** 20 ? (['megabyte', 2 ** 20] as const) : (['kilobyte', 2 ** 10] as const);
+  return formatter(unit, () => new Intl.NumberFormat(current, { style: 'unit', unit, maximumFractionDigits: 1 })).format(n / size);
+}
 export const formatDate = (iso: string | null | undefined): string =>
-  iso ? new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '';
+  iso ? formatter('d', () => new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(iso)) : '';
 
 /** Re-renders the calling component when the language changes. */
 export function useLocale(): Locale {

@@ -47,6 +47,9 @@ export const zhCN: Record<MessageKey, string> = {
   open: '打开',
   upload: '上传文件',
   uploadHint: '将扫描文件拖放到此处，或点击选择。封存后的卷宗显示在下方。',
+  unfinishedTitle: '本浏览器中未完成的上传',
+  unfinishedItem: '{name}：已接收 {received}，共 {size}，开始于 {date}。再次添加同一文件或文件夹，上传将从中断处继续。',
+  uploadResumed: '正在继续此前的上传 {name}：已接收的 {received}（共 {size}）不再重复发送。',
   noDossiers: '本案尚无卷宗。',
   transfers: '流转记录',
   custody: '流转时间线',
@@ -211,6 +214,7 @@ export const zhCN: Record<MessageKey, string> = {
   role_supervisor: '监督员',
   role_admin: '管理员',
   contents: '目录',
+  contentsLoading: '正在读取页面名称：{done} / {total}……',
   contentsPages: '第 {from}–{to} 页',
   contentsPage: '第 {n} 页',
 };

@@ -1,11 +1,13 @@
 /** One case: its dossiers with live state and progress (Server-Sent Events), upload, and each dossier's custody timeline. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Case, Dossier, Session } from '../api.js';
-import { formatDate, locale, t, useLocale } from '../i18n/index.js';
+import { formatBytes, formatDate, locale, t, useLocale } from '../i18n/index.js';
 import { href } from '../router.js';
 import { DossierProgress, ErrorNote, StatusBadge } from '../status.js';
 import { useData } from '../use-data.js';
 import { useLiveDossier } from '../use-progress.js';
+import { unfinishedUploads, type UnfinishedUpload } from '../unfinished-uploads.js';
+import type { ResumedUpload, UploaderHandle } from './uploader.js';
 import { AuditEvents } from './audit-events.js';
 import { CustodyTimeline } from './custody-timeline.js';
 
@@ -14,27 +16,35 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
   // Loaded once and after each finished upload; each unsettled dossier then follows its own event stream.
   const { data: c, error, reload } = useData<Case>(`/api/cases/${id}`);
   const [folderError, setFolderError] = useState<Error | null>(null);
+  // Uploads this browser left unfinished (closed mid-upload), and those it is continuing now.
+  const [unfinished, setUnfinished] = useState<UnfinishedUpload[]>([]);
+  const [resumed, setResumed] = useState<ResumedUpload[]>([]);
   const uploadTarget = useRef<HTMLDivElement>(null);
   const mayUpload = session.roles.includes('clerk') && c?.agency === session.agency;
   // The roles that may read transfers (dossier/access/policy.ts); the server refuses the others.
   const mayReadTransfers = session.roles.some((r) => r === 'clerk' || r === 'prosecutor' || r === 'judge' || r === 'admin');
 
+  const uploader = useRef<UploaderHandle | null>(null);
   useEffect(() => {
     if (!mayUpload || !uploadTarget.current) return;
-    let handle: { close(): void } | null = null;
     let gone = false;
+    void unfinishedUploads(session.user, id).then((u) => !gone && setUnfinished(u));
     void import('./uploader.js').then(({ mountUploader }) => {
       if (gone || !uploadTarget.current) return;
-      handle = mountUploader(uploadTarget.current, {
-        caseId: id, locale: locale(), note: t('uploadHint'), onUploaded: reload,
+      uploader.current = mountUploader(uploadTarget.current, {
+        user: session.user, caseId: id, locale: locale(), note: t('uploadHint'), onStarted: reload, onUploaded: reload,
+        onResumed: (r) => setResumed((all) => [...all.filter((a) => a.name !== r.name), r]),
         onFolderError: (folder, err) => setFolderError(new Error(t('folderFailed', { folder, message: err.message }))),
       });
     });
     return () => {
       gone = true;
-      handle?.close();
+      uploader.current?.close();
+      uploader.current = null;
     };
-  }, [mayUpload, id, lang]);
+  }, [mayUpload, id]);
+  // A language switch re-labels the uploader; making it anew would stop the uploads under way.
+  useEffect(() => uploader.current?.setLocale(lang, t('uploadHint')), [lang]);
 
   if (!c) return error ? <ErrorNote error={error} /> : <p>{t('loading')}</p>;
   const number = c.numbers.find((n) => n.agency === session.agency)?.number ?? c.number;
@@ -46,6 +56,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       {mayUpload && (
         <section aria-labelledby="upload-h">
           <h2 id="upload-h">{t('upload')}</h2>
+          <UploadNotices unfinished={unfinished.filter((u) => !resumed.some((r) => r.name === u.filename))} resumed={resumed} />
           <div ref={uploadTarget} class="uploader" />
           <ErrorNote error={folderError} />
         </section>
@@ -62,6 +73,28 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
       </section>
       {session.roles.some((r) => r === 'auditor' || r === 'admin') && <AuditEvents caseId={c.id} />}
     </section>
+  );
+}
+
+function UploadNotices({ unfinished, resumed }: { unfinished: UnfinishedUpload[]; resumed: ResumedUpload[] }) {
+  return (
+    <div class="upload-notices" role="status">
+      {unfinished.length > 0 && (
+        <section class="notice" data-unfinished aria-labelledby="unfinished-h">
+          <h3 id="unfinished-h">{t('unfinishedTitle')}</h3>
+          <ul class="plain">
+            {unfinished.map((u) => (
+              <li key={u.filename} data-unfinished-file={u.filename}>
+                {t('unfinishedItem', { name: u.filename, received: formatBytes(u.received), size: formatBytes(u.size), date: formatDate(u.startedAt?.toISOString()) })}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {resumed.map((r) => (
+        <p key={r.name} class="notice" data-resumed={r.name}>{t('uploadResumed', { name: r.name, received: formatBytes(r.received), size: formatBytes(r.size) })}</p>
+      ))}
+    </div>
   );
 }
 

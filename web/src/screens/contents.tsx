@@ -2,11 +2,15 @@
  * The dossier's table of contents from its own structure: the folders of the upload (a ZIP's
  * folders as volumes and documents, in page order) with their page ranges, and inside each the
  * pages by their source names. Folders open on demand, so 5,253 names are not drawn at once.
+ * The names are read in the background, one piece of the page list at a time, once `read` says
+ * (the viewer: after the grid's first screen).
  * (A PDF's own outline is not read by the server yet: a PDF shows its pages.)
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Page } from '../api.js';
 import { t, useLocale } from '../i18n/index.js';
+import type { PageList } from '../page-list.js';
+import { ErrorNote } from '../status.js';
 
 interface Folder {
   readonly name: string;
@@ -38,14 +42,26 @@ export function contentsOf(pages: readonly Page[]): Folder {
   return root;
 }
 
-export function Contents({ pages, pageHref }: { pages: readonly Page[]; pageHref: (n: number) => string }) {
+export function Contents({ list, read, pageHref }: { list: PageList; read: boolean; pageHref: (n: number) => string }) {
   useLocale();
-  const root = useMemo(() => contentsOf(pages), [pages]);
+  const [error, setError] = useState<Error | null>(null);
+  useEffect(() => {
+    setError(null);
+    if (read) list.ensureAll().catch(setError);
+  }, [list, read]);
+  const pages = list.all();
+  const root = useMemo(() => (pages ? contentsOf(pages) : null), [pages]);
   // A PDF's or single image's pages have no names of their own (`#n`): their page number says it.
   return (
-    <nav class="panel toc" aria-labelledby="toc-h">
+    <nav class="panel toc" aria-labelledby="toc-h" aria-busy={root ? undefined : 'true'}>
       <h2 id="toc-h">{t('contents')}</h2>
-      <FolderItems folder={root} pageHref={pageHref} open={root.folders.length === 0 && root.pages.length <= 200} />
+      {root ? (
+        <FolderItems folder={root} pageHref={pageHref} open={root.folders.length === 0 && root.pages.length <= 200} />
+      ) : error ? (
+        <ErrorNote error={error} />
+      ) : (
+        <p>{t('contentsLoading', { done: list.loaded(), total: list.count })}</p>
+      )}
     </nav>
   );
 }

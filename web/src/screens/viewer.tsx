@@ -1,9 +1,10 @@
 /** A sealed dossier: the page grid or one page, downloads, verification and signed links. */
 import { useEffect, useState } from 'preact/hooks';
-import { get, type Dossier, type Page, type Session } from '../api.js';
+import type { Dossier, Session } from '../api.js';
 import { formatDate, t, useLocale } from '../i18n/index.js';
 import { href, navigate } from '../router.js';
 import { ErrorNote, StatusBadge } from '../status.js';
+import { usePageList } from '../page-list.js';
 import { useData } from '../use-data.js';
 import { loadManifest, type ManifestPage } from '../verify.js';
 import { Contents } from './contents.js';
@@ -12,23 +13,29 @@ import { PageGrid } from './page-grid.js';
 import { PageView } from './page-view.js';
 import { VerifyPanel } from './verify-panel.js';
 
-const BATCH = 1000; // the API's largest page listing
-
-async function allPages(id: string, count: number): Promise<Page[]> {
-  const batches = await Promise.all(Array.from({ length: Math.ceil(count / BATCH) }, (_, i) => get<Page[]>(`/api/dossiers/${id}/pages?offset=${i * BATCH}&limit=${BATCH}`)));
-  return batches.flat();
-}
+const CONTENTS_AFTER_MS = 3000;
 
 export function Viewer({ id, session, page, q }: { id: string; session: Session; page: number | null; q: string }) {
   useLocale();
   const { data: d, error } = useData<Dossier>(`/api/dossiers/${id}`);
-  const [pages, setPages] = useState<Page[] | null>(null);
+  // The grid shows from the page count alone; records come in pieces (page-list.ts).
+  const list = usePageList(id, d?.status === 'sealed' && d.pageCount ? d.pageCount : null);
   const [signed, setSigned] = useState<ManifestPage[] | null>(null);
+  const [listError, setListError] = useState<Error | null>(null);
 
   useEffect(() => {
-    if (!d || d.status !== 'sealed' || !d.pageCount) return;
-    void allPages(id, d.pageCount).then(setPages);
-  }, [d?.id, d?.status]);
+    if (!list || !page) return;
+    list.ensure(page).catch(setListError);
+    void list.ensure(page + 1).catch(() => undefined); // the next page, for keyboard paging
+  }, [list, page]);
+  // The contents read every record: after the grid's first screen has arrived, so the first
+  // screen does not share the server with it (or after a while, whatever the grid does).
+  const [readContents, setReadContents] = useState(false);
+  useEffect(() => {
+    setReadContents(false);
+    const timer = setTimeout(() => setReadContents(true), CONTENTS_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [id]);
   // The signed manifest is needed once a page is shown (its check); not for the grid's first paint.
   useEffect(() => {
     if (!page || signed) return;
@@ -37,7 +44,7 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
 
   if (!d) return error ? <ErrorNote error={error} /> : <p>{t('loading')}</p>;
   const open = (n: number | null) => navigate(`/dossiers/${id}`, { page: n ?? undefined, q: q || undefined });
-  const current = page && pages ? pages[page - 1] : undefined;
+  const current = page && list ? list.at(page) : undefined;
   const base = `/api/dossiers/${id}`;
 
   return (
@@ -51,14 +58,15 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
       </dl>
       <div class="viewer-body">
         <div class="viewer-main">
-          {!pages ? <p>{t('loading')}</p> : current ? (
-            <PageView dossierId={id} page={current} total={pages.length} q={q} signed={signed?.[current.index - 1] ?? null} onGo={open} onClose={() => open(null)} />
+          <ErrorNote error={listError} />
+          {!list || (page && !current) ? <p>{t('loading')}</p> : current ? (
+            <PageView dossierId={id} page={current} total={list.count} q={q} signed={signed?.[current.index - 1] ?? null} onGo={open} onClose={() => open(null)} />
           ) : (
-            <PageGrid dossierId={id} pages={pages} onOpen={open} />
+            <PageGrid dossierId={id} count={list.count} pageAt={(n) => list.at(n)} onOpen={open} onFirstScreen={() => setReadContents(true)} />
           )}
         </div>
         <aside class="viewer-side">
-          {pages && <Contents pages={pages} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
+          {list && <Contents list={list} read={readContents || page !== null} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
           <section class="panel" aria-labelledby="dl-h">
             <h2 id="dl-h">{t('downloads')}</h2>
             <ul class="plain">
