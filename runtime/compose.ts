@@ -17,6 +17,7 @@ import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
+import { SealPool } from '../storage/blobs/envelope/seal-pool.js';
 import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
 import { openMasterKeys } from '../storage/keys/open-master-keys.js';
 import { postgresTlsOptions } from './tls-files.js';
@@ -119,7 +120,7 @@ export async function openBlobStore(config: Config, db: Database): Promise<BlobS
   }
   if (!master) return inner;
   const scratchDir = inner instanceof FsBlobStore ? inner.scratchDir : path.join(config.dataDir, 'sealing');
-  return new EncryptedBlobStore(inner, { keys: blobKeys, master, cipher: config.atRest?.cipher ?? null, scratchDir });
+  return new EncryptedBlobStore(inner, { keys: blobKeys, master, cipher: config.atRest?.cipher ?? null, scratchDir, sealer: new SealPool() });
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {

@@ -10,6 +10,9 @@ import { expect } from 'chai';
 import { isDossierError } from '../dossier/errors.js';
 import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
 import { storedSize, SEGMENT_BYTES } from '../storage/blobs/envelope/layout.js';
+import { inlineSealer, SealPool, type Sealer } from '../storage/blobs/envelope/seal-pool.js';
+import { segmentCipher } from '../storage/blobs/envelope/segment-cipher.js';
+import { Readable } from 'node:stream';
 import type { CipherName } from '../storage/blobs/envelope/segment-cipher.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { S3BlobStore } from '../storage/blobs/s3-blob-store.js';
@@ -47,13 +50,13 @@ after(async () => {
 });
 
 /** A fresh database, blob directory and master key behind an encrypting store over `inner`. */
-async function sealedStore(cipher: CipherName, kind: 'fs' | 's3') {
+async function sealedStore(cipher: CipherName, kind: 'fs' | 's3', sealer?: Sealer) {
   const dir = await tempDir('sealed-');
   const { db, keyFile } = await database();
   const master = new MasterKeys(await readMasterKeyFile(keyFile));
   const inner = kind === 'fs' ? await FsBlobStore.open(path.join(dir, 'blobs')) : await S3BlobStore.open((await (s3 ??= startS3())).settings());
   const keys = new SqlBlobKeyRepository(db);
-  const store = new EncryptedBlobStore(inner, { keys, master, cipher, scratchDir: inner instanceof FsBlobStore ? inner.scratchDir : path.join(dir, 'sealing') });
+  const store = new EncryptedBlobStore(inner, { keys, master, cipher, scratchDir: inner instanceof FsBlobStore ? inner.scratchDir : path.join(dir, 'sealing'), ...(sealer ? { sealer } : {}) });
   return {
     store, inner, db, dir, keys, master,
     dispose: async () => {
@@ -66,13 +69,39 @@ async function sealedStore(cipher: CipherName, kind: 'fs' | 's3') {
 for (const [cipher, kind] of [['aes-256-gcm', 'fs'], ['sm4-ctr-hmac-sm3', 'fs'], ['aes-256-gcm', 's3'], ['sm4-ctr-hmac-sm3', 's3']] as const) {
   blobStoreContract(`${kind} sealed with ${cipher}`, () => sealedStore(cipher, kind));
 }
+// The gateway's wiring: sealing in the pool's threads.
+blobStoreContract('fs sealed with sm4-ctr-hmac-sm3 in the seal pool', () => sealedStore('sm4-ctr-hmac-sm3', 'fs', new SealPool({ threads: 2 })));
+
+describe('the seal pool', function () {
+  this.timeout(60_000);
+  const pool = new SealPool({ threads: 2 });
+  after(() => pool.close());
+  const run = 16 * SEGMENT_BYTES;
+
+  for (const cipher of ['aes-256-gcm', 'sm4-ctr-hmac-sm3'] as const) {
+    it(`seals exactly as this thread does, buffers and files across run edges (${cipher})`, async () => {
+      for (const size of [0, 1, SEGMENT_BYTES + 1, run - 1, run, run + 1, 3 * run + 17]) {
+        const plain = randomBytes(size);
+        const k = { cipher: segmentCipher(cipher), dataKey: randomBytes(32), sha256: sha(plain) };
+        const here = await inlineSealer.sealBuffer(k, plain);
+        expect((await pool.sealBuffer(k, plain)).equals(here), `buffer of ${size}`).to.equal(true);
+        // A file arrives in uneven chunks; the runs sealed on the threads are joined in order.
+        const chunks = [];
+        for (let at = 0, step = 1; at < size; at += step, step = step * 7 + 1) chunks.push(plain.subarray(at, Math.min(size, at + step)));
+        const streamed = await buffer(Readable.from(chunks).pipe(pool.sealingTransform(k)));
+        expect(streamed.equals(here), `file of ${size}`).to.equal(true);
+        expect(streamed.equals(await inlineSealer.sealBuffer({ ...k, dataKey: randomBytes(32) }, plain)), 'another key seals otherwise').to.equal(false);
+      }
+    });
+  }
+});
 
 describe('blobs sealed at rest', function () {
   this.timeout(60_000);
-  for (const cipher of ['aes-256-gcm', 'sm4-ctr-hmac-sm3'] as const) {
-    describe(cipher, () => {
+  for (const [cipher, pooled] of [['aes-256-gcm', false], ['sm4-ctr-hmac-sm3', false], ['sm4-ctr-hmac-sm3', true]] as const) {
+    describe(`${cipher}${pooled ? ', in the seal pool' : ''}`, () => {
       let s: Awaited<ReturnType<typeof sealedStore>>;
-      before(async () => (s = await sealedStore(cipher, 'fs')));
+      before(async () => (s = await sealedStore(cipher, 'fs', pooled ? new SealPool({ threads: 2 }) : undefined)));
       after(() => s.dispose());
       const stored = (key: string) => path.join(s.dir, 'blobs', 'sha256', key.slice(0, 2), key.slice(2, 4), key);
 

@@ -11,6 +11,9 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { signSeal } from '../dossier/ingest/seal-dossier.js';
 import type { PageRecord } from '../dossier/model.js';
+import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
+import { DEFAULT_LIMITS } from '../dossier/pages/types.js';
+import { jpegPage } from '../scripts/bench/fixtures/small-dossiers.js';
 import { FileKeyRing } from '../storage/keys/file-keyring.js';
 import { tempDir } from './support/fixtures.js';
 import { testEnv } from './support/env.js';
@@ -49,6 +52,7 @@ describe('SM2 manifest verified with the openssl CLI (README steps)', function (
   let dir: string;
   let manifestJws: string;
   let jwks: string;
+  let ring: FileKeyRing;
 
   before(async function () {
     const version = openssl3();
@@ -58,7 +62,7 @@ describe('SM2 manifest verified with the openssl CLI (README steps)', function (
       this.skip();
     }
     dir = await tempDir('sm2-openssl-');
-    const ring = await FileKeyRing.open(path.join(dir, 'keys'), { create: true, suite: 'sm2-sm3' });
+    ring = await FileKeyRing.open(path.join(dir, 'keys'), { create: true, suite: 'sm2-sm3' });
     const pages: PageRecord[] = [1, 2, 3].map((index) => {
       const bytes = Buffer.from(`page ${index} of the scanned dossier`);
       return {
@@ -101,6 +105,21 @@ describe('SM2 manifest verified with the openssl CLI (README steps)', function (
       expect(r.ok, r.out).to.equal(false);
       expect(r.out).not.to.contain('Signature Verified Successfully');
     }
+  });
+
+  it('verifies a page statement signed in the page reader\'s worker thread, and refuses it changed', async () => {
+    const file = path.join(dir, 'page.jpg');
+    await fs.writeFile(file, await jpegPage(7));
+    const source = workerPageSource({ keep: 0 });
+    const key = ring.current().portable!();
+    const statements: string[] = [];
+    for await (const p of source(file, DEFAULT_LIMITS, { sm3: true, statements: { dossier: 'd-2', case: 'c-2', key } })) statements.push(p.statement!.jws);
+    await source.close();
+    expect(statements).to.have.length(1);
+    expect(JSON.parse(Buffer.from(statements[0]!.split('.')[1]!, 'base64url').toString())).to.include({ dossier: 'd-2', case: 'c-2', index: 1 });
+    const r = await steps(statements[0]!);
+    expect(r.out).to.contain('Signature Verified Successfully');
+    expect((await steps(oneByteChanged(statements[0]!, 1, 20))).ok).to.equal(false);
   });
 
   it('depends on the distinguishing identifier: another one does not verify', async () => {

@@ -45,6 +45,15 @@ export interface Manifest {
   readonly merkleRoot: string;
 }
 
+/** The statement of page `index` (from 1) of a dossier: one builder wherever a statement is signed. */
+export function pageStatement(
+  d: { readonly dossier: string; readonly case: string },
+  index: number,
+  page: { readonly sha256: string; readonly sm3?: string | undefined; readonly size: number; readonly mediaType: PageMediaType },
+): PageStatement {
+  return { v: 1, dossier: d.dossier, case: d.case, index, sha256: page.sha256, ...(page.sm3 ? { sm3: page.sm3 } : {}), size: page.size, mediaType: page.mediaType };
+}
+
 export function canonicalBytes(value: unknown): Buffer {
   const text = canonicalize(value);
   if (text === undefined) throw new Error('value cannot be canonicalized');

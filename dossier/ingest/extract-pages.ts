@@ -1,9 +1,9 @@
 /**
- * The pages of a staged upload read after its last byte: the page source reads and hashes, this
- * stores, signs and records.
+ * The pages of a staged upload read after its last byte: the page source reads, hashes and signs
+ * the statements (or this thread signs them, for a key that cannot leave it), this stores and records.
  */
 import type { PageRecord } from '../model.js';
-import { signCanonical, type PageStatement } from '../evidence/statements.js';
+import { pageStatement, signCanonical } from '../evidence/statements.js';
 import type { PageSource } from '../pages/page-source.js';
 import type { UploadInput } from '../pages/ranged-file.js';
 import type { IngestDeps } from './ingest-dossier.js';
@@ -43,19 +43,14 @@ export async function extractPages(
   };
 
   try {
-    for await (const page of pages(input, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
+    // Statements are signed where the pages are read (a worker thread) when the key can go there.
+    const key = signer.portable?.();
+    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}) };
+    for await (const page of pages(input, deps.limits, digests)) {
       if (failure) throw failure;
       const index = records.length + 1;
-      const statement: PageStatement = {
-        v: 1,
-        dossier: d.id,
-        case: d.caseId,
-        index,
-        sha256: page.sha256,
-        ...(page.sm3 ? { sm3: page.sm3 } : {}),
-        size: page.bytes.byteLength,
-        mediaType: page.mediaType,
-      };
+      const signed = page.statement?.index === index && page.statement.kid === signer.kid ? page.statement.jws : null;
+      const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size: page.bytes.byteLength })));
       const write = deps.blobs.putBytes(page.sha256, page.bytes).catch((err: unknown) => {
         failure ??= err;
       });
@@ -72,7 +67,7 @@ export async function extractPages(
         width: page.width,
         height: page.height,
         sourceName: page.sourceName,
-        signature: await signCanonical(signer, statement),
+        signature,
         thumbnailSha256: null,
       });
       if (inFlight.size >= writeConcurrency) await Promise.race(inFlight);

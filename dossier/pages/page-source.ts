@@ -1,10 +1,14 @@
 /**
- * A page source yields each page with its SHA-256 already computed. Two implementations: in this
- * thread (tests, small inputs) and in a worker thread (pages-in-worker.ts), which moves parsing
- * and hashing to the second core while this thread stores, signs and records.
+ * A page source yields each page with its SHA-256 already computed, and, when asked, its signed
+ * statement. Two implementations: in this thread (tests, small inputs) and in a worker thread
+ * (pages-in-worker.ts), which moves parsing, hashing and statement signing to the second core
+ * while this thread stores and records.
  */
 import { sm3Hex } from '../digest.js';
+import { pageStatement, signCanonical } from '../evidence/statements.js';
 import { sha256Hex } from '../hash.js';
+import { portableSigner } from '../signing/portable-signer.js';
+import type { PortableSigningKey } from '../signing/signer.js';
 import { withBlockCache } from './block-cache.js';
 import { isRangedFile, type UploadInput } from './ranged-file.js';
 import type { ExtractedPage, IngestLimits, PageReader } from './types.js';
@@ -13,11 +17,17 @@ export interface HashedPage extends ExtractedPage {
   readonly sha256: string;
   /** Only when asked for (`sm3: true`, the national suite). */
   readonly sm3?: string;
+  /** Only when asked for (`statements`): the page statement, signed at `statement.index`. */
+  readonly statement?: { readonly index: number; readonly kid: string; readonly jws: string };
 }
 
-/** Which digests besides SHA-256 (always: blobs are addressed by it) a read computes. */
+/**
+ * What a read computes besides SHA-256 (always: blobs are addressed by it): the SM3 digest (the
+ * national suite), and the page statements of a dossier, page n signed at index n, n from 1.
+ */
 export interface DigestOptions {
   readonly sm3?: boolean;
+  readonly statements?: { readonly dossier: string; readonly case: string; readonly key: PortableSigningKey };
 }
 
 /**
@@ -31,8 +41,22 @@ export function pageDigests(bytes: Uint8Array, digests?: DigestOptions): { sha25
   return digests?.sm3 ? { sha256: sha256Hex(bytes), sm3: sm3Hex(bytes) } : { sha256: sha256Hex(bytes) };
 }
 
+/** Digests, then the statement of the `index`-th page when asked for: what a page source yields. */
+export function pageEvidence(digests?: DigestOptions): (page: ExtractedPage, index: number) => Promise<HashedPage> {
+  const st = digests?.statements;
+  const signer = st ? portableSigner(st.key) : null;
+  return async (page, index) => {
+    const hashed = { ...page, ...pageDigests(page.bytes, digests) };
+    if (!st || !signer) return hashed;
+    const jws = await signCanonical(signer, pageStatement(st, index, { ...hashed, size: page.bytes.byteLength }));
+    return { ...hashed, statement: { index, kid: signer.kid, jws } };
+  };
+}
+
 export function inThreadPageSource(read: PageReader): PageSource {
   return async function* (input, limits, digests) {
-    for await (const page of read(isRangedFile(input) ? withBlockCache(input) : input, limits)) yield { ...page, ...pageDigests(page.bytes, digests) };
+    const evidence = pageEvidence(digests);
+    let index = 0;
+    for await (const page of read(isRangedFile(input) ? withBlockCache(input) : input, limits)) yield evidence(page, ++index);
   };
 }

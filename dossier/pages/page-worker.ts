@@ -2,20 +2,22 @@
  * Worker side of pages-in-worker.ts. The thread lives on between dossiers (starting one, with
  * its image and PDF libraries, costs about a second on a busy machine: more than a small dossier
  * takes to read), and reads one dossier at a time, each over a port of its own: read the pages,
- * hash them, hand them over when given credit. An upload read by ranges (object storage) is read
- * through the same port: the thread asks for a byte range, the pool's side reads it from the
- * store and sends it back; the block cache sits here, so only whole blocks cross.
+ * hash them, sign their statements when asked (SM2 in JavaScript costs about as much as the rest
+ * of a page's work on the main thread), hand them over when given credit. An upload read by
+ * ranges (object storage) is read through the same port: the thread asks for a byte range, the
+ * pool's side reads it from the store and sends it back; the block cache sits here, so only whole
+ * blocks cross.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { isDossierError } from '../errors.js';
 import { withBlockCache } from './block-cache.js';
-import { pageDigests, type DigestOptions } from './page-source.js';
+import { pageEvidence, type DigestOptions, type HashedPage } from './page-source.js';
 import type { RangedFile } from './ranged-file.js';
 import { readPages } from './read-pages.js';
-import type { ExtractedPage, IngestLimits } from './types.js';
+import type { IngestLimits } from './types.js';
 
 export type WorkerMessage =
-  | { type: 'page'; page: Omit<ExtractedPage, 'bytes'> & { bytes: Uint8Array; sha256: string; sm3?: string } }
+  | { type: 'page'; page: Omit<HashedPage, 'bytes'> & { bytes: Uint8Array } }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string }
   | RangeRequest;
@@ -71,14 +73,17 @@ async function read(req: ReadRequest): Promise<void> {
       }),
   });
   const input = 'path' in req.input ? req.input.path : withBlockCache(ranged(req.input.rangedSize));
+  const evidence = pageEvidence(req.digests);
+  let index = 0;
   try {
     for await (const page of readPages(input, req.limits)) {
+      // Own the bytes outright so the transfer moves exactly this page, never a larger parent buffer.
+      const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : Buffer.from(new Uint8Array(page.bytes).buffer);
+      // Hashed and signed before waiting for credit: the work overlaps the main thread's.
+      const message: WorkerMessage = { type: 'page', page: await evidence({ ...page, bytes: owned }, ++index) };
       while (credit <= 0) await new Promise<void>((r) => (wake = r));
       wake = null;
       credit--;
-      // Own the bytes outright so the transfer moves exactly this page, never a larger parent buffer.
-      const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : new Uint8Array(page.bytes);
-      const message: WorkerMessage = { type: 'page', page: { ...page, bytes: owned, ...pageDigests(owned, req.digests) } };
       port.postMessage(message, [owned.buffer as ArrayBuffer]);
     }
     port.postMessage({ type: 'done' } satisfies WorkerMessage);

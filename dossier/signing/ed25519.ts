@@ -27,11 +27,12 @@ export async function ed25519FromPrivateJwk(privateJwk: JWK): Promise<Ed25519Key
   return { kid, privateKey, publicJwk: { ...bare, kid, alg: ED25519_ALG, use: 'sig' } };
 }
 
-export function ed25519Signer(pair: Ed25519KeyPair): Signer {
+export function ed25519Signer(pair: Pick<Ed25519KeyPair, 'kid' | 'privateKey'>): Signer {
   return {
     alg: ED25519_ALG,
     suite: 'ed25519-sha256',
     kid: pair.kid,
     sign: (payload, header) => new CompactSign(payload).setProtectedHeader({ ...header, alg: ED25519_ALG, kid: pair.kid }).sign(pair.privateKey),
+    portable: () => ({ suite: 'ed25519-sha256', kid: pair.kid, privateKey: pair.privateKey }),
   };
 }

@@ -106,5 +106,6 @@ export function sm2Signer(pair: Sm2KeyPair): Signer {
       const input = `${head}.${Buffer.from(payload).toString('base64url')}`;
       return `${input}.${sm2SignRaw(pair, Buffer.from(input, 'ascii')).toString('base64url')}`;
     },
+    portable: () => ({ suite: 'sm2-sm3', pair }),
   };
 }

@@ -33,6 +33,9 @@
  * (scripts/bench/workers-scale.ts, ranged-read.ts). `--only ranged [--pages N]`: that last read alone.
  * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
  * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
+ * `--only at-rest [--pages N]`: AES-256-GCM and SM4 seal rates, then the ingest of the benchmark
+ * dossier (its first N pages) under each suite with encryption at rest off and on, against the
+ * default, in one run: the issue-16 cost table (scripts/bench/at-rest.ts).
  *
  * `--only web [--pages N]`: the web application in Debian's chromium: first-load script, time to
  * show the grid of the N-page dossier (ingested once into .cache/bench/web-grid), the longest
@@ -240,9 +243,12 @@ async function main() {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 1024 ** 3, 0)} GiB, node ${process.version}\n`);
   const only = args.only;
   if (only === 'at-rest') {
-    const fixture = await ensureSyntheticDossier({ dir: cacheDir, pages });
+    // The benchmark dossier's page files (its generator's cache), the first `pages` of them; made when missing.
+    const pagesDir = path.join(cacheDir, 'pages');
+    const have = (await fs.readdir(pagesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.jpg')).length;
+    if (have < pages) await ensureSyntheticDossier({ dir: cacheDir, pages });
     const { atRestBench } = await import('./at-rest.js');
-    await atRestBench({ runDir, zipPath: fixture.zipPath, size: (await fs.stat(fixture.zipPath)).size });
+    await atRestBench({ runDir, pagesDir, pages });
   }
   if (!only || only === 'zip' || only === 'pdf') {
     const t = performance.now();

@@ -22,7 +22,7 @@ interface Run {
 }
 
 /** A ZIP of the page files present (complete JPEGs) in `pagesDir`, at most `pages` of them. */
-async function benchZip(pagesDir: string, pages: number, out: string): Promise<{ file: string; pages: number }> {
+export async function benchZip(pagesDir: string, pages: number, out: string): Promise<{ file: string; pages: number }> {
   const files = (await fs.readdir(pagesDir)).filter((f) => f.endsWith('.jpg')).sort().slice(0, pages);
   if (await fs.stat(out).then(() => true, () => false)) return { file: out, pages: files.length };
   await writeStoredZip(files.map((f, i) => ({ file: path.join(pagesDir, f), name: `dossier/${String(i + 1).padStart(4, '0')}.jpg` })), out);

@@ -16,13 +16,20 @@ import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
 import type { MasterKeys } from '../keys/master-keys.js';
 import { storedRange, storedSize } from './envelope/layout.js';
-import { OpeningTransform, sealBuffer, SealingTransform, type BlobSealKey } from './envelope/seal-streams.js';
+import { inlineSealer, type Sealer } from './envelope/seal-pool.js';
+import { OpeningTransform, type BlobSealKey } from './envelope/seal-streams.js';
 import { KEY_BYTES, segmentCipher, type CipherName } from './envelope/segment-cipher.js';
 
 /** What the encrypting store needs of the store beneath: puts whose stored bytes are not the key's. */
 export interface SealableStore {
-  putBytes(sha256: string, bytes: Uint8Array, storedSha256: string): Promise<void>;
-  putFile(sha256: string, localPath: string, options: { move: boolean; storedSha256: string }): Promise<void>;
+  /**
+   * True for a store that keeps no checksum of what it stores (the filesystem): the sealed bytes'
+   * SHA-256, which an S3 put sends as its checksum, is then not computed (a hash of every byte
+   * stored, on the ingest's main thread). Unset: it is computed.
+   */
+  readonly keepsNoChecksum?: boolean;
+  putBytes(sha256: string, bytes: Uint8Array, storedSha256?: string): Promise<void>;
+  putFile(sha256: string, localPath: string, options: { move: boolean; storedSha256?: string }): Promise<void>;
   size(sha256: string): Promise<number | null>;
   read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
   close?(): void;
@@ -35,6 +42,8 @@ export interface EncryptedBlobStoreOptions {
   readonly cipher: CipherName | null;
   /** Where a file is sealed before it goes in (on the blobs' filesystem for the fs store). */
   readonly scratchDir: string;
+  /** Where the sealing runs: in this thread unless given (the gateway hands it a SealPool). */
+  readonly sealer?: Sealer;
 }
 
 const CACHED_KEYS = 4096;
@@ -52,8 +61,8 @@ export class EncryptedBlobStore implements BlobStore {
     const sealKey = await this.keyForPut(sha256, bytes.byteLength);
     if (sealKey === 'present') return;
     if (sealKey === 'clear') return this.inner.putBytes(sha256, bytes, sha256);
-    const sealed = sealBuffer(sealKey, bytes);
-    await this.inner.putBytes(sha256, sealed, createHash('sha256').update(sealed).digest('hex'));
+    const sealed = await this.sealer.sealBuffer(sealKey, bytes);
+    await this.inner.putBytes(sha256, sealed, this.inner.keepsNoChecksum ? undefined : createHash('sha256').update(sealed).digest('hex'));
   }
 
   async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
@@ -67,12 +76,12 @@ export class EncryptedBlobStore implements BlobStore {
     await fs.mkdir(this.o.scratchDir, { recursive: true });
     const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
     try {
-      const hash = createHash('sha256');
-      const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash.update(chunk), done(null, chunk)) });
-      await pipeline(createReadStream(localPath, { highWaterMark: 1024 * 1024 }), new SealingTransform(sealKey), tap, createWriteStream(sealedPath, { mode: 0o600 }));
+      const hash = this.inner.keepsNoChecksum ? null : createHash('sha256');
+      const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash?.update(chunk), done(null, chunk)) });
+      await pipeline(createReadStream(localPath, { highWaterMark: 1024 * 1024 }), this.sealer.sealingTransform(sealKey), tap, createWriteStream(sealedPath, { mode: 0o600 }));
       const written = await fs.open(sealedPath, 'r');
       await written.datasync().finally(() => written.close());
-      await this.inner.putFile(sha256, sealedPath, { move: true, storedSha256: hash.digest('hex') });
+      await this.inner.putFile(sha256, sealedPath, { move: true, ...(hash ? { storedSha256: hash.digest('hex') } : {}) });
     } finally {
       await fs.rm(sealedPath, { force: true });
     }
@@ -112,11 +121,18 @@ export class EncryptedBlobStore implements BlobStore {
 
   close(): void {
     this.inner.close?.();
+    void this.sealer.close();
+  }
+
+  private get sealer(): Sealer {
+    return this.o.sealer ?? inlineSealer;
   }
 
   /** 'present' when the blob is stored already (sealed, or in the clear from before), else how to store it. */
   private async keyForPut(sha256: string, size: number): Promise<BlobSealKey | 'present' | 'clear'> {
-    const [stored, existing] = await Promise.all([this.inner.size(sha256), this.o.keys.get(sha256)]);
+    const stored = await this.inner.size(sha256);
+    // A new blob under a cipher needs no look-up first: `ensure` answers the key that stands.
+    const existing = stored === null && this.o.cipher ? null : await this.o.keys.get(sha256);
     if (stored !== null && (!existing || stored === storedSize(existing.size))) return 'present';
     if (!existing && !this.o.cipher) return 'clear';
     const row = existing ?? (await this.o.keys.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));

@@ -39,6 +39,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** The filesystem keeps no checksum, so the hash of sealed bytes (`_storedSha256`) is not needed. */
+  readonly keepsNoChecksum = true;
+
   async putBytes(sha256: string, bytes: Uint8Array, _storedSha256?: string): Promise<void> {
     const file = this.resolve(sha256);
     if ((await this.size(sha256)) === bytes.byteLength) return;

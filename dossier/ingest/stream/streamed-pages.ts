@@ -8,7 +8,7 @@
  * the file the ordinary way, which gives the same pages or the same rejection.
  */
 import { DossierError } from '../../errors.js';
-import { signCanonical, type PageStatement } from '../../evidence/statements.js';
+import { pageStatement, signCanonical } from '../../evidence/statements.js';
 import type { PageRecord } from '../../model.js';
 import { newContext } from '../../pages/context.js';
 import { detectFormat, readHead } from '../../pages/detect.js';
@@ -61,9 +61,8 @@ export async function streamedPages(
     if (inflated > deps.limits.maxTotalUncompressedBytes || records.length >= deps.limits.maxPages) return null;
     const index = records.length + 1;
     const signed = await s.page.signature;
-    const statement: PageStatement = { v: 1, dossier: d.id, case: d.caseId, index, sha256: s.page.sha256, size: s.page.size, mediaType: s.page.mediaType };
     // Signed in the stream at the index the page had there; again if the dossier order differs.
-    const signature = s.page.index === index && signed.kid === signer.kid ? signed.jws : await signCanonical(signer, statement);
+    const signature = s.page.index === index && signed.kid === signer.kid ? signed.jws : await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, s.page));
     stored.push(s.page.stored);
     records.push({
       dossierId: d.id, index, sha256: s.page.sha256, size: s.page.size, mediaType: s.page.mediaType,

@@ -9,7 +9,7 @@
  * the upload as it always did; the blobs stored here are content-addressed, so nothing is harmed.
  */
 import { Worker } from 'node:worker_threads';
-import { signCanonical, type PageStatement } from '../../evidence/statements.js';
+import { pageStatement, signCanonical } from '../../evidence/statements.js';
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { Log } from '../../ports/log.js';
 import type { DossierRepository } from '../../ports/repositories.js';
@@ -292,9 +292,8 @@ export class UploadTails {
     );
     const signature = s.statementBase.then(async (base) => {
       if (!base) throw new Error('dossier not found');
-      const statement: PageStatement = { v: 1, dossier: base.dossier, case: base.case, index, sha256: page.sha256, size: bytes.byteLength, mediaType: page.mediaType };
       const signer = this.deps.keys.current();
-      return { jws: await signCanonical(signer, statement), kid: signer.kid };
+      return { jws: await signCanonical(signer, pageStatement(base, index, { sha256: page.sha256, size: bytes.byteLength, mediaType: page.mediaType })), kid: signer.kid };
     });
     // Awaited (and its failure handled) only if the entry is used; never an unhandled rejection.
     signature.catch(() => {});

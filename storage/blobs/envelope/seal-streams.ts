@@ -15,11 +15,20 @@ export interface BlobSealKey {
 }
 
 export function sealBuffer(k: BlobSealKey, plain: Uint8Array): Buffer {
+  return Buffer.concat([header(k.cipher.name), sealSegments(k, plain, 0, true)]);
+}
+
+/**
+ * The sealed segments of `plain`, numbered from segment `first` on (plain then starts at a segment
+ * edge); `last`: its final segment is the blob's last. Segments are independent of each other, so
+ * parts of one blob can be sealed in different threads (seal-pool.ts) and joined in order.
+ */
+export function sealSegments(k: BlobSealKey, plain: Uint8Array, first: number, last: boolean): Buffer {
   const n = segmentCount(plain.byteLength);
-  const parts: Buffer[] = [header(k.cipher.name)];
+  const parts: Buffer[] = [];
   for (let i = 0; i < n; i++) {
     const chunk = plain.subarray(i * SEGMENT_BYTES, Math.min((i + 1) * SEGMENT_BYTES, plain.byteLength));
-    parts.push(k.cipher.seal(k.dataKey, nonceOf(i), aadOf(k.sha256, i, i === n - 1), chunk));
+    parts.push(k.cipher.seal(k.dataKey, nonceOf(first + i), aadOf(k.sha256, first + i, last && i === n - 1), chunk));
   }
   return Buffer.concat(parts);
 }
