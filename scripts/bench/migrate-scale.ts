@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { planArchive } from '../support/archive-plan.js';
@@ -19,6 +20,9 @@ import { MigrateJournal } from '../support/migrate-journal.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 import { makeSmallCaseArchive } from './fixtures/small-case-archive.js';
 import { jpegPage } from './fixtures/small-dossiers.js';
+import { serverCost, serverSnapshot, straceCounts } from './server-cost.js';
+
+const uptimeLoad = () => `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +31,11 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     'rerun-only': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Counts the gateway's fsyncs, renames and thread starts with strace -f -c (slows the run: a separate run).
+    strace: { type: 'boolean', default: false },
+    // The gateway's log (LOG_LEVEL=warn, or --server-log-level) written to this file at the end.
+    'server-log': { type: 'string' },
+    'server-log-level': { type: 'string', default: 'warn' },
     'ingest-concurrency': { type: 'string', default: '1' },
     // Another build of the CLI (e.g. main's, compiled to .cache/base-dist) against the same server: before/after.
     cli: { type: 'string', default: 'dist/scripts/dossier.js' },
@@ -42,9 +51,15 @@ async function migrate(root: string, env: Record<string, string>, extra: string[
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   let peak = 0;
+  let cpuMs = 0;
   const sample = setInterval(() => {
     fs.readFile(`/proc/${child.pid}/status`, 'utf8').then((s) => {
       peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) * 1024);
+    }, () => {});
+    // The last sample before the exit: within 100 ms of the CLI's CPU time.
+    fs.readFile(`/proc/${child.pid}/stat`, 'utf8').then((s) => {
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      cpuMs = (Number(f[11]) + Number(f[12])) * 10;
     }, () => {});
   }, 100);
   const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -53,7 +68,7 @@ async function migrate(root: string, env: Record<string, string>, extra: string[
   const lines = err.split('\n').filter((l) => l.startsWith('{'));
   const summary = JSON.parse(lines[lines.length - 1] ?? '{}');
   if (code !== 0) throw new Error(`migrate exited ${code}: ${err.slice(-2000)}`);
-  return { seconds, peakRss: peak, summary };
+  return { seconds, peakRss: peak, cpuMs, summary };
 }
 
 async function journalBytes(stateDir: string): Promise<number> {
@@ -70,11 +85,22 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
   const dataDir = path.join(runDir, 'data');
   const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
   await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: args['server-log-level']!, INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
   try {
     const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
+    const pid = server.child.pid!;
+    const strace = args.strace ? await straceCounts(pid) : null;
+    const before = await serverSnapshot(pid, server.url);
     const run = await migrate(root, env, ['--concurrency', String(concurrency)]);
+    const after = await serverSnapshot(pid, server.url);
+    const syscalls = await strace?.stop();
     const again = await migrate(root, env);
+    const sealed = run.summary.dossiers.done as number;
+    console.log(`| per dossier, server side (${sealed} dossiers; ${uptimeLoad()}) | |`);
+    console.log('|---|---|');
+    for (const [what, v] of serverCost(before, after, sealed).rows) console.log(`| ${what} | ${v} |`);
+    console.log(`| CPU ms, the CLI | ${(run.cpuMs / sealed).toFixed(1)} |`);
+    if (syscalls) for (const [call, n] of syscalls) console.log(`| syscall ${call} (strace -f, slows the run) | ${(Number(n) / sealed).toFixed(1)} |`);
     if (run.summary.phases) {
       console.log('| phase (CLI side) | mean ms per dossier | dossiers |');
       console.log('|---|---|---|');
@@ -85,6 +111,7 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
     console.log(`| ${cases} | ${run.summary.dossiers.done} | ${mb(bytes)} | ${concurrency} | ${run.seconds.toFixed(1)} | ${(cases / (run.seconds / 60)).toFixed(0)} | ${(bytes / 1e6 / run.seconds).toFixed(1)} | ${mb(run.peakRss)} | ${((await journalBytes(env.DOSSIER_STATE_DIR)) / 1024).toFixed(0)} | ${run.summary.ocrBacklogPages} | ${again.seconds.toFixed(1)} | ${again.summary.dossiers.sent} |`);
   } finally {
     await server.kill('SIGTERM');
+    if (args['server-log']) await fs.writeFile(args['server-log'], server.output());
   }
 }
 
