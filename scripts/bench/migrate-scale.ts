@@ -5,8 +5,17 @@
  * backlog left and the re-run time. `--rerun-only N`: the nothing-new re-run over N tiny cases
  * whose journal says they are done (no server work: what the re-run costs the CLI alone).
  *
- *   npm run build && node --import tsx scripts/bench/migrate-scale.ts --cases 120 [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
+ * Also the gateway's cost per dossier: CPU ms (whole process and main thread, from /proc), SQL
+ * statements and transactions, HTTP requests, the ingest job's time and pick-up wait (/metrics),
+ * and the CLI's CPU ms; `--strace` adds fsyncs, renames and thread starts (a slower run).
+ *
+ * One command per size, for a quiet machine (npm run build first):
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 120      [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 1000
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 10000
+ *   node --import tsx scripts/bench/migrate-scale.ts --large 20 --large-mb 100   (20 ZIPs of A4 scans; one uploaded alone first)
  *   node --import tsx scripts/bench/migrate-scale.ts --rerun-only 100000
+ *   … --server-log FILE [--server-log-level info]   (the gateway's log, e.g. each dossier's ingest phases)
  *   … --cli .cache/base-dist/scripts/dossier.js   (another build of the CLI, for a before/after:
  *     e.g. at the base commit, `npx tsc -p tsconfig.build.json --outDir .cache/base-dist`)
  */
@@ -18,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { planArchive } from '../support/archive-plan.js';
 import { MigrateJournal } from '../support/migrate-journal.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
-import { makeSmallCaseArchive } from './fixtures/small-case-archive.js';
+import { makeLargeCaseArchive, makeSmallCaseArchive } from './fixtures/small-case-archive.js';
 import { jpegPage } from './fixtures/small-dossiers.js';
 import { serverCost, serverSnapshot, straceCounts } from './server-cost.js';
 
@@ -30,6 +39,8 @@ const { values: args } = parseArgs({
     'pdf-pages': { type: 'string', default: '12' },
     concurrency: { type: 'string', default: '8' },
     'rerun-only': { type: 'string' },
+    large: { type: 'string' },
+    'large-mb': { type: 'string', default: '100' },
     keep: { type: 'boolean', default: false },
     // Counts the gateway's fsyncs, renames and thread starts with strace -f -c (slows the run: a separate run).
     strace: { type: 'boolean', default: false },
@@ -44,10 +55,13 @@ const { values: args } = parseArgs({
 const runDir = path.resolve('.cache/bench-run', `migrate-scale-${Date.now()}`);
 const cli = path.resolve(args.cli!);
 
-/** Runs the CLI; samples its peak RSS (VmHWM) while it runs. */
-async function migrate(root: string, env: Record<string, string>, extra: string[] = []) {
+/** `dossier migrate <root> --json …`: its time, peak RSS, CPU and closing summary line. */
+const migrate = (root: string, env: Record<string, string>, extra: string[] = []) => cliRun(['migrate', root, '--json', ...extra], env);
+
+/** Runs the CLI; samples its peak RSS (VmHWM) and CPU while it runs. */
+async function cliRun(argv: string[], env: Record<string, string>) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'migrate', root, '--json', ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   let peak = 0;
@@ -67,7 +81,7 @@ async function migrate(root: string, env: Record<string, string>, extra: string[
   const seconds = (performance.now() - t0) / 1000;
   const lines = err.split('\n').filter((l) => l.startsWith('{'));
   const summary = JSON.parse(lines[lines.length - 1] ?? '{}');
-  if (code !== 0) throw new Error(`migrate exited ${code}: ${err.slice(-2000)}`);
+  if (code !== 0) throw new Error(`${argv[0]} exited ${code}: ${err.slice(-2000)}`);
   return { seconds, peakRss: peak, cpuMs, summary };
 }
 
@@ -83,9 +97,7 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
   const page = await jpegPage(1, 1240, 1754);
   const { root, bytes } = await makeSmallCaseArchive(runDir, { cases, pdfPages, page });
   const dataDir = path.join(runDir, 'data');
-  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
-  await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: args['server-log-level']!, INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+  const server = await freshServer(dataDir);
   try {
     const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
     const pid = server.child.pid!;
@@ -115,6 +127,40 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
   }
 }
 
+/** The gateway of a run: a first start (PGlite's initdb) stopped, then the measured one. */
+async function freshServer(dataDir: string) {
+  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
+  await first.kill('SIGTERM');
+  return spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: args['server-log-level']!, INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+}
+
+/**
+ * `--large N --large-mb M`: one of the large dossiers uploaded alone (`dossier upload`, no wait:
+ * the single upload's throughput), then the N migrated at `--concurrency`, waiting for every seal.
+ */
+async function large(cases: number, megabytes: number, concurrency: number) {
+  const page = await jpegPage(1, 1240, 1754);
+  const { root, bytes, files } = await makeLargeCaseArchive(runDir, { cases, megabytes, page });
+  const dataDir = path.join(runDir, 'data');
+  const server = await freshServer(dataDir);
+  try {
+    const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
+    const single = await cliRun(['upload', files[0]!, '--case', 'SINGLE-1', '--create', '--json'], env);
+    const singleBytes = (await fs.stat(files[0]!)).size;
+    const run = await migrate(root, env, ['--concurrency', String(concurrency)]);
+    const upload = run.summary.phases?.upload as { meanMs: number } | undefined;
+    console.log(`| large dossiers (${uptimeLoad()}) | dossiers | MB each | MB | concurrency | seconds | MB/s | ÷ single upload | CLI peak RSS MB |`);
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    const singleRate = singleBytes / 1e6 / single.seconds;
+    console.log(`| one uploaded alone (dossier upload, to its last byte) | 1 | ${mb(singleBytes)} | ${mb(singleBytes)} | 1 | ${single.seconds.toFixed(1)} | ${singleRate.toFixed(1)} | 1.00 | ${mb(single.peakRss)} |`);
+    const rate = bytes / 1e6 / run.seconds;
+    console.log(`| migrated, every seal waited for | ${cases} | ${mb(bytes / cases)} | ${mb(bytes)} | ${concurrency} | ${run.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / singleRate).toFixed(2)} | ${mb(run.peakRss)} |`);
+    if (upload) console.log(`mean upload phase per dossier ${upload.meanMs} ms; seal wait ${(run.summary.phases?.seal as { meanMs: number } | undefined)?.meanMs ?? '–'} ms`);
+  } finally {
+    await server.kill('SIGTERM');
+  }
+}
+
 async function rerunOnly(cases: number) {
   const t0 = performance.now();
   const { root } = await makeSmallCaseArchive(runDir, { cases });
@@ -140,6 +186,7 @@ async function rerunOnly(cases: number) {
 await fs.mkdir(runDir, { recursive: true });
 try {
   if (args['rerun-only']) await rerunOnly(Number(args['rerun-only']));
+  else if (args.large) await large(Number(args.large), Number(args['large-mb']), Number(args.concurrency));
   else await full(Number(args.cases), Number(args['pdf-pages']), Number(args.concurrency));
 } finally {
   if (!args.keep) await fs.rm(runDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  * A server without that route (404) is asked about the oldest few one by one, as before.
  */
 import { apiJson, type DossierJson } from './resumable-upload.js';
+import { dossiersStatus, STATUS_BATCH } from './dossier-status.js';
 
 export interface SealWatcherOptions {
   readonly server: string;
@@ -39,7 +40,7 @@ export class SealWatcher {
 
   constructor(private readonly o: SealWatcherOptions) {
     this.perRound = o.perRound ?? 4;
-    this.perBatch = Math.min(100, o.perBatch ?? 100);
+    this.perBatch = Math.min(STATUS_BATCH, o.perBatch ?? STATUS_BATCH);
     this.idleMs = o.idleMs ?? 100;
   }
 
@@ -109,14 +110,13 @@ export class SealWatcher {
   private async checkBatch(round: Waiter[]): Promise<boolean | null> {
     try {
       this.requests++;
-      const { status, json } = await apiJson<{ dossiers: DossierJson[] }>(this.o.server, this.o.token, 'GET', `/api/dossiers?ids=${round.map((w) => w.id).join(',')}`);
-      if (status === 404 && this.batch === null) {
+      const byId = await dossiersStatus(this.o.server, this.o.token, round.map((w) => w.id));
+      if (!byId && this.batch === null) {
         this.batch = false;
         return null;
       }
-      if (status !== 200) throw new Error(`GET /api/dossiers?ids=…: ${status} ${JSON.stringify(json)}`);
+      if (!byId) throw new Error('GET /api/dossiers?ids=…: 404');
       this.batch = true;
-      const byId = new Map(json.dossiers.map((d) => [d.id, d]));
       let moved = false;
       for (const w of round) {
         const d = byId.get(w.id);
