@@ -10,7 +10,7 @@
  * and the CLI's CPU ms; `--strace` adds fsyncs, renames and thread starts (a slower run).
  *
  * One command per size, for a quiet machine (npm run build first):
- *   node --import tsx scripts/bench/migrate-scale.ts --cases 120      [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 120      [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 4]
  *   node --import tsx scripts/bench/migrate-scale.ts --cases 1000
  *   node --import tsx scripts/bench/migrate-scale.ts --cases 10000
  *   node --import tsx scripts/bench/migrate-scale.ts --large 20 --large-mb 100   (20 ZIPs of A4 scans; one uploaded alone first)
@@ -47,7 +47,7 @@ const { values: args } = parseArgs({
     // The gateway's log (LOG_LEVEL=warn, or --server-log-level) written to this file at the end.
     'server-log': { type: 'string' },
     'server-log-level': { type: 'string', default: 'warn' },
-    'ingest-concurrency': { type: 'string', default: '1' },
+    'ingest-concurrency': { type: 'string', default: '4' },
     // Another build of the CLI (e.g. main's, compiled to .cache/base-dist) against the same server: before/after.
     cli: { type: 'string', default: 'dist/scripts/dossier.js' },
   },
@@ -112,6 +112,7 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
     console.log('|---|---|');
     for (const [what, v] of serverCost(before, after, sealed).rows) console.log(`| ${what} | ${v} |`);
     console.log(`| CPU ms, the CLI | ${(run.cpuMs / sealed).toFixed(1)} |`);
+    console.log(`| gateway peak RSS MB (whole run, INGEST_CONCURRENCY ${args['ingest-concurrency']}) | ${mb((await server.peakRss()) ?? 0)} |`);
     if (syscalls) for (const [call, n] of syscalls) console.log(`| syscall ${call} (strace -f, slows the run) | ${(Number(n) / sealed).toFixed(1)} |`);
     if (run.summary.phases) {
       console.log('| phase (CLI side) | mean ms per dossier | dossiers |');
