@@ -27,6 +27,7 @@ import { readClientCertificateMap } from './client-certificate-map.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
 import { SqlTransactions, type Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
+import { countedDatabase } from '../storage/db/counted-database.js';
 import { openPglite } from '../storage/db/pglite-database.js';
 import { BackupError, writeBackup, type BackupManifest, type BackupProgress } from '../storage/backup/embedded-backup.js';
 import { listenControl, type ControlSocket } from './control-socket.js';
@@ -125,7 +126,8 @@ export async function openBlobStore(config: Config, db: Database): Promise<BlobS
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] }, options.logDestination);
-  const db = await openDatabase(config, log);
+  // Round trips counted for /metrics: on the embedded database each is main-thread CPU.
+  const { db, counts: databaseCounts } = countedDatabase(await openDatabase(config, log));
   await migrate(db);
   const blobs = await openBlobStore(config, db).catch(async (err: unknown) => {
     await db.close();
@@ -179,7 +181,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   // Downloads in the foreground: OCR recognises one page at a time while any export streams.
   const gate = new ForegroundGate({ whileBusy: 1 });
   const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
-  const metrics = new Metrics(new SqlOperationsReader(db, queue));
+  const metrics = new Metrics(new SqlOperationsReader(db, queue), { databaseCounts });
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
@@ -195,6 +197,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       // The embedded database is this process's alone: jobs left running by a killed process are taken up at once.
       soleProcess: config.database.kind === 'pglite',
       onJobEnd: (kind, outcome, seconds) => metrics.jobEnded(kind, outcome, seconds),
+      onJobClaimed: (kind, waited) => metrics.jobClaimed(kind, waited),
     });
   };
   let runner: JobRunner | null = null;

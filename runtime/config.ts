@@ -75,7 +75,12 @@ const envSchema = z.object({
   /** Which suite signs and hashes new evidence; evidence sealed under another stays verifiable. */
   SIGNATURE_SUITE: z.enum(SIGNATURE_SUITES).default(DEFAULT_SUITE),
   WORKERS: z.enum(['in-process', 'none']).default('in-process'),
-  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Dossiers ingested at once per process. A small dossier's ingest mostly waits (fsyncs, SQL
+   * round trips, the page-reader thread): 4 at once migrated 120 small cases 3.6× faster than 1
+   * on a loaded machine (BENCHMARKS.md, issue 18 fourth part); a large one uses both cores alone.
+   */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   MAX_UPLOAD_BYTES: byteCount.default(50 * GIB),
   LINK_MAX_TTL: duration.default(7 * 86400),
   /** Where links point: the gateway as the outside world reaches it (else the request's host). */

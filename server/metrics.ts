@@ -12,6 +12,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import ipaddr from 'ipaddr.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OperationsReader } from '../dossier/ports/operations.js';
+import type { DatabaseCounts } from '../storage/db/counted-database.js';
 import { errorBody } from './errors.js';
 
 export interface MetricsAccess {
@@ -27,9 +28,11 @@ export class Metrics {
   private readonly bytesUploaded: Counter;
   private readonly bytesServed: Counter<'route'>;
   private readonly jobSeconds: Histogram<'kind' | 'outcome'>;
+  private readonly jobWaitSeconds: Histogram<'kind'>;
   private readonly written = new WeakMap<Socket, number>();
 
-  constructor(operations: OperationsReader) {
+  /** `databaseCounts`: this process's round trips (storage/db/counted-database.ts). */
+  constructor(operations: OperationsReader, options: { databaseCounts?: Readonly<DatabaseCounts> } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'dossier_' });
     this.requestSeconds = new Histogram({
       name: 'dossier_http_request_duration_seconds',
@@ -47,6 +50,31 @@ export class Metrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers: [this.registry],
     });
+    this.jobWaitSeconds = new Histogram({
+      name: 'dossier_job_wait_seconds',
+      help: 'from a job being due to this process claiming it, by kind (the pick-up latency)',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [this.registry],
+    });
+    const counts = options.databaseCounts;
+    if (counts) {
+      new Counter({
+        name: 'dossier_db_statements_total', help: 'SQL statements this process sent, outside or inside a transaction', labelNames: ['scope'], registers: [this.registry],
+        collect(this: Counter<'scope'>) {
+          this.reset();
+          this.inc({ scope: 'single' }, counts.statements);
+          this.inc({ scope: 'transaction' }, counts.statementsInTransactions);
+        },
+      });
+      new Counter({
+        name: 'dossier_db_transactions_total', help: 'transactions this process ran (each also a BEGIN and a COMMIT)', registers: [this.registry],
+        collect(this: Counter) {
+          this.reset();
+          this.inc(counts.transactions);
+        },
+      });
+    }
     // One database snapshot per scrape, shared by the gauges below.
     let pending: Promise<Awaited<ReturnType<OperationsReader['snapshot']>>> | null = null;
     const snapshot = () => (pending ??= operations.snapshot().finally(() => setImmediate(() => { pending = null; })));
@@ -103,6 +131,10 @@ export class Metrics {
 
   jobEnded(kind: string, outcome: string, seconds: number): void {
     this.jobSeconds.observe({ kind, outcome }, seconds);
+  }
+
+  jobClaimed(kind: string, waitSeconds: number): void {
+    this.jobWaitSeconds.observe({ kind }, Math.max(0, waitSeconds));
   }
 
   /** The `/metrics` route, answered only to who may scrape. */

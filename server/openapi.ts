@@ -1,6 +1,7 @@
 /** GET /openapi.json: the API as built so far (OpenAPI 3.1). Extended as routes arrive. */
 import { integrationPaths, jsonSchema } from './openapi-integration.js';
 import { createCase } from './routes/cases.js';
+import { STATUS_BATCH_MAX } from './routes/dossiers.js';
 import { acceptBody, returnBody, sendBody } from './routes/transfers.js';
 
 const error = { $ref: '#/components/responses/Error' };
@@ -111,6 +112,14 @@ export const openApiDocument = {
       get: { summary: 'cases visible to the caller (owned, or with a dossier transferred to it), with their dossiers', security: bearer, parameters: [{ name: 'number', in: 'query', schema: { type: 'string' }, description: 'any agency’s number for the case' }], responses: { 200: { description: 'cases' }, ...errors } },
     },
     '/api/cases/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'case' }, ...errors } } },
+    '/api/dossiers': {
+      get: {
+        summary: `several dossiers at once, each as GET /api/dossiers/{id} answers it (what a bulk migration polls while it waits for seals): up to ${STATUS_BATCH_MAX} ids, comma-separated; a dossier the caller cannot see is left out, as a missing one is`,
+        security: bearer,
+        parameters: [{ name: 'ids', in: 'query', required: true, schema: { type: 'string' }, description: 'dossier ids (UUIDs), comma-separated' }],
+        responses: { 200: { description: 'the visible ones, in the order asked', content: { 'application/json': { schema: { type: 'object', properties: { dossiers: { type: 'array', items: { $ref: '#/components/schemas/Dossier' } } } } } } }, 400: error, ...errors },
+      },
+    },
     '/api/dossiers/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'dossier', content: { 'application/json': { schema: { $ref: '#/components/schemas/Dossier' } } } }, ...errors } } },
     '/api/dossiers/{id}/pages': { get: { security: bearer, parameters: [idParam, { name: 'offset', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }], responses: { 200: { description: 'pages', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Page' } } } } }, ...errors } } },
     '/api/dossiers/{id}/pages/{n}': { get: { summary: 'the page’s stored bytes (Range supported); with BLOB_STORE=s3 a page of at least S3_REDIRECT_MIN_BYTES is a 302 to a presigned URL of at most 5 minutes', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'bytes' }, 206: { description: 'range' }, 302: { description: 'presigned URL of the object store (audited as the read)' }, 409: error, ...errors } } },

@@ -68,6 +68,8 @@ const ROLE_ROUTES: { method: Row['method']; path: string; body?: unknown; denied
   { method: 'POST', path: '/api/accounts', body: { user: 'matrix-user', roles: ['judge'], password: 'correct horse battery staple' }, denied: 'judge', allowed: 'admin', allowedStatus: 201 },
   { method: 'GET', path: '/api/agencies', denied: null, allowed: 'auditor', allowedStatus: 200 },
   { method: 'GET', path: '/api/stages', denied: null, allowed: 'supervisor', allowedStatus: 200 },
+  // A status batch leaves out what the caller cannot see (test/dossier-status-batch.test.ts): no 404 to compare.
+  { method: 'GET', path: `/api/dossiers?ids=${randomUUID()}`, denied: 'auditor', allowed: 'judge', allowedStatus: 200 },
 ];
 
 describe('access matrix', function () {

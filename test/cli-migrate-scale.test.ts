@@ -34,7 +34,8 @@ interface Summary {
 }
 
 describe('dossier migrate at archive scale (CLI)', function () {
-  this.timeout(600_000);
+  // A thousands-of-cases run (MIGRATE_SCALE_CASES) takes tens of minutes on a loaded machine.
+  this.timeout(testEnv.migrateScaleCases > 500 ? 7_200_000 : 600_000);
   let gw: TestGateway;
   let dir: string;
   let token: string;
@@ -85,7 +86,7 @@ describe('dossier migrate at archive scale (CLI)', function () {
     const run = dossierCli(['migrate', archive, '--concurrency', String(concurrency)], env(state));
     let ended = false;
     void run.done.then(() => (ended = true));
-    await eventually(async () => (ended || (await sealedInJournal(path.join(dir, state))) >= at ? true : undefined), 300_000, `${at} items sealed`);
+    await eventually(async () => (ended || (await sealedInJournal(path.join(dir, state))) >= at ? true : undefined), 300_000 + at * 1000, `${at} items sealed`);
     run.child.kill('SIGKILL');
     await run.done;
   }
@@ -114,11 +115,19 @@ describe('dossier migrate at archive scale (CLI)', function () {
     }
   }
 
-  it(`${testEnv.migrateScaleCases} cases at concurrency 8, killed three times at random moments: every case and dossier exactly once; a re-run sends nothing; a change is noticed`, async () => {
+  /** `kills` moments spread over the run (each within its own stretch of the cases, at random inside it). */
+  async function killRepeatedly(root: string, state: string, concurrency: number, cases: number, kills: number, seed: number): Promise<void> {
+    const next = random(seed);
+    for (let k = 0; k < kills; k++) {
+      const stretch = 0.8 / kills;
+      await runAndKill(root, state, concurrency, Math.floor(cases * (0.05 + k * stretch + next() * stretch)));
+    }
+  }
+
+  it(`${testEnv.migrateScaleCases} cases at concurrency 8, killed ${testEnv.migrateScaleKills} times at random moments: every case and dossier exactly once; a re-run sends nothing; a change is noticed`, async () => {
     const cases = testEnv.migrateScaleCases;
     const { root } = await makeSmallCaseArchive(path.join(dir, 'big'), { cases });
-    const next = random(18);
-    for (const share of [0.1, 0.4, 0.7]) await runAndKill(root, 'state-8', 8, Math.floor(cases * (share + next() * 0.15)));
+    await killRepeatedly(root, 'state-8', 8, cases, testEnv.migrateScaleKills, 18);
     const done = await runToEnd(root, 'state-8', ['--concurrency', '8']);
     expect(done.report).to.have.length(cases);
     expect(done.report.every((r) => r.status === 'sealed' || r.status === 'skipped'), done.err.slice(-2000)).to.equal(true);
@@ -153,12 +162,11 @@ describe('dossier migrate at archive scale (CLI)', function () {
   });
 
   for (const concurrency of [1, 32]) {
-    it(`24 cases at concurrency ${concurrency}, killed once: every case and dossier exactly once`, async () => {
-      const cases = 24;
+    it(`${testEnv.migrateScaleSideCases} cases at concurrency ${concurrency}, killed ${testEnv.migrateScaleSideKills} time(s): every case and dossier exactly once`, async () => {
+      const cases = testEnv.migrateScaleSideCases;
       const prefix = `C${concurrency}-`;
       const { root } = await makeSmallCaseArchive(path.join(dir, `c${concurrency}`), { cases, prefix });
-      const next = random(concurrency);
-      await runAndKill(root, `state-${concurrency}`, concurrency, Math.floor(cases * (0.25 + next() * 0.4)));
+      await killRepeatedly(root, `state-${concurrency}`, concurrency, cases, testEnv.migrateScaleSideKills, concurrency);
       const done = await runToEnd(root, `state-${concurrency}`, ['--concurrency', String(concurrency)]);
       expect(done.report.every((r) => r.status === 'sealed' || r.status === 'skipped')).to.equal(true);
       await expectExactlyOnce(root, prefix, cases);

@@ -181,6 +181,41 @@ forEachEngine('database', (get) => {
       expect(order.slice(0, 4).every((o) => o.startsWith('high:')), order.join(' ')).to.equal(true);
     });
 
+    it('sends no claim of a lower kind while a higher job runs here, and wakes the lower kind when the higher runs dry (no poll)', async () => {
+      const q = new PgJobQueue(get().db);
+      const [high, low] = [`ingest-${randomUUID()}`, `ocr-${randomUUID()}`];
+      const claims = new Map<string, number>();
+      const claim = q.claim.bind(q);
+      q.claim = (kind, ...rest) => {
+        claims.set(kind, (claims.get(kind) ?? 0) + 1);
+        return claim(kind, ...rest);
+      };
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const ran: string[] = [];
+      const runner = new JobRunner(q, [
+        { kind: high, priority: 10, concurrency: 1, async run(job: Job) { ran.push(`high:${job.key}`); if (job.key === 'slow') await gate; } },
+        { kind: low, concurrency: 2, async run(job: Job) { ran.push(`low:${job.key}`); } },
+      ], silent, { idlePollMs: 600_000 });
+      await runner.start();
+      try {
+        await q.enqueue({ kind: high, key: 'slow' });
+        await eventually(async () => (ran.includes('high:slow') ? true : undefined), 10_000, 'the high job running');
+        const lowClaimsBefore = claims.get(low) ?? 0;
+        await q.enqueueAll(['1', '2', '3'].map((key) => ({ kind: low, key })));
+        await q.enqueue({ kind: high, key: 'next' });
+        await new Promise((r) => setTimeout(r, 200));
+        expect(claims.get(low) ?? 0, 'claims of the lower kind while the higher runs').to.equal(lowClaimsBefore);
+        expect(ran.filter((r) => r.startsWith('low:'))).to.deep.equal([]);
+        release();
+        // The poll is ten minutes: only the wake-up of a higher kind running dry explains the lower jobs running now.
+        await eventually(async () => (ran.length === 5 ? true : undefined), 20_000, 'every job');
+        expect(ran.slice(0, 2)).to.deep.equal(['high:slow', 'high:next']);
+      } finally {
+        await runner.stop();
+      }
+    });
+
     it('gives a job whose lease lapsed to another worker', async () => {
       const q = new PgJobQueue(get().db);
       await q.enqueue({ kind: 'k2', key: 'x' });

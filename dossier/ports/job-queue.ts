@@ -32,6 +32,8 @@ export interface Job {
   /** 1 on the first run. */
   readonly attempt: number;
   readonly maxAttempts: number;
+  /** From the job being due to its claim (pick-up latency), when the queue knows. */
+  readonly waitedSeconds?: number;
 }
 
 export interface JobHandler {

@@ -39,6 +39,8 @@ export interface DossierRepository {
   create(d: NewDossier): Promise<DossierRecord>;
   get(id: string): Promise<DossierRecord | null>;
   findVisible(id: string, agency: string): Promise<DossierRecord | null>;
+  /** Those of `ids` the agency sees (the rule of findVisible), in no particular order. */
+  findVisibleMany(ids: readonly string[], agency: string): Promise<DossierRecord[]>;
   listByCase(caseId: string): Promise<DossierRecord[]>;
   /** Ids of dossiers in a status, oldest first (crash recovery at start). */
   idsByStatus(status: DossierStatus, limit: number): Promise<string[]>;

@@ -5,20 +5,33 @@
  * backlog left and the re-run time. `--rerun-only N`: the nothing-new re-run over N tiny cases
  * whose journal says they are done (no server work: what the re-run costs the CLI alone).
  *
- *   npm run build && node --import tsx scripts/bench/migrate-scale.ts --cases 120 [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 1]
+ * Also the gateway's cost per dossier: CPU ms (whole process and main thread, from /proc), SQL
+ * statements and transactions, HTTP requests, the ingest job's time and pick-up wait (/metrics),
+ * and the CLI's CPU ms; `--strace` adds fsyncs, renames and thread starts (a slower run).
+ *
+ * One command per size, for a quiet machine (npm run build first):
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 120      [--pdf-pages 12] [--concurrency 8] [--ingest-concurrency 4]
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 1000
+ *   node --import tsx scripts/bench/migrate-scale.ts --cases 10000
+ *   node --import tsx scripts/bench/migrate-scale.ts --large 20 --large-mb 100   (20 ZIPs of A4 scans; one uploaded alone first)
  *   node --import tsx scripts/bench/migrate-scale.ts --rerun-only 100000
+ *   … --server-log FILE [--server-log-level info]   (the gateway's log, e.g. each dossier's ingest phases)
  *   … --cli .cache/base-dist/scripts/dossier.js   (another build of the CLI, for a before/after:
  *     e.g. at the base commit, `npx tsc -p tsconfig.build.json --outDir .cache/base-dist`)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { planArchive } from '../support/archive-plan.js';
 import { MigrateJournal } from '../support/migrate-journal.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
-import { makeSmallCaseArchive } from './fixtures/small-case-archive.js';
+import { makeLargeCaseArchive, makeSmallCaseArchive } from './fixtures/small-case-archive.js';
 import { jpegPage } from './fixtures/small-dossiers.js';
+import { serverCost, serverSnapshot, straceCounts } from './server-cost.js';
+
+const uptimeLoad = () => `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 
 const { values: args } = parseArgs({
   options: {
@@ -26,8 +39,15 @@ const { values: args } = parseArgs({
     'pdf-pages': { type: 'string', default: '12' },
     concurrency: { type: 'string', default: '8' },
     'rerun-only': { type: 'string' },
+    large: { type: 'string' },
+    'large-mb': { type: 'string', default: '100' },
     keep: { type: 'boolean', default: false },
-    'ingest-concurrency': { type: 'string', default: '1' },
+    // Counts the gateway's fsyncs, renames and thread starts with strace -f -c (slows the run: a separate run).
+    strace: { type: 'boolean', default: false },
+    // The gateway's log (LOG_LEVEL=warn, or --server-log-level) written to this file at the end.
+    'server-log': { type: 'string' },
+    'server-log-level': { type: 'string', default: 'warn' },
+    'ingest-concurrency': { type: 'string', default: '4' },
     // Another build of the CLI (e.g. main's, compiled to .cache/base-dist) against the same server: before/after.
     cli: { type: 'string', default: 'dist/scripts/dossier.js' },
   },
@@ -35,25 +55,34 @@ const { values: args } = parseArgs({
 const runDir = path.resolve('.cache/bench-run', `migrate-scale-${Date.now()}`);
 const cli = path.resolve(args.cli!);
 
-/** Runs the CLI; samples its peak RSS (VmHWM) while it runs. */
-async function migrate(root: string, env: Record<string, string>, extra: string[] = []) {
+/** `dossier migrate <root> --json …`: its time, peak RSS, CPU and closing summary line. */
+const migrate = (root: string, env: Record<string, string>, extra: string[] = []) => cliRun(['migrate', root, '--json', ...extra], env);
+
+/** Runs the CLI; samples its peak RSS (VmHWM) and CPU while it runs. */
+async function cliRun(argv: string[], env: Record<string, string>) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'migrate', root, '--json', ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   let peak = 0;
+  let cpuMs = 0;
   const sample = setInterval(() => {
     fs.readFile(`/proc/${child.pid}/status`, 'utf8').then((s) => {
       peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) * 1024);
+    }, () => {});
+    // The last sample before the exit: within 100 ms of the CLI's CPU time.
+    fs.readFile(`/proc/${child.pid}/stat`, 'utf8').then((s) => {
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      cpuMs = (Number(f[11]) + Number(f[12])) * 10;
     }, () => {});
   }, 100);
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   clearInterval(sample);
   const seconds = (performance.now() - t0) / 1000;
   const lines = err.split('\n').filter((l) => l.startsWith('{'));
-  const summary = JSON.parse(lines[lines.length - 1] ?? '{}');
-  if (code !== 0) throw new Error(`migrate exited ${code}: ${err.slice(-2000)}`);
-  return { seconds, peakRss: peak, summary };
+  const summary = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, any>;
+  if (code !== 0) throw new Error(`${argv[0]} exited ${code}: ${err.slice(-2000)}`);
+  return { seconds, peakRss: peak, cpuMs, summary };
 }
 
 async function journalBytes(stateDir: string): Promise<number> {
@@ -68,13 +97,23 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
   const page = await jpegPage(1, 1240, 1754);
   const { root, bytes } = await makeSmallCaseArchive(runDir, { cases, pdfPages, page });
   const dataDir = path.join(runDir, 'data');
-  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
-  await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+  const server = await freshServer(dataDir);
   try {
     const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
+    const pid = server.child.pid!;
+    const strace = args.strace ? await straceCounts(pid) : null;
+    const before = await serverSnapshot(pid, server.url);
     const run = await migrate(root, env, ['--concurrency', String(concurrency)]);
+    const after = await serverSnapshot(pid, server.url);
+    const syscalls = await strace?.stop();
     const again = await migrate(root, env);
+    const sealed = run.summary.dossiers.done as number;
+    console.log(`| per dossier, server side (${sealed} dossiers; ${uptimeLoad()}) | |`);
+    console.log('|---|---|');
+    for (const [what, v] of serverCost(before, after, sealed).rows) console.log(`| ${what} | ${v} |`);
+    console.log(`| CPU ms, the CLI | ${(run.cpuMs / sealed).toFixed(1)} |`);
+    console.log(`| gateway peak RSS MB (whole run, INGEST_CONCURRENCY ${args['ingest-concurrency']}) | ${mb((await server.peakRss()) ?? 0)} |`);
+    if (syscalls) for (const [call, n] of syscalls) console.log(`| syscall ${call} (strace -f, slows the run) | ${(Number(n) / sealed).toFixed(1)} |`);
     if (run.summary.phases) {
       console.log('| phase (CLI side) | mean ms per dossier | dossiers |');
       console.log('|---|---|---|');
@@ -83,6 +122,46 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
     console.log('| cases | dossiers | MB | concurrency | seconds | cases/min | MB/s | CLI peak RSS MB | journal KB | OCR backlog pages at the end | re-run, nothing new: s | sent in re-run |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     console.log(`| ${cases} | ${run.summary.dossiers.done} | ${mb(bytes)} | ${concurrency} | ${run.seconds.toFixed(1)} | ${(cases / (run.seconds / 60)).toFixed(0)} | ${(bytes / 1e6 / run.seconds).toFixed(1)} | ${mb(run.peakRss)} | ${((await journalBytes(env.DOSSIER_STATE_DIR)) / 1024).toFixed(0)} | ${run.summary.ocrBacklogPages} | ${again.seconds.toFixed(1)} | ${again.summary.dossiers.sent} |`);
+  } finally {
+    await server.kill('SIGTERM');
+    if (args['server-log']) await fs.writeFile(args['server-log'], server.output());
+  }
+}
+
+/** The gateway of a run: a first start (PGlite's initdb) stopped, then the measured one. */
+async function freshServer(dataDir: string) {
+  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
+  await first.kill('SIGTERM');
+  return spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: args['server-log-level']!, INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+}
+
+/**
+ * `--large N --large-mb M`: one of the large dossiers uploaded alone (`dossier upload`, no wait:
+ * the single upload's throughput), then the N migrated at `--concurrency`, waiting for every seal.
+ */
+async function large(cases: number, megabytes: number, concurrency: number) {
+  const page = await jpegPage(1, 1240, 1754);
+  const { root, bytes, files } = await makeLargeCaseArchive(runDir, { cases, megabytes, page });
+  const dataDir = path.join(runDir, 'data');
+  const server = await freshServer(dataDir);
+  try {
+    const env = { DOSSIER_SERVER: server.url, DOSSIER_TOKEN: await tokenFor(dataDir, 'archive-bench', 'clerk'), DOSSIER_STATE_DIR: path.join(runDir, 'state') };
+    // The CLI's own start (seconds on a loaded machine) is taken off both runs: bytes per second of the transfer.
+    const start = (await cliRun(['--help'], env)).seconds;
+    const single = await cliRun(['upload', files[0]!, '--case', 'SINGLE-1', '--create', '--json'], env);
+    single.seconds -= start;
+    const singleBytes = (await fs.stat(files[0]!)).size;
+    const run = await migrate(root, env, ['--concurrency', String(concurrency)]);
+    run.seconds -= start;
+    console.log(`CLI start (dossier --help): ${start.toFixed(1)} s, taken off both rows below`);
+    const upload = run.summary.phases?.upload as { meanMs: number } | undefined;
+    console.log(`| large dossiers (${uptimeLoad()}) | dossiers | MB each | MB | concurrency | seconds | MB/s | ÷ single upload | CLI peak RSS MB |`);
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    const singleRate = singleBytes / 1e6 / single.seconds;
+    console.log(`| one uploaded alone (dossier upload, to its last byte) | 1 | ${mb(singleBytes)} | ${mb(singleBytes)} | 1 | ${single.seconds.toFixed(1)} | ${singleRate.toFixed(1)} | 1.00 | ${mb(single.peakRss)} |`);
+    const rate = bytes / 1e6 / run.seconds;
+    console.log(`| migrated, every seal waited for | ${cases} | ${mb(bytes / cases)} | ${mb(bytes)} | ${concurrency} | ${run.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / singleRate).toFixed(2)} | ${mb(run.peakRss)} |`);
+    if (upload) console.log(`mean upload phase per dossier ${upload.meanMs} ms; seal wait ${(run.summary.phases?.seal as { meanMs: number } | undefined)?.meanMs ?? '–'} ms`);
   } finally {
     await server.kill('SIGTERM');
   }
@@ -113,6 +192,7 @@ async function rerunOnly(cases: number) {
 await fs.mkdir(runDir, { recursive: true });
 try {
   if (args['rerun-only']) await rerunOnly(Number(args['rerun-only']));
+  else if (args.large) await large(Number(args.large), Number(args['large-mb']), Number(args.concurrency));
   else await full(Number(args.cases), Number(args['pdf-pages']), Number(args.concurrency));
 } finally {
   if (!args.keep) await fs.rm(runDir, { recursive: true, force: true });

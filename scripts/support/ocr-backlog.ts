@@ -1,9 +1,11 @@
 /**
  * The OCR backlog of the dossiers one migration sealed: pages sealed minus pages whose OCR is done
  * or failed. The server works OCR after ingest and roughly in seal order, so a slow loop asking
- * about the oldest few unfinished dossiers keeps the figure close to the truth at a bounded cost.
+ * about the oldest unfinished dossiers (up to 100 in one request; a few one by one on a server
+ * without the batch route) keeps the figure close to the truth at a bounded cost.
  */
 import { apiJson, type DossierJson } from './resumable-upload.js';
+import { dossiersStatus, STATUS_BATCH } from './dossier-status.js';
 
 type OcrProgress = { done: number; failed: number; total: number };
 
@@ -12,6 +14,7 @@ export class OcrBacklog {
   private backlog = 0;
   private timer: NodeJS.Timeout | null = null;
   private sampling = false;
+  private batch = true;
 
   constructor(private readonly server: string, private readonly token: string, private readonly perTick = 4) {}
 
@@ -41,17 +44,23 @@ export class OcrBacklog {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      const oldest = [...this.open.keys()].slice(0, this.perTick);
-      await Promise.all(
-        oldest.map(async (id) => {
+      const oldest = [...this.open.keys()].slice(0, this.batch ? STATUS_BATCH : this.perTick);
+      if (oldest.length === 0) return;
+      let answers = this.batch ? await dossiersStatus(this.server, this.token, oldest).catch(() => undefined) : null;
+      if (answers === undefined) return; // not reachable now: the next tick asks again
+      if (answers === null) {
+        this.batch = false;
+        answers = new Map((await Promise.all(oldest.slice(0, this.perTick).map(async (id) => {
           const { status, json } = await apiJson<DossierJson>(this.server, this.token, 'GET', `/api/dossiers/${id}`).catch(() => ({ status: 0, json: null }));
-          if (status !== 200 || !json) return;
-          const left = remaining(json.pageCount ?? 0, json.progress?.ocr);
-          this.backlog += left - (this.open.get(id) ?? 0);
-          if (left === 0) this.open.delete(id);
-          else this.open.set(id, left);
-        }),
-      );
+          return status === 200 && json ? [[id, json] as const] : [];
+        }))).flat());
+      }
+      for (const [id, json] of answers) {
+        const left = remaining(json.pageCount ?? 0, json.progress?.ocr);
+        this.backlog += left - (this.open.get(id) ?? 0);
+        if (left === 0) this.open.delete(id);
+        else this.open.set(id, left);
+      }
     } finally {
       this.sampling = false;
     }

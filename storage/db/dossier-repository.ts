@@ -112,6 +112,15 @@ export class SqlDossierRepository implements DossierRepository {
     return rows[0] ? toDossier(rows[0]) : null;
   }
 
+  async findVisibleMany(ids: readonly string[], agency: string): Promise<DossierRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<DossierRow>(
+      `SELECT d.* FROM dossiers d JOIN cases c ON c.id = d.case_id WHERE d.id = ANY($2::text[]) AND ${caseVisibleSql('c', '$1')}`,
+      [agency, [...ids]],
+    );
+    return rows.map(toDossier);
+  }
+
   async listByCase(caseId: string): Promise<DossierRecord[]> {
     const rows = await this.db.query<DossierRow>(`SELECT * FROM dossiers WHERE case_id = $1 ORDER BY created_at, id`, [caseId]);
     return rows.map(toDossier);

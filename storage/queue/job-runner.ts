@@ -20,6 +20,8 @@ export interface JobRunnerOptions {
   readonly soleProcess?: boolean;
   /** Told of every job that ended, for metrics. */
   readonly onJobEnd?: (kind: string, outcome: 'done' | 'failed' | 'released', seconds: number) => void;
+  /** Told of every claim: how long the job was due before it was taken (pick-up latency). */
+  readonly onJobClaimed?: (kind: string, waitedSeconds: number) => void;
 }
 
 /** Stop: how long running jobs may take to finish before they are handed back to the queue. */
@@ -35,7 +37,10 @@ export class JobRunner {
   private readonly jobsController = new AbortController();
   private readonly running = new Set<Promise<void>>();
   private readonly runningJobs = new Map<number, string>();
-  private readonly wakers = new Set<() => void>();
+  /** Each loop's wake-up, by the kind it claims. */
+  private readonly wakers = new Map<string, Set<() => void>>();
+  /** Jobs of each kind running in this runner now. */
+  private readonly activeByKind = new Map<string, number>();
   private readonly loops: Promise<void>[] = [];
   private readonly lease: number;
   private readonly idlePollMs: number;
@@ -74,7 +79,8 @@ export class JobRunner {
       );
     }, this.heartbeatMs);
     this.beat.unref();
-    this.unsubscribe = this.queue.onEnqueue(() => this.wakeAll());
+    // Only the loops of the kinds enqueued: the others would claim nothing new.
+    this.unsubscribe = this.queue.onEnqueue((kinds) => { for (const k of kinds) this.wake(k); });
     for (const h of this.handlers) this.loops.push(this.loop(h));
   }
 
@@ -108,18 +114,39 @@ export class JobRunner {
   }
 
   private wakeAll(): void {
-    for (const wake of [...this.wakers]) wake();
+    for (const kind of this.wakers.keys()) this.wake(kind);
+  }
+
+  private wake(kind: string): void {
+    for (const wake of [...(this.wakers.get(kind) ?? [])]) wake();
+  }
+
+  /**
+   * Claims of lower-priority kinds are not even tried while a job they yield to runs here: the
+   * queue would refuse them anyway (it sees this runner's jobs as running), and on the embedded
+   * database each refused claim is a statement on the main thread, several per dossier ingested.
+   */
+  private yieldingLocally(yieldTo: readonly string[]): boolean {
+    return yieldTo.some((k) => (this.activeByKind.get(k) ?? 0) > 0);
   }
 
   private async loop(handler: JobHandler): Promise<void> {
     let active = 0;
     const mine = handler.priority ?? 0;
     const yieldTo = this.handlers.filter((h) => (h.priority ?? 0) > mine).map((h) => h.kind);
+    // The kinds that yield to this one: woken when this one runs out of work.
+    const yielding = this.handlers.filter((h) => (h.priority ?? 0) < mine).map((h) => h.kind);
     const signal = this.controller.signal;
+    const setActive = (n: number) => {
+      active = n;
+      this.activeByKind.set(handler.kind, n);
+    };
     while (!signal.aborted) {
       const free = handler.concurrency - active;
       let jobs: Job[] = [];
-      if (free > 0) {
+      let tried = false;
+      if (free > 0 && !this.yieldingLocally(yieldTo)) {
+        tried = true;
         try {
           jobs = await this.queue.claim(handler.kind, this.workerId, this.lease, free, yieldTo, this.deadAfter);
         } catch (err) {
@@ -128,27 +155,34 @@ export class JobRunner {
         }
       }
       for (const job of jobs) {
-        active++;
+        setActive(active + 1);
+        if (job.waitedSeconds !== undefined) this.options.onJobClaimed?.(job.kind, job.waitedSeconds);
         const p = this.execute(handler, job).finally(() => {
-          active--;
+          setActive(active - 1);
           this.running.delete(p);
-          this.wakeAll();
+          // A free slot for this kind; the kinds yielding to it learn when it runs dry (below).
+          this.wake(handler.kind);
         });
         this.running.add(p);
       }
-      if (jobs.length === 0 || active >= handler.concurrency) await this.sleep(this.idlePollMs);
+      // Ran dry here: the lower kinds may claim again (the queue still checks other processes).
+      if (tried && jobs.length === 0 && active === 0) for (const k of yielding) this.wake(k);
+      // Fewer than asked for: nothing else is ready now (an enqueue or a finished job wakes us).
+      if (jobs.length < free || active >= handler.concurrency) await this.sleep(handler.kind, this.idlePollMs);
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(kind: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const wakers = this.wakers.get(kind) ?? new Set<() => void>();
+      this.wakers.set(kind, wakers);
       const done = () => {
         clearTimeout(timer);
-        this.wakers.delete(done);
+        wakers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wakers.add(done);
+      wakers.add(done);
     });
   }
 

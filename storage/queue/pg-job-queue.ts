@@ -13,7 +13,7 @@ import type { Job, JobQueue, NewJob } from '../../dossier/ports/job-queue.js';
 import type { Tx } from '../../dossier/ports/transactions.js';
 
 export class PgJobQueue implements JobQueue {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(kinds: ReadonlySet<string>) => void>();
 
   constructor(private readonly db: Database) {}
 
@@ -39,9 +39,7 @@ export class PgJobQueue implements JobQueue {
         ],
       );
     }
-    const wake = () => { for (const listener of this.listeners) listener(); };
-    if (within) afterCommit(within, wake);
-    else wake();
+    this.wakeAfter(new Set(jobs.map((j) => j.kind)), within);
   }
 
   async wake(job: NewJob, within?: Tx): Promise<void> {
@@ -57,13 +55,19 @@ export class PgJobQueue implements JobQueue {
          payload = excluded.payload, max_attempts = excluded.max_attempts, finished_at = NULL`,
       [job.kind, job.key, JSON.stringify(job.payload ?? {}), job.maxAttempts ?? 5, job.runAt?.toISOString() ?? null],
     );
-    const wake = () => { for (const listener of this.listeners) listener(); };
+    this.wakeAfter(new Set([job.kind]), within);
+  }
+
+  /** Tells the listeners which kinds got work, once it is visible (after the commit, when in a transaction). */
+  private wakeAfter(kinds: ReadonlySet<string>, within?: Tx): void {
+    if (kinds.size === 0) return;
+    const wake = () => { for (const listener of this.listeners) listener(kinds); };
     if (within) afterCommit(within, wake);
     else wake();
   }
 
-  /** In-process wake-ups so a local runner need not wait for its next poll. */
-  onEnqueue(listener: () => void): () => void {
+  /** In-process wake-ups so a local runner need not wait for its next poll: told the kinds enqueued. */
+  onEnqueue(listener: (kinds: ReadonlySet<string>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -89,7 +93,7 @@ export class PgJobQueue implements JobQueue {
            ORDER BY run_at, id
            LIMIT $4
            FOR UPDATE SKIP LOCKED)
-        RETURNING id, kind, key, payload, attempts, max_attempts`,
+        RETURNING id, kind, key, payload, attempts, max_attempts, extract(epoch FROM clock_timestamp() - run_at)::float8 AS waited`,
       [workerId, leaseSeconds, kind, limit, [...yieldTo], deadAfterSeconds],
     );
     return rows.map((r) => ({
@@ -99,6 +103,7 @@ export class PgJobQueue implements JobQueue {
       payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
       attempt: r.attempts,
       maxAttempts: r.max_attempts,
+      waitedSeconds: Number(r.waited),
     }));
   }
 
@@ -204,4 +209,5 @@ interface JobRow {
   payload: Record<string, unknown> | string;
   attempts: number;
   max_attempts: number;
+  waited: number | string;
 }

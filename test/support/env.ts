@@ -10,8 +10,16 @@ export const testEnv = {
   merkleVectorsDir: process.env.MERKLE_VECTORS_DIR,
   /** Run the slow suites (1 GB upload): always in CI, otherwise on request. */
   slow: process.env.CI === 'true' || process.env.SLOW_TESTS === '1',
-  /** Cases of the migrate kill-and-rerun suite: 150 keeps it near a minute; MIGRATE_SCALE_CASES=2000 for a large run. */
+  /**
+   * The migrate kill-and-rerun suite (test/cli-migrate-scale.test.ts). Default (and CI): 150 cases
+   * killed three times at concurrency 8, 24 cases killed once at 1 and at 32, about two minutes.
+   * MIGRATE_SCALE_CASES=2000: that many cases at each of 1, 8 and 32, killed MIGRATE_SCALE_KILLS
+   * times each (default 3 then), for the issue's thousands-of-cases run (tens of minutes).
+   */
   migrateScaleCases: Number(process.env.MIGRATE_SCALE_CASES ?? 150),
+  migrateScaleSideCases: Number(process.env.MIGRATE_SCALE_CASES ?? 24),
+  migrateScaleSideKills: Number(process.env.MIGRATE_SCALE_KILLS ?? (process.env.MIGRATE_SCALE_CASES ? 3 : 1)),
+  migrateScaleKills: Number(process.env.MIGRATE_SCALE_KILLS ?? 3),
   /** `postgres-s3`: test gateways run on PostgreSQL and S3 instead of the embedded default (test/support/wiring.ts). */
   wiring: process.env.TEST_WIRING === 'postgres-s3' ? ('postgres-s3' as const) : ('embedded' as const),
   /** A real S3 server (MinIO…) for the S3 suites (`npm run test:s3`); unset: s3rver, started by the tests. */
