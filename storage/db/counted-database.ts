@@ -37,6 +37,8 @@ export function countedDatabase(db: Database): { db: Database; counts: Readonly<
       });
     },
     close: () => db.close(),
+    // The embedded engine's snapshot (`dossier backup`) is one operation, not a statement.
+    ...(db.snapshot ? { snapshot: () => db.snapshot!() } : {}),
   };
   return { db: counted, counts };
 }
