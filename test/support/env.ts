@@ -12,6 +12,9 @@ export const testEnv = {
   slow: process.env.CI === 'true' || process.env.SLOW_TESTS === '1',
   /** Cases of the migrate kill-and-rerun suite: 150 keeps it near a minute; MIGRATE_SCALE_CASES=2000 for a large run. */
   migrateScaleCases: Number(process.env.MIGRATE_SCALE_CASES ?? 150),
+  /** Fuzzing (`npm run test:fuzz`): runs over all its properties, and the seed (`random`: a new one, printed). */
+  fuzzRuns: Number(process.env.FUZZ_RUNS ?? 2000),
+  fuzzSeed: process.env.FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? 17),
   /** `postgres-s3`: test gateways run on PostgreSQL and S3 instead of the embedded default (test/support/wiring.ts). */
   wiring: process.env.TEST_WIRING === 'postgres-s3' ? ('postgres-s3' as const) : ('embedded' as const),
   /** A real S3 server (MinIO…) for the S3 suites (`npm run test:s3`); unset: s3rver, started by the tests. */
