@@ -3,7 +3,9 @@
  * what the reader did before the fix (`found`), and what it must do now (`expect`: `pages:N` or
  * a rejection code).
  */
+import type { JsonRequest } from './json-requests.js';
 import type { Mutation } from './mutations.js';
+import type { TusExchange } from './tus-exchanges.js';
 import type { SeedFormat } from './seed-dossiers.js';
 
 export interface ReaderRegression {
@@ -17,3 +19,20 @@ export interface ReaderRegression {
 
 export const READER_REGRESSIONS: readonly ReaderRegression[] = [];
 
+/** tus exchanges that fuzzing failed: every answer must now pass runExchange's checks. */
+export const TUS_REGRESSIONS: readonly { readonly exchange: TusExchange; readonly found: string; readonly expect: number }[] = [
+  {
+    // FUZZ_SEED=17, seed 117 path 0:0:0:0:0: @tus/server answers its own header checks past onResponseError.
+    exchange: { format: 'pdf', payload: null, tusResumable: '1.0.0', length: 'exact', metadata: { kind: 'not-base64', key: 'filename' }, firstBody: 0, patches: [{ sixteenths: 1, offsetError: 0, contentType: null }], finish: false },
+    found: '400 "Invalid upload-metadata" as plain text',
+    expect: 400,
+  },
+  {
+    exchange: { format: 'jpeg', payload: null, tusResumable: null, length: 'exact', metadata: { kind: 'valid' }, firstBody: 0, patches: [{ sixteenths: 16, offsetError: 0, contentType: null }], finish: false },
+    found: '412 "Tus-Resumable Required" as plain text',
+    expect: 412,
+  },
+];
+
+/** JSON requests that fuzzing failed, with the status and code they must now get. */
+export const JSON_REGRESSIONS: readonly { readonly request: JsonRequest; readonly found: string; readonly status: number; readonly code: string }[] = [];
