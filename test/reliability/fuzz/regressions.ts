@@ -35,4 +35,24 @@ export const TUS_REGRESSIONS: readonly { readonly exchange: TusExchange; readonl
 ];
 
 /** JSON requests that fuzzing failed, with the status and code they must now get. */
-export const JSON_REGRESSIONS: readonly { readonly request: JsonRequest; readonly found: string; readonly status: number; readonly code: string }[] = [];
+export const JSON_REGRESSIONS: readonly { readonly request: JsonRequest; readonly found: string; readonly status: number; readonly code: string }[] = [
+  {
+    // FUZZ_SEED=17, seed 217 path 3:0:0:0:1.
+    request: { route: 0, body: { kind: 'whole', value: [] }, contentType: 'application/json; charset=latin1', contentEncoding: null },
+    found: '500 internal (the body parser\'s 415 charset.unsupported)',
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    request: { route: 0, body: { kind: 'valid' }, contentType: 'application/json', contentEncoding: 'x-unknown' },
+    found: '500 internal (the body parser\'s 415 encoding.unsupported)',
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    request: { route: 0, body: { kind: 'valid' }, contentType: 'application/json', contentEncoding: 'gzip' },
+    found: '500 internal (a gzip body that does not inflate: 400 without a type)',
+    status: 400,
+    code: 'bad_request',
+  },
+];
