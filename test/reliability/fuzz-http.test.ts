@@ -4,7 +4,8 @@
  * takes one. No answer is a 5xx, every error is the JSON shape with a stable code, HEAD tells
  * exactly the bytes kept, every upload that got all its bytes ends sealed or rejected with a
  * rejection code and the SHA-256 of what was sent, nothing pollutes the process' prototypes, and
- * the audit chain still verifies. A failure prints fast-check's seed and path (FUZZ_SEED=<seed>).
+ * the audit chain still verifies. A failure prints fast-check's seed and path (FUZZ_SEED=<seed>);
+ * it is not shrunk unless FUZZ_SHRINK=1 (each try is a round of HTTP requests).
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -84,7 +85,7 @@ describe('fuzzing the request bodies of a live gateway @fuzz', function () {
           throw err;
         }
       }),
-      { seed: testEnv.fuzzSeed + 100, numRuns: TUS_RUNS },
+      { seed: testEnv.fuzzSeed + 100, numRuns: TUS_RUNS, endOnFailure: !testEnv.fuzzShrink },
     );
     recordCase('fuzz', `${TUS_RUNS} tus exchanges`, `statuses ${JSON.stringify(statuses)}, ${completed.length} complete`, performance.now() - started);
     recordFigures('fuzz', { tusStatuses: statuses, tusCompleted: completed.length });
@@ -127,7 +128,7 @@ describe('fuzzing the request bodies of a live gateway @fuzz', function () {
         const probe = {} as Record<string, unknown>;
         if (probe.polluted !== undefined || probe.roles !== undefined) throw new Error(`${where}: Object.prototype was polluted`);
       }),
-      { seed: testEnv.fuzzSeed + 200, numRuns: JSON_RUNS },
+      { seed: testEnv.fuzzSeed + 200, numRuns: JSON_RUNS, endOnFailure: !testEnv.fuzzShrink },
     );
     recordCase('fuzz', `${JSON_RUNS} JSON bodies`, `statuses ${JSON.stringify(statuses)}`, performance.now() - started);
     recordFigures('fuzz', { jsonStatuses: statuses });

@@ -93,7 +93,8 @@ export class ExchangeFailure extends Error {}
 async function checked(res: Response, what: string, statuses: number[]): Promise<Response> {
   statuses.push(res.status);
   if (res.status >= 500 || res.status === 423) throw new ExchangeFailure(`${what}: ${res.status} ${await res.text()}`);
-  if (res.status >= 400) {
+  // A HEAD answer has no body to carry the error shape: its status is the answer.
+  if (res.status >= 400 && !what.startsWith('HEAD')) {
     const text = await res.text();
     let code: unknown;
     try {
@@ -154,9 +155,17 @@ export async function runExchange(base: string, token: string, caseId: string, s
       offset = told;
     }
   }
-  const told = await headOffset(url, auth, statuses);
-  if (told !== offset) throw new ExchangeFailure(`HEAD tells ${told} bytes, the PATCHes acknowledged ${offset}`);
   const complete = declared !== null && offset === declared;
+  if (complete) {
+    // Once the last byte is in, ingest takes the staged file: HEAD tells all of it, or 410.
+    const head = await checked(await fetch(url, { method: 'HEAD', headers: { ...auth, 'tus-resumable': '1.0.0' } }), 'HEAD', statuses);
+    if (head.status === 200 ? Number(head.headers.get('upload-offset')) !== declared : head.status !== 410) {
+      throw new ExchangeFailure(`HEAD of a complete upload answered ${head.status} with offset ${head.headers.get('upload-offset')}`);
+    }
+  } else {
+    const told = await headOffset(url, auth, statuses);
+    if (told !== offset) throw new ExchangeFailure(`HEAD tells ${told} bytes, the PATCHes acknowledged ${offset}`);
+  }
   const completedSha256 = complete ? createHash('sha256').update(payload.subarray(0, declared)).digest('hex') : null;
   return { id: url.split('/').pop()!, completedSha256, statuses };
 }
