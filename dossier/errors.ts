@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'payload_too_large',
+  // a request body in a charset or content encoding the gateway does not read
+  'unsupported_media_type',
   'invalid_metadata',
   'upload_incomplete',
   // signed links: 401 for a token that is not ours or not intact, 410 for one that is over

@@ -300,10 +300,16 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
         const https = createHttpsServer(config.tls, app, log);
         server = https.server;
         reloadTls = https.reload;
-      } else server = http.createServer(app);
-      // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline.
+      } else {
+        // Node checks the headers deadline on this interval (default 30 s): check often enough to hold it.
+        server = http.createServer({ connectionsCheckingInterval: Math.max(250, Math.min(30_000, config.http.headersTimeoutMs / 4)) }, app);
+      }
+      // Large uploads arrive as long PATCH requests: no request timeout, but a header deadline and
+      // an idle one: a client that stops sending (or reading) mid-request is cut off, its tus
+      // upload keeping what arrived (HEAD tells it). Node destroys a socket whose timeout fires.
       server.requestTimeout = 0;
-      server.headersTimeout = 60_000;
+      server.headersTimeout = config.http.headersTimeoutMs;
+      server.timeout = config.http.idleTimeoutMs;
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);

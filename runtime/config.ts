@@ -48,6 +48,10 @@ const byteCount = z.string().transform((s, ctx) => {
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // A connection silent this long is closed (a stalled or vanished client); a request's headers must
+  // arrive within HTTP_HEADERS_TIMEOUT (slowloris). No whole-request deadline: uploads are long.
+  HTTP_IDLE_TIMEOUT: duration.default(120),
+  HTTP_HEADERS_TIMEOUT: duration.default(60),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()
@@ -193,7 +197,14 @@ function isAddressOrRange(text: string): boolean {
 }
 
 export interface Config {
-  readonly http: { readonly port: number; readonly host: string };
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    /** A connection without a byte in either direction this long is closed. */
+    readonly idleTimeoutMs: number;
+    /** A request's headers must be complete this long after its first byte. */
+    readonly headersTimeoutMs: number;
+  };
   readonly dataDir: string;
   readonly database: { readonly kind: 'pglite'; readonly dir: string } | { readonly kind: 'postgres'; readonly url: string; readonly tls: PostgresTls | null };
   readonly blobs: {
@@ -328,7 +339,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   const database = e.DATABASE_URL ? postgresSettings(e.DATABASE_URL, e.PGSSLMODE, e.PGSSLROOTCERT) : null;
   const dataDir = path.resolve(e.DATA_DIR);
   return deepFreeze<Config>({
-    http: { port: e.PORT, host: e.HOST },
+    http: { port: e.PORT, host: e.HOST, idleTimeoutMs: e.HTTP_IDLE_TIMEOUT * 1000, headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT * 1000 },
     dataDir,
     database: database ?? { kind: 'pglite', dir: path.join(dataDir, 'db') },
     blobs: {

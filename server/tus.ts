@@ -51,6 +51,13 @@ const TUS_ERROR_CODES: Record<number, string> = {
   460: 'bad_request',
 };
 
+/** A tus error's plain-text answer as our JSON error shape, its code by status. */
+function tusErrorJson(status: number, text: string | undefined): string {
+  const code = TUS_ERROR_CODES[status] ?? (status < 500 ? 'bad_request' : 'internal');
+  const message = status >= 500 ? 'upload failed' : text?.trim() || code;
+  return JSON.stringify(errorBody(code, message));
+}
+
 /**
  * @tus/server with two edge adjustments: error answers carry JSON (the shape every other route
  * uses), and request bodies stream with byte-counted backpressure (request-body.ts).
@@ -67,8 +74,12 @@ class JsonErrorTusServer extends Server {
   }
 
   override write(context: Parameters<Server['write']>[0], headers: Headers, status: number, body?: string) {
-    if (status >= 400 && body?.startsWith('{')) headers.set('Content-Type', 'application/json');
-    return super.write(context, headers, status, body);
+    if (status < 400) return super.write(context, headers, status, body);
+    // @tus/server answers its own header checks (412 without Tus-Resumable, 400 for an invalid
+    // header, 404 for an unknown method) here directly, past onResponseError: found by fuzzing.
+    const json = body?.startsWith('{') ? body : tusErrorJson(status, body);
+    headers.set('Content-Type', 'application/json');
+    return super.write(context, headers, status, json);
   }
 }
 
@@ -154,10 +165,8 @@ export function createTusServer(deps: TusDeps): Server {
         return { status_code: 423, body: JSON.stringify(errorBody('unavailable', 'the upload cannot be looked up just now; retry shortly')) };
       }
       if (tusError?.body.startsWith('{')) return undefined;
-      const code = TUS_ERROR_CODES[status] ?? 'internal';
-      const message = status >= 500 ? 'upload failed' : tusError?.body.trim() || code;
       if (status >= 500) deps.log.error({ err }, 'tus request failed');
-      return { status_code: status, body: JSON.stringify(errorBody(code, message)) };
+      return { status_code: status, body: tusErrorJson(status, tusError?.body) };
     },
   });
   server.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {

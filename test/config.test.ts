@@ -7,7 +7,7 @@ import { DEBIAN_TESSDATA } from '../ocr/model-source.js';
 describe('configuration', () => {
   it('has the documented defaults', () => {
     const c = configFromEnv({});
-    expect(c.http).to.deep.equal({ port: 8080, host: '127.0.0.1' });
+    expect(c.http).to.deep.equal({ port: 8080, host: '127.0.0.1', idleTimeoutMs: 120_000, headersTimeoutMs: 60_000 });
     expect(c.database.kind).to.equal('pglite');
     expect(c.uploads.maxBytes).to.equal(50 * 1024 ** 3);
     expect(c.links.maxTtlSeconds).to.equal(7 * 86400);
@@ -18,6 +18,8 @@ describe('configuration', () => {
   it('reads every documented variable', () => {
     const c = configFromEnv({
       PORT: '9000',
+      HTTP_IDLE_TIMEOUT: '30s',
+      HTTP_HEADERS_TIMEOUT: '10s',
       HOST: '0.0.0.0',
       DATA_DIR: '/tmp/x',
       DATABASE_URL: 'postgres://u@h/db',
@@ -28,7 +30,7 @@ describe('configuration', () => {
       AUTH_ISSUER: 'https://idp.example',
       AUTH_AUDIENCE: 'gw',
     });
-    expect(c.http).to.deep.equal({ port: 9000, host: '0.0.0.0' });
+    expect(c.http).to.deep.equal({ port: 9000, host: '0.0.0.0', idleTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
     expect(c.database).to.deep.equal({ kind: 'postgres', url: 'postgres://u@h/db', tls: null });
     expect(c.blobs.dir).to.equal('/tmp/x/blobs');
     expect(c.uploads.maxBytes).to.equal(2 * 1024 ** 3);

@@ -122,7 +122,9 @@ export async function verifyExport(source: ExportSource, trust: TrustOptions): P
     pageCount: 0, pagesVerified: 0, merkleRoot: null, receipts: [], unsignedTexts: 0, original: null, problems, ...extra,
   });
 
-  const jws = (await source.read(MANIFEST_FILE))?.toString('ascii').trim();
+  // latin1, not ascii: Node's ascii decoding drops each byte's high bit, so 0xE5 read as 'e' and a
+  // changed byte went unnoticed (found by the tamper suite); every byte now reaches the JWS check.
+  const jws = (await source.read(MANIFEST_FILE))?.toString('latin1').trim();
   if (!jws) return (problems.push({ code: 'manifest_missing', message: `${MANIFEST_FILE} is missing` }), report());
 
   const keys = trust.jwks ?? (await pinnedExportKey(source, trust.pinnedKey!, problems));

@@ -38,7 +38,8 @@ export async function checkReceipts(
       fail('receipt_malformed', 'not a receipt file name (receipts/NNNN-<transfer id>.jws)');
       continue;
     }
-    const checked = await readReceipt((await source.read(path))?.toString('ascii') ?? '', keys);
+    // latin1: ascii decoding would drop a changed byte's high bit (see verify-export.ts).
+    const checked = await readReceipt((await source.read(path))?.toString('latin1') ?? '', keys);
     if (!checked.ok) {
       fail(checked.why === 'signature' ? 'receipt_invalid' : 'receipt_malformed', checked.message);
       continue;

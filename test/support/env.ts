@@ -20,6 +20,14 @@ export const testEnv = {
   migrateScaleSideCases: Number(process.env.MIGRATE_SCALE_CASES ?? 24),
   migrateScaleSideKills: Number(process.env.MIGRATE_SCALE_KILLS ?? (process.env.MIGRATE_SCALE_CASES ? 3 : 1)),
   migrateScaleKills: Number(process.env.MIGRATE_SCALE_KILLS ?? 3),
+  /** Fuzzing (`npm run test:fuzz`): runs over all its properties, and the seed (`random`: a new one, printed). */
+  fuzzRuns: Number(process.env.FUZZ_RUNS ?? 2000),
+  fuzzSeed: process.env.FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? 17),
+  /** Tamper evidence (`npm run test:tamper`): single-byte changes in all, and their seed. */
+  tamperRuns: Number(process.env.TAMPER_RUNS ?? 1000),
+  tamperSeed: Number(process.env.TAMPER_SEED ?? process.env.FUZZ_SEED ?? 17),
+  /** Shrink a failing HTTP fuzz case to a smallest one (slow: every try is a round of requests). */
+  fuzzShrink: process.env.FUZZ_SHRINK === '1',
   /** `postgres-s3`: test gateways run on PostgreSQL and S3 instead of the embedded default (test/support/wiring.ts). */
   wiring: process.env.TEST_WIRING === 'postgres-s3' ? ('postgres-s3' as const) : ('embedded' as const),
   /** A real S3 server (MinIO…) for the S3 suites (`npm run test:s3`); unset: s3rver, started by the tests. */
