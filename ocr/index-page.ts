@@ -99,11 +99,16 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
 
 /**
  * The engine is handed an AbortSignal that fires at the page timeout (or when the worker stops);
- * the race makes sure that even an engine that ignores it cannot hold the batch.
+ * the race makes sure that even an engine that ignores it cannot hold the batch. The timeout
+ * counts from when the engine begins the page (its `started` call), not from the hand-over: an
+ * OCR job hands several pages over at once, and a page's turn in the queue is no sign of a hang.
  */
 async function recognizeWithin(engine: OcrEngine, image: ImageInput, timeoutMs: number, stop: AbortSignal) {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new PageTimeoutError(`OCR took longer than ${timeoutMs} ms`)), timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const started = () => {
+    timer ??= setTimeout(() => timeout.abort(new PageTimeoutError(`OCR took longer than ${timeoutMs} ms`)), timeoutMs);
+  };
   const signal = AbortSignal.any([stop, timeout.signal]);
   try {
     const aborted = new Promise<never>((_, reject) => {
@@ -111,7 +116,7 @@ async function recognizeWithin(engine: OcrEngine, image: ImageInput, timeoutMs: 
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => {}); // settled by the race below, or never needed
-    return await Promise.race([engine.recognize(image, signal), aborted]);
+    return await Promise.race([engine.recognize(image, signal, started), aborted]);
   } finally {
     clearTimeout(timer);
   }

@@ -12,7 +12,7 @@
  * TSV on stdout cut by page number, accepted only if it reports exactly the pages and sizes sent.
  * A batch that fails is split and each page read alone, so a bad page fails only itself. A page
  * whose signal aborts while its batch runs ends the process; the others go back to the head of
- * the queue and are read again.
+ * the queue and are read again, alone.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -30,6 +30,8 @@ export interface NativeRequest {
   /** Requests with the same key may share a process (their args are equal); null: always alone. */
   readonly batchKey: string | null;
   readonly signal?: AbortSignal;
+  /** Called when a process starts on this image (each time, if it is read again). */
+  readonly onStart?: () => void;
 }
 
 /** Runs the CLI with these arguments and stdin; resolves with its stdout. */
@@ -126,6 +128,7 @@ export class NativeReader {
     const onAbort = () => stop.abort(new Requeue());
     for (const item of batch) item.req.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      for (const item of batch) item.req.onStart?.();
       this.stats.processes += 1;
       this.stats.pages += batch.length;
       const outputs = batch.length === 1 ? [await this.options.run(this.cliArgs('stdin', batch[0]!.req), batch[0]!.req.png, stop.signal)] : await this.readList(batch, stop.signal);
@@ -136,8 +139,9 @@ export class NativeReader {
         if (item.req.signal?.aborted) this.settle(item, () => item.reject(item.req.signal!.reason));
         else if (batch.length === 1 && !(err instanceof Requeue)) this.settle(item, () => item.reject(err));
         else {
-          // Read again, alone when its batch failed on its own (one of its pages may be the cause).
-          if (!(err instanceof Requeue)) item.alone = true;
+          // Read again, alone: one of its batch's pages may be the cause, or its batch was ended
+          // for a page out of time, and this one's time runs already.
+          item.alone = true;
           requeue.push(item);
         }
       }

@@ -75,12 +75,18 @@ export class NativeTesseractEngine implements OcrEngine {
     this.reader = new NativeReader({ workers, maxBatch: Math.max(1, options.maxBatch ?? NATIVE_MAX_BATCH), run: runCli(this.binary, NATIVE_ENV, childNice) });
   }
 
-  async recognize(image: ImageInput, signal?: AbortSignal): Promise<OcrResult> {
+  async recognize(image: ImageInput, signal?: AbortSignal, started?: () => void): Promise<OcrResult> {
     signal?.throwIfAborted();
+    // The page's time runs from its first process: preparation and the wait for a slot excluded.
+    let begun = false;
+    const onStart = () => {
+      if (!begun) started?.();
+      begun = true;
+    };
     const page = await this.limit(() => scalePage(image, this.languages, this.languagePerPage));
     const detect: DetectOrientation = (png) =>
       // Too little text makes the CLI fail; that only means "orientation unknown".
-      this.reader.read({ png, width: 0, height: 0, args: [...this.dataArgs, '--psm', '0', '-l', 'osd'], batchKey: null, signal }).then(parseOsd, () => {
+      this.reader.read({ png, width: 0, height: 0, args: [...this.dataArgs, '--psm', '0', '-l', 'osd'], batchKey: null, signal, onStart }).then(parseOsd, () => {
         signal?.throwIfAborted();
         return null;
       });
@@ -89,7 +95,7 @@ export class NativeTesseractEngine implements OcrEngine {
       // -c rather than the `tsv` config file: that lives in <tessdata>/configs, which a folder of
       // models alone (OCR_TESSDATA_DIR) need not have. The text is rebuilt from the TSV (tsv.ts).
       const args = [...this.dataArgs, '-l', langs, '--psm', '3', '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'];
-      const tsv = await this.reader.read({ png: prepared.png, width: prepared.width, height: prepared.height, args, batchKey: langs, signal });
+      const tsv = await this.reader.read({ png: prepared.png, width: prepared.width, height: prepared.height, args, batchKey: langs, signal, onStart });
       const words = wordsFromTsv(tsv);
       return { prepared, text: textFromTsv(tsv), words, confidence: meanConfidence(words) };
     };

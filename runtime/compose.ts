@@ -32,7 +32,7 @@ import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
 import { SqlPageSearch } from '../storage/db/page-search-repository.js';
-import { createOcrEngine } from '../ocr/create-engine.js';
+import { createOcrEngine, ocrPagesAtOnce } from '../ocr/create-engine.js';
 import { ForegroundGate } from '../ocr/foreground-gate.js';
 import type { OcrEngine } from '../ocr/engine.js';
 import { ocrHandler } from '../ocr/ocr-job.js';
@@ -175,13 +175,13 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   const renderer = new PageRenderer({ threads: config.cores });
   // Downloads in the foreground: OCR recognises one page at a time while any export streams.
   const gate = new ForegroundGate({ whileBusy: 1 });
-  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
+  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, pagesAtOnce: ocrPagesAtOnce(config.ocr), engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const metrics = new Metrics(new SqlOperationsReader(db, queue));
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
       thumbnailHandler({ ...ingestDeps, renderer }, Math.max(1, config.cores)),
-      // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
+      // As many OCR jobs at once as the engine has workers; each hands it ocrPagesAtOnce pages at a time.
       ocrHandler(ocrDeps, config.ocr.workers),
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
       // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
