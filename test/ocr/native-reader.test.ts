@@ -51,7 +51,7 @@ describe('OCR: the native CLI reads waiting pages in one process (native-reader.
 
     it('reads pages that wait for the process slot in one process, each exactly as when read alone', async () => {
       const alone = reader(1, 1);
-      const single = [];
+      const single: string[] = [];
       for (const p of pages) single.push(await alone.read(request(p)));
       expect(alone.stats).to.deep.equal({ processes: 3, pages: 3 });
       const batched = reader(1);
