@@ -7,10 +7,15 @@
  * nothing is installed here). Page sets: N synthetic A4 scans (known text), the corpus images
  * with `--corpus DIR` (linn.png against linn.txt; others timed only), and a rendered
  * Simplified Chinese page with chi_sim+eng. The engines start before the clock does.
- * Also: tesseract.js on Debian's tessdata_fast models and the native engine as the service runs
- * it (OCR_ENGINE=auto where installed: the same pipeline, one process a page), this process's peak
- * RSS while each engine runs (what the OCR slots add), and blank pages found and missed on the
- * generated duplex backs and near-empty pages (ocr/blank-page.ts) with the time each check costs.
+ * Also: tesseract.js on Debian's tessdata_fast models and the service pipeline as it runs with the
+ * native engine (OCR_ENGINE=auto where installed: blank check, preparation, waiting pages sharing
+ * a process; and again with a process a page), this process's peak RSS while each engine runs
+ * (what the OCR slots add), and blank pages found and missed on the generated duplex backs and
+ * near-empty pages (ocr/blank-page.ts) with the time each check costs.
+ * Every row gives CPU-s per page (this process's threads + its ended children) beside the wall
+ * time: on a shared machine the CPU a page costs moves far less than the pages a minute. A phase
+ * table then splits the service pipeline's CPU per page: blank check, preparation, recognition
+ * alone and shared, the model load, beside the bare CLI on the stored image.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

@@ -6,8 +6,18 @@
  *
  *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload|search] [--ocr-pages N] [--keep]
  *
- * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
- * native tesseract CLI, on N synthetic pages (default 20), the corpus images and a Chinese page.
+ * `--only zip`: also the export's size and speed beside OCR and idle, the export's gateway CPU per MB
+ * idle, and for the default configuration's run (read after upload) the time from sealed until every
+ * page is searchable, the gateway's CPU-s per page over it and its peak RSS (kernel VmHWM, and
+ * sampled every 500 ms with its tesseract children). With the full 5,253 pages that run waits for
+ * the whole dossier's OCR: the better part of an hour on a quiet 2-core machine.
+ *
+ * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute, CPU-s per page (this process and
+ * its children: the load of a shared machine moves it far less than wall time) and CER, tesseract.js
+ * 1 and 2 workers, the service pipeline (blank check + native engine, pages sharing a process, and
+ * a process a page) beside the bare native tesseract CLI, on N synthetic pages (default 20), the
+ * corpus images and a Chinese page; then where the service pipeline's CPU goes, phase by phase.
+ * On a quiet machine: `npm run bench -- --only ocr --corpus ../shared/corpus`.
  *
  * `--only render [--corpus DIR]`: the corpus read before and after the page renderer, drawing time per
  * scan encoding and size, orientation and language-per-page costs (scripts/bench/render.ts).
@@ -52,6 +62,8 @@ import { twoGatewaysBench } from './two-gateways.js';
 import { workersScaleBench } from './workers-scale.js';
 import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
+import { cpuOf, total } from './cpu-time.js';
+import { sampleRss } from './rss-sampler.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +91,7 @@ interface DossierJson {
   id: string;
   status: string;
   pageCount: number | null;
-  progress: { pages: number; thumbnails: number };
+  progress: { pages: number; thumbnails: number; ocr: { done: number; failed: number; total: number } };
   error?: { code: string };
 }
 
@@ -105,12 +117,18 @@ async function freshServer(env: Record<string, string> = {}) {
   return { server, token, dataDir };
 }
 
-async function dossierRun(label: string, file: string, env: Record<string, string> = {}) {
+/**
+ * One dossier through a gateway. `searchable`: after the downloads beside OCR, wait until every
+ * page is OCR'd (done or failed) and report the time from sealed to searchable, with the
+ * gateway's RSS over the whole run (its kernel peak, and sampled with its tesseract children).
+ */
+async function dossierRun(label: string, file: string, env: Record<string, string> = {}, searchable = false) {
   const size = (await fs.stat(file)).size;
   const base = await baseline(file);
   const fresh = await freshServer(env);
   let server = fresh.server;
   const { token, dataDir } = fresh;
+  const rssSampler = sampleRss(server.child.pid!);
   try {
     const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-${label}-${Date.now()}` });
     // Start from a clean disk: the previous run's dirty pages must not be written back on our time.
@@ -123,6 +141,8 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     const sealed = await pollUntil(get, (d) => d.status === 'sealed' || d.status === 'rejected');
     if (sealed.value.status !== 'sealed') throw new Error(`${label}: ${JSON.stringify(sealed.value.error)}`);
     const totalS = (performance.now() - t0) / 1000;
+    const sealedAt = performance.now();
+    const cpuAtSeal = cpuOf(server.child.pid!);
     const thumbs = await pollUntil(get, (d) => d.progress.thumbnails >= (d.pageCount ?? 0), 250);
     const thumbsS = (performance.now() - t0) / 1000;
     // The receiver's side: the export ZIP with a bearer token, then through a signed link, while
@@ -132,7 +152,17 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     const viaLink = await timeDownload(link.url, null);
     const sealedLine = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
     const phases = sealedLine ? (JSON.parse(sealedLine).phases as Record<string, number>) : {};
+    let ocr: { sealedToSearchableS: number; done: number; failed: number; cpuPerPage: number | null } | null = null;
+    if (searchable) {
+      // Every page read (or given up on): sealed → searchable, and the gateway's CPU per page
+      // over that time (its own threads and its ended tesseract children; the thumbnails and the
+      // exports beside OCR above included).
+      const all = await pollUntil(get, (d) => d.progress.ocr.done + d.progress.ocr.failed >= d.progress.ocr.total, 2000, 6 * 3600);
+      const cpu = cpuOf(server.child.pid!);
+      ocr = { sealedToSearchableS: (performance.now() - sealedAt) / 1000, done: all.value.progress.ocr.done, failed: all.value.progress.ocr.failed, cpuPerPage: cpu && cpuAtSeal ? (total(cpu) - total(cpuAtSeal)) / (all.value.pageCount ?? 1) : null };
+    }
     const rss = await server.peakRss();
+    const sampled = rssSampler.stop();
     // …then on a gateway with no background work (the OCR left to `dossier worker` processes),
     // beside the ceiling: the fixture's bytes as one file over plain HTTP, with the same client.
     await server.kill('SIGTERM');
@@ -140,17 +170,24 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     // Three rounds, alternated, the median of each: single downloads on two cores swing ±30 %.
     const idleRuns: Download[] = [];
     const plainRuns: Download[] = [];
+    let idleCpu = 0, idleMb = 0;
     for (let round = 0; round < 3; round++) {
-      idleRuns.push(await timeDownload(`${server.url}/api/dossiers/${id}/export`, token));
+      // The gateway's CPU for the export with nothing else to do: what streaming costs a MB.
+      const c0 = cpuOf(server.child.pid!);
+      const d = await timeDownload(`${server.url}/api/dossiers/${id}/export`, token);
+      const c1 = cpuOf(server.child.pid!);
+      if (c0 && c1) [idleCpu, idleMb] = [idleCpu + c1.self - c0.self, idleMb + mb(d.bytes)];
+      idleRuns.push(d);
       plainRuns.push(await timeFileOverHttp(file));
     }
     const [idleExport, plainHttp] = [median(idleRuns), median(plainRuns)];
     return {
-      phases,
+      phases, ocr, sampled, exportCpuMsPerMb: idleMb ? (1000 * idleCpu) / idleMb : null,
       label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
       thumbsAfterSealS: thumbs.seconds, rss, base, exportZip, viaLink, idleExport, plainHttp,
     };
   } finally {
+    rssSampler.stop();
     await server.kill('SIGTERM');
     if (!args.keep) await fs.rm(dataDir, { recursive: true, force: true });
   }
@@ -228,7 +265,8 @@ async function main() {
     const runs = [];
     if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read while it arrives', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'true' }));
     // The same ZIP read after its last byte (in-stream ingest off): the upload without the reading.
-    if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read after upload', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'false' }));
+    // The default configuration's run also waits until every page is searchable (OCR of the whole dossier).
+    if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read after upload', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'false' }, true));
     if (!only || only === 'pdf') runs.push(await dossierRun('PDF', fixture.pdfPath));
     console.log('| dossier | pages | MB | upload s | upload→sealed s | total s | MB/s | pages/s | server peak RSS MB | all thumbnails s | cp s | cp+sync s | sha256sum s | seal ÷ (cp+sha256sum) |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -239,7 +277,7 @@ async function main() {
     }
     console.log('');
     // In-stream ingest (issue 13): the ZIP read while it arrives beside the same ZIP read after it.
-    const streamed = runs.find((r) => r.label === 'ZIP');
+    const streamed = runs.find((r) => r.label === 'ZIP, read while it arrives');
     const afterUpload = runs.find((r) => r.label === 'ZIP, read after upload');
     if (streamed && afterUpload) {
       console.log('| 5,253-page ZIP | upload s | MB/s | last byte → sealed s | first byte → sealed s |');
@@ -257,6 +295,13 @@ async function main() {
       );
     }
     console.log('');
+    console.log(`| dossier | sealed → every page searchable s | pages read / failed | gateway CPU-s per page, sealed → searchable (own + tesseract children) | gateway peak RSS MB (kernel VmHWM) | sampled peak RSS MB: gateway / with its tesseract children | export CPU ms per MB, idle (median-of-3 runs' total) |`);
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of runs) {
+      const o = r.ocr;
+      console.log(`| ${r.label} | ${o ? fmt(o.sealedToSearchableS) : 'not waited for'} | ${o ? `${o.done} / ${o.failed}` : ''} | ${o?.cpuPerPage ? fmt(o.cpuPerPage, 2) : ''} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(mb(r.sampled.self), 0)} / ${fmt(mb(r.sampled.withChildren), 0)} | ${r.exportCpuMsPerMb === null ? '' : fmt(r.exportCpuMsPerMb, 1)} |`);
+    }
+    console.log(`\nload average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')}\n`);
     console.log('| dossier | ingest phases (ms) |');
     console.log('|---|---|');
     for (const r of runs) console.log(`| ${r.label} | ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
