@@ -173,14 +173,14 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   let ocrEngine: OcrEngine | null = null;
   // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
   const renderer = new PageRenderer({ threads: config.cores });
-  // Downloads in the foreground: OCR recognises one page at a time while any export streams.
+  // Downloads in the foreground: OCR and thumbnails work one page at a time while any export streams.
   const gate = new ForegroundGate({ whileBusy: 1 });
   const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, pagesAtOnce: ocrPagesAtOnce(config.ocr), engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const metrics = new Metrics(new SqlOperationsReader(db, queue));
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
-      thumbnailHandler({ ...ingestDeps, renderer }, Math.max(1, config.cores)),
+      thumbnailHandler({ ...ingestDeps, renderer, backgroundTurn: () => gate.turn() }, Math.max(1, config.cores)),
       // As many OCR jobs at once as the engine has workers; each hands it ocrPagesAtOnce pages at a time.
       ocrHandler(ocrDeps, config.ocr.workers),
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
@@ -280,6 +280,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     app,
     metrics,
     ingestDeps,
+    /** Background work's turns (OCR, thumbnails) while downloads stream. */
+    gate,
     /** Recovers, starts the workers and listens; resolves with the bound address. */
     async start(): Promise<AddressInfo> {
       await recover();
