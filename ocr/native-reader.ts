@@ -7,9 +7,11 @@
  * 3.5–3.6 in three). A slot takes at most its share of the queue (waiting ÷ workers, rounded up),
  * so the last pages of a dossier still spread over every core.
  *
- * One page goes through stdin as PNG and its TSV comes back on stdout: no file. Several: the PNGs
- * in a temp folder, their list on stdin (the CLI reads a non-image input as a list of files), one
- * TSV on stdout cut by page number, accepted only if it reports exactly the pages and sizes sent.
+ * One page goes through stdin as PNG; several: the PNGs in a temp folder, their list on stdin (the
+ * CLI reads a non-image input as a list of files). The text and the TSV come back as files (the
+ * text renderer's spacing, e.g. none between Han characters under chi_sim's preserved interword
+ * spaces, is not in the TSV), cut per page by the form feed between pages' texts and by the
+ * TSV's page number, accepted only if they hold exactly the pages and sizes sent.
  * A batch that fails is split and each page read alone, so a bad page fails only itself. A page
  * whose signal aborts while its batch runs ends the process; the others go back to the head of
  * the queue and are read again, alone.
@@ -25,13 +27,25 @@ export interface NativeRequest {
   readonly png: Buffer;
   readonly width: number;
   readonly height: number;
-  /** Arguments after `<input> stdout`. */
+  /** Arguments after `<input> <output base>`. */
   readonly args: readonly string[];
+  /**
+   * True: a reading whose args ask for the txt and tsv outputs (tessedit_create_txt/tsv), which
+   * come back as `text` and `tsv`. False: the CLI's stdout is the answer (an orientation report),
+   * in `text`.
+   */
+  readonly reading: boolean;
   /** Requests with the same key may share a process (their args are equal); null: always alone. */
   readonly batchKey: string | null;
   readonly signal?: AbortSignal;
   /** Called when a process starts on this image (each time, if it is read again). */
   readonly onStart?: () => void;
+}
+
+/** What the CLI gave for one image: its text (or report) and, for a reading, its TSV. */
+export interface NativeOutput {
+  readonly text: string;
+  readonly tsv: string;
 }
 
 /** Runs the CLI with these arguments and stdin; resolves with its stdout. */
@@ -46,7 +60,7 @@ export interface NativeReaderOptions {
 
 interface Pending {
   readonly req: NativeRequest;
-  readonly resolve: (stdout: string) => void;
+  readonly resolve: (out: NativeOutput) => void;
   readonly reject: (err: unknown) => void;
   /** Set after its batch failed: read in a process of its own. */
   alone: boolean;
@@ -64,11 +78,11 @@ export class NativeReader {
 
   constructor(private readonly options: NativeReaderOptions) {}
 
-  /** The CLI's stdout for this image (a TSV for a reading, the report for an orientation check). */
-  read(req: NativeRequest): Promise<string> {
+  /** The CLI's answer for this image: text and TSV for a reading, the report for an orientation check. */
+  read(req: NativeRequest): Promise<NativeOutput> {
     req.signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const item: Pending = { req, resolve, reject, alone: req.batchKey === null };
+      const item: Pending = { req, resolve, reject, alone: req.batchKey === null || !req.reading };
       this.listen(item);
       this.queue.push(item);
       this.pump();
@@ -131,7 +145,7 @@ export class NativeReader {
       for (const item of batch) item.req.onStart?.();
       this.stats.processes += 1;
       this.stats.pages += batch.length;
-      const outputs = batch.length === 1 ? [await this.options.run(this.cliArgs('stdin', batch[0]!.req), batch[0]!.req.png, stop.signal)] : await this.readList(batch, stop.signal);
+      const outputs = batch[0]!.req.reading ? await this.readPages(batch, stop.signal) : [{ text: await this.options.run(['stdin', 'stdout', ...batch[0]!.req.args], batch[0]!.req.png, stop.signal), tsv: '' }];
       for (const [i, item] of batch.entries()) this.settle(item, () => item.resolve(outputs[i]!));
     } catch (err) {
       const requeue: Pending[] = [];
@@ -151,28 +165,38 @@ export class NativeReader {
     }
   }
 
-  private cliArgs(input: string, req: NativeRequest): string[] {
-    return [input, 'stdout', ...req.args];
-  }
-
-  /** One process over the batch's PNGs; each page's TSV, checked against what was sent. */
-  private async readList(batch: Pending[], signal: AbortSignal): Promise<string[]> {
+  /**
+   * One process over the batch's PNGs (one through stdin, several listed there); each page's text
+   * and TSV, checked against what was sent.
+   */
+  private async readPages(batch: Pending[], signal: AbortSignal): Promise<NativeOutput[]> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dossier-ocr-'));
     try {
-      const files = await Promise.all(batch.map(async (item, i) => {
-        const file = path.join(dir, `${i + 1}.png`);
-        await fs.writeFile(file, item.req.png);
-        return file;
-      }));
-      const out = await this.options.run(this.cliArgs('stdin', batch[0]!.req), Buffer.from(`${files.join('\n')}\n`), signal);
-      const pages = splitTsvPages(out, batch.length);
-      pages.forEach((tsv, i) => {
+      let stdin: Buffer;
+      if (batch.length === 1) stdin = batch[0]!.req.png;
+      else {
+        const files = await Promise.all(batch.map(async (item, i) => {
+          const file = path.join(dir, `${i + 1}.png`);
+          await fs.writeFile(file, item.req.png);
+          return file;
+        }));
+        stdin = Buffer.from(`${files.join('\n')}\n`);
+      }
+      const base = path.join(dir, 'out');
+      await this.options.run(['stdin', base, ...batch[0]!.req.args], stdin, signal);
+      const [txt, tsv] = await Promise.all([fs.readFile(`${base}.txt`, 'utf8'), fs.readFile(`${base}.tsv`, 'utf8')]);
+      // The text renderer puts a form feed between pages (5.3; older versions after each page too).
+      const texts = txt.split('\f');
+      if (texts.length === batch.length + 1 && texts.at(-1)!.trim() === '') texts.pop();
+      if (texts.length !== batch.length) throw new Error(`tesseract's text output holds ${texts.length} pages, not ${batch.length}`);
+      const tsvs = splitTsvPages(tsv, batch.length);
+      return tsvs.map((pageTsv, i) => {
         // The page row: "1 <page> 0 0 0 0 0 0 <width> <height> ...": the page read is the one sent.
-        const row = tsv.split('\n').find((r) => r.startsWith('1\t'))?.split('\t');
+        const row = pageTsv.split('\n').find((r) => r.startsWith('1\t'))?.split('\t');
         const { width, height } = batch[i]!.req;
-        if (!row || Number(row[8]) !== width || Number(row[9]) !== height) throw new Error(`tesseract's list output lacks page ${i + 1} (${width}×${height})`);
+        if (!row || Number(row[8]) !== width || Number(row[9]) !== height) throw new Error(`tesseract's output lacks page ${i + 1} (${width}×${height})`);
+        return { text: texts[i]!, tsv: pageTsv };
       });
-      return pages;
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

@@ -12,7 +12,7 @@ import type { OcrEngine, OcrResult } from './engine.js';
 import { NativeReader, runCli } from './native-reader.js';
 import { scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
-import { meanConfidence, textFromTsv, wordsFromTsv } from './tsv.js';
+import { meanConfidence, wordsFromTsv } from './tsv.js';
 
 export const NATIVE_TESSERACT = '/usr/bin/tesseract';
 /** The child's whole environment: nothing of ours leaks in, OpenMP stays on one thread. */
@@ -86,18 +86,18 @@ export class NativeTesseractEngine implements OcrEngine {
     const page = await this.limit(() => scalePage(image, this.languages, this.languagePerPage));
     const detect: DetectOrientation = (png) =>
       // Too little text makes the CLI fail; that only means "orientation unknown".
-      this.reader.read({ png, width: 0, height: 0, args: [...this.dataArgs, '--psm', '0', '-l', 'osd'], batchKey: null, signal, onStart }).then(parseOsd, () => {
+      this.reader.read({ png, width: 0, height: 0, args: [...this.dataArgs, '--psm', '0', '-l', 'osd'], reading: false, batchKey: null, signal, onStart }).then((out) => parseOsd(out.text), () => {
         signal?.throwIfAborted();
         return null;
       });
     const read: ReadPrepared = async (prepared) => {
       const langs = prepared.languages.join('+');
-      // -c rather than the `tsv` config file: that lives in <tessdata>/configs, which a folder of
-      // models alone (OCR_TESSDATA_DIR) need not have. The text is rebuilt from the TSV (tsv.ts).
-      const args = [...this.dataArgs, '-l', langs, '--psm', '3', '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'];
-      const tsv = await this.reader.read({ png: prepared.png, width: prepared.width, height: prepared.height, args, batchKey: langs, signal, onStart });
-      const words = wordsFromTsv(tsv);
-      return { prepared, text: textFromTsv(tsv), words, confidence: meanConfidence(words) };
+      // -c rather than the `txt tsv` config files: those live in <tessdata>/configs, which a
+      // folder of models alone (OCR_TESSDATA_DIR) need not have.
+      const args = [...this.dataArgs, '-l', langs, '--psm', '3', '-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1'];
+      const out = await this.reader.read({ png: prepared.png, width: prepared.width, height: prepared.height, args, reading: true, batchKey: langs, signal, onStart });
+      const words = wordsFromTsv(out.tsv);
+      return { prepared, text: out.text.replace(/\f/g, ''), words, confidence: meanConfidence(words) };
     };
     const r = await readUpright(page, read, detect);
     const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));

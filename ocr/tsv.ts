@@ -19,29 +19,6 @@ export function wordsFromTsv(tsv: string): OcrWord[] {
 }
 
 /**
- * The page's text as tesseract's own text renderer lays it out (words joined by a space, a line
- * break after each line, a blank line after each paragraph), rebuilt from the TSV: the CLI then
- * writes one output, to stdout, and no file. Measured equal to the `txt` output on the synthetic
- * pages, but for the trailing newlines (which the engines trim).
- */
-export function textFromTsv(tsv: string): string {
-  let out = '';
-  let line = '', par = '';
-  for (const row of tsv.split('\n')) {
-    const cols = row.split('\t');
-    if (cols.length < 12 || cols[0] !== '5') continue;
-    const text = cols.slice(11).join('\t').trim();
-    if (!text) continue;
-    const p = `${cols[1]}.${cols[2]}.${cols[3]}`, l = `${p}.${cols[4]}`;
-    if (out) out += l === line ? ' ' : p === par ? '\n' : '\n\n';
-    out += text;
-    line = l;
-    par = p;
-  }
-  return out;
-}
-
-/**
  * A TSV over several pages (one CLI process reading a list of images) cut into each page's rows,
  * by the page_num column (1-based, in list order). Pages without a row get an empty TSV.
  */

@@ -294,16 +294,16 @@ async function servicePhases(name: string, pages: readonly BenchPage[], langs: r
       prepared.push({ png: page.png, width: page.width, height: page.height, languages: page.languages.join('+') });
     });
   }
-  const args = (l: string) => ['--tessdata-dir', DEBIAN_TESSDATA, '-l', l, '--psm', '3', '-c', 'tessedit_create_txt=0', '-c', 'tessedit_create_tsv=1'];
+  const args = (l: string) => ['--tessdata-dir', DEBIAN_TESSDATA, '-l', l, '--psm', '3', '-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1'];
   const reader = (maxBatch: number) => new NativeReader({ workers: 1, maxBatch, run: runCli(NATIVE_TESSERACT, NATIVE_ENV, childNice) });
   const alone = reader(1);
   let single = 0;
-  for (const p of prepared) single += await measure(() => alone.read({ ...p, args: args(p.languages), batchKey: p.languages }));
+  for (const p of prepared) single += await measure(() => alone.read({ ...p, args: args(p.languages), reading: true, batchKey: p.languages }));
   const shared = reader(prepared.length);
   // One page first (it starts at once), the rest wait for it and share a process per languages.
-  const sharedCpu = await measure(() => Promise.all(prepared.map((p) => shared.read({ ...p, args: args(p.languages), batchKey: p.languages }))));
+  const sharedCpu = await measure(() => Promise.all(prepared.map((p) => shared.read({ ...p, args: args(p.languages), reading: true, batchKey: p.languages }))));
   const tiny = await sharp({ create: { width: 200, height: 50, channels: 3, background: '#ffffff' } }).png().toBuffer();
-  const load = await measure(() => alone.read({ png: tiny, width: 200, height: 50, args: args(langs.join('+')), batchKey: null }).catch(() => ''));
+  const load = await measure(() => alone.read({ png: tiny, width: 200, height: 50, args: args(langs.join('+')), reading: true, batchKey: null }).catch(() => ''));
   let bare = 0;
   for (const p of pages) bare += await measure(() => nativeText(p.file, langs.join('+'), null));
   const n = pages.length;
