@@ -19,3 +19,10 @@ export function createOcrEngine(ocr: Config['ocr']): OcrEngine {
  * from pages waiting, so one at a time.
  */
 export const ocrPagesAtOnce = (ocr: Config['ocr']): number => (ocr.engine === 'tesseract' ? NATIVE_MAX_BATCH : 1);
+
+/**
+ * OCR jobs a process runs at once: one per engine worker, twice that for the native CLI, so that
+ * pages wait for its processes even in a small dossier's short jobs (a 24-page dossier is cut into
+ * jobs of two pages: two jobs at once would leave no page waiting beside the two being read).
+ */
+export const ocrJobsAtOnce = (ocr: Config['ocr']): number => ocr.workers * (ocr.engine === 'tesseract' ? 2 : 1);

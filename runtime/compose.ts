@@ -32,7 +32,7 @@ import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
 import { SqlPageSearch } from '../storage/db/page-search-repository.js';
-import { createOcrEngine, ocrPagesAtOnce } from '../ocr/create-engine.js';
+import { createOcrEngine, ocrJobsAtOnce, ocrPagesAtOnce } from '../ocr/create-engine.js';
 import { ForegroundGate } from '../ocr/foreground-gate.js';
 import type { OcrEngine } from '../ocr/engine.js';
 import { ocrHandler } from '../ocr/ocr-job.js';
@@ -181,8 +181,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
       thumbnailHandler({ ...ingestDeps, renderer, backgroundTurn: () => gate.turn() }, Math.max(1, config.cores)),
-      // As many OCR jobs at once as the engine has workers; each hands it ocrPagesAtOnce pages at a time.
-      ocrHandler(ocrDeps, config.ocr.workers),
+      // OCR jobs at once and the pages each hands the engine at a time: create-engine.ts.
+      ocrHandler(ocrDeps, ocrJobsAtOnce(config.ocr)),
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
       // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
       webhookHandler(webhookDeps, 8),
