@@ -160,7 +160,8 @@ async function pageSets(dir: string, synthetic: number, corpusDir: string | unde
   return sets;
 }
 
-export async function ocrBench(options: { syntheticPages: number; corpusDir: string | undefined; runDir: string }): Promise<void> {
+/** `skipJs`: leave the tesseract.js rows out (the slowest by far; the native rows alone). */
+export async function ocrBench(options: { syntheticPages: number; corpusDir: string | undefined; runDir: string; skipJs?: boolean }): Promise<void> {
   const dir = fs.mkdtempSync(path.join(options.runDir, 'ocr-'));
   const native = fs.existsSync(NATIVE_TESSERACT);
   const cores = os.availableParallelism();
@@ -169,7 +170,7 @@ export async function ocrBench(options: { syntheticPages: number; corpusDir: str
   const baseRss = process.memoryUsage.rss() / 1024 ** 2;
   try {
     for (const set of await pageSets(dir, options.syntheticPages, options.corpusDir)) {
-      for (const workers of [1, 2]) {
+      for (const workers of options.skipJs ? [] : [1, 2]) {
         const engine = new TesseractJsEngine({ languages: set.langs, workers });
         try {
           const { value: r, rssMb } = await peakRss(() => timeEngine(engine, set.pages, workers));
@@ -178,7 +179,7 @@ export async function ocrBench(options: { syntheticPages: number; corpusDir: str
           await engine.close();
         }
       }
-      if (folderServes(DEBIAN_TESSDATA, set.langs)) {
+      if (!options.skipJs && folderServes(DEBIAN_TESSDATA, set.langs)) {
         const engine = new TesseractJsEngine({ languages: set.langs, workers: cores, models: { kind: 'folder', dir: DEBIAN_TESSDATA } });
         try {
           const { value: r, rssMb } = await peakRss(() => timeEngine(engine, set.pages, cores));

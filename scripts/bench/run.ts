@@ -17,7 +17,8 @@
  * 1 and 2 workers, the service pipeline (blank check + native engine, pages sharing a process, and
  * a process a page) beside the bare native tesseract CLI, on N synthetic pages (default 20), the
  * corpus images and a Chinese page; then where the service pipeline's CPU goes, phase by phase.
- * On a quiet machine: `npm run bench -- --only ocr --corpus ../shared/corpus`.
+ * On a quiet machine: `npm run bench -- --only ocr --corpus ../shared/corpus`; `--ocr-skip-js` leaves the
+ * (slow) tesseract.js rows out.
  *
  * `--only render [--corpus DIR]`: the corpus read before and after the page renderer, drawing time per
  * scan encoding and size, orientation and language-per-page costs (scripts/bench/render.ts).
@@ -72,6 +73,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'ocr-pages': { type: 'string', default: '100' },
     'ocr-synthetic': { type: 'string', default: '20' },
+    'ocr-skip-js': { type: 'boolean', default: false },
     corpus: { type: 'string' },
     transfers: { type: 'string', default: '100000' },
     deliveries: { type: 'string', default: '2000' },
@@ -317,7 +319,7 @@ async function main() {
     await searchBench({ indexPages: pages, ocrPages: Number(args['ocr-pages']), cacheDir, runDir });
   }
   if (!only || only === 'ocr') {
-    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir });
+    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir, skipJs: args['ocr-skip-js'] });
   }
   if (!only || only === 'render') await renderBench({ corpusDir: args.corpus, runDir });
   // Supervision and integration on PostgreSQL: stats latency, the overdue check, webhook deliveries.
