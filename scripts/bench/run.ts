@@ -86,6 +86,8 @@ const { values: args } = parseArgs({
   },
 });
 const pages = Number(args.pages);
+/** A gateway's start (PGlite's initdb on the first) takes minutes on a loaded machine: wait for it. */
+const START_TIMEOUT_MS = 10 * 60_000;
 const cacheDir = path.resolve('.cache/bench');
 const runDir = path.resolve('.cache/bench-run');
 
@@ -112,9 +114,9 @@ async function freshServer(env: Record<string, string> = {}) {
   await fs.mkdir(dataDir, { recursive: true });
   // A gateway's first start runs PGlite's initdb, whose WASM heap (~0.9 GB) stays for the life of
   // that process; production runs on an initialised directory, so measure a restarted gateway.
-  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true });
+  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true, startTimeoutMs: START_TIMEOUT_MS });
   await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true });
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true, startTimeoutMs: START_TIMEOUT_MS });
   const token = await tokenFor(dataDir, 'police-bench', 'clerk');
   return { server, token, dataDir };
 }
@@ -168,7 +170,7 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     // …then on a gateway with no background work (the OCR left to `dossier worker` processes),
     // beside the ceiling: the fixture's bytes as one file over plain HTTP, with the same client.
     await server.kill('SIGTERM');
-    server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKERS: 'none' }, undefined, { compiled: true });
+    server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKERS: 'none' }, undefined, { compiled: true, startTimeoutMs: START_TIMEOUT_MS });
     // Three rounds, alternated, the median of each: single downloads on two cores swing ±30 %.
     const idleRuns: Download[] = [];
     const plainRuns: Download[] = [];
