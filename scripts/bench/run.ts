@@ -63,7 +63,7 @@ import { twoGatewaysBench } from './two-gateways.js';
 import { workersScaleBench } from './workers-scale.js';
 import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
-import { cpuOf, total } from './cpu-time.js';
+import { cpuOf } from './cpu-time.js';
 import { sampleRss } from './rss-sampler.js';
 
 const { values: args } = parseArgs({
@@ -156,14 +156,15 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     const viaLink = await timeDownload(link.url, null);
     const sealedLine = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
     const phases = sealedLine ? (JSON.parse(sealedLine).phases as Record<string, number>) : {};
-    let ocr: { sealedToSearchableS: number; done: number; failed: number; cpuPerPage: number | null } | null = null;
+    let ocr: { sealedToSearchableS: number; done: number; failed: number; cpuPerPage: { own: number; children: number } | null } | null = null;
     if (searchable) {
       // Every page read (or given up on): sealed → searchable, and the gateway's CPU per page
       // over that time (its own threads and its ended tesseract children; the thumbnails and the
       // exports beside OCR above included).
       const all = await pollUntil(get, (d) => d.progress.ocr.done + d.progress.ocr.failed >= d.progress.ocr.total, 2000, 6 * 3600);
       const cpu = cpuOf(server.child.pid!);
-      ocr = { sealedToSearchableS: (performance.now() - sealedAt) / 1000, done: all.value.progress.ocr.done, failed: all.value.progress.ocr.failed, cpuPerPage: cpu && cpuAtSeal ? (total(cpu) - total(cpuAtSeal)) / (all.value.pageCount ?? 1) : null };
+      const n = all.value.pageCount ?? 1;
+      ocr = { sealedToSearchableS: (performance.now() - sealedAt) / 1000, done: all.value.progress.ocr.done, failed: all.value.progress.ocr.failed, cpuPerPage: cpu && cpuAtSeal ? { own: (cpu.self - cpuAtSeal.self) / n, children: (cpu.children - cpuAtSeal.children) / n } : null };
     }
     const rss = await server.peakRss();
     const sampled = rssSampler.stop();
@@ -303,7 +304,7 @@ async function main() {
     console.log('|---|---|---|---|---|---|---|');
     for (const r of runs) {
       const o = r.ocr;
-      console.log(`| ${r.label} | ${o ? fmt(o.sealedToSearchableS) : 'not waited for'} | ${o ? `${o.done} / ${o.failed}` : ''} | ${o?.cpuPerPage ? fmt(o.cpuPerPage, 2) : ''} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(mb(r.sampled.self), 0)} / ${fmt(mb(r.sampled.withChildren), 0)} | ${r.exportCpuMsPerMb === null ? '' : fmt(r.exportCpuMsPerMb, 1)} |`);
+      console.log(`| ${r.label} | ${o ? fmt(o.sealedToSearchableS) : 'not waited for'} | ${o ? `${o.done} / ${o.failed}` : ''} | ${o?.cpuPerPage ? `${fmt(o.cpuPerPage.own + o.cpuPerPage.children, 2)} (${fmt(o.cpuPerPage.own, 2)} + ${fmt(o.cpuPerPage.children, 2)})` : ''} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(mb(r.sampled.self), 0)} / ${fmt(mb(r.sampled.withChildren), 0)} | ${r.exportCpuMsPerMb === null ? '' : fmt(r.exportCpuMsPerMb, 1)} |`);
     }
     console.log(`\nload average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')}\n`);
     console.log('| dossier | ingest phases (ms) |');
