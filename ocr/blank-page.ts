@@ -35,7 +35,11 @@ const MIN_PAPER = 120;
 
 export interface BlankVerdict {
   readonly blank: boolean;
-  /** Marks found inside the edge band, and the pixels they cover (at the working width). */
+  /**
+   * Marks found inside the edge band, and the pixels they cover (at the working width), counted
+   * until the page is sure to be written (MIN_MARKS marks or MAX_MARK_AREA pixels): a dense page
+   * stops after its first few letters instead of tracing thousands.
+   */
   readonly marks: number;
   readonly markPixels: number;
 }
@@ -86,7 +90,10 @@ export async function blankVerdict(image: ImageInput): Promise<BlankVerdict> {
   return { blank: marks < MIN_MARKS && markPixels < MAX_MARK_AREA && darkest >= MIN_PAPER, marks, markPixels };
 }
 
-/** Connected patches (8-neighbours) of the dark mask inside the box; those of MIN_MARK pixels or more. */
+/**
+ * Connected patches (8-neighbours) of the dark mask inside the box; those of MIN_MARK pixels or
+ * more, until there are enough of them to call the page written.
+ */
 function countMarks(dark: Uint8Array, width: number, x0: number, x1: number, y0: number, y1: number): { marks: number; markPixels: number } {
   const stack = new Int32Array((x1 - x0) * (y1 - y0));
   let marks = 0;
@@ -114,6 +121,7 @@ function countMarks(dark: Uint8Array, width: number, x0: number, x1: number, y0:
         }
       }
       if (size >= MIN_MARK) { marks += 1; markPixels += size; }
+      if (marks >= MIN_MARKS || markPixels >= MAX_MARK_AREA) return { marks, markPixels };
     }
   }
   return { marks, markPixels };

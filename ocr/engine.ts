@@ -25,7 +25,11 @@ export interface OcrEngine {
   readonly name: string;
   /** Languages as tesseract names them, e.g. ['chi_sim', 'eng']. */
   readonly languages: readonly string[];
-  /** An encoded image file, or raw pixels (a rendered PDF page). */
-  recognize(image: ImageInput, signal?: AbortSignal): Promise<OcrResult>;
+  /**
+   * An encoded image file, or raw pixels (a rendered PDF page). `started` is called once, when the
+   * engine begins work on this page (after any wait for a worker): the page timeout counts from
+   * there, so pages handed over together are not timed out by their turn in the queue.
+   */
+  recognize(image: ImageInput, signal?: AbortSignal, started?: () => void): Promise<OcrResult>;
   close(): Promise<void>;
 }

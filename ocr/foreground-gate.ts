@@ -1,6 +1,7 @@
 /**
  * Background work yields to a person waiting. A download (the export ZIP) marks itself in the
- * foreground while it streams; OCR asks for a turn before each page it recognises. With nothing in
+ * foreground while it streams; OCR asks for a turn before each page it recognises, and the
+ * thumbnail jobs before each thumbnail they draw. With nothing in
  * the foreground every page goes at once (up to the engine's workers); while a download runs, at
  * most `whileBusy` pages are recognised at a time (default 1 of 2 cores), so the download keeps a
  * core to itself without OCR ever stopping: a download that never ends slows OCR, never starves it.
@@ -40,6 +41,11 @@ export class ForegroundGate {
   /** Background tasks under way now: for tests and metrics. */
   get inFlight(): number {
     return this.running;
+  }
+
+  /** Background tasks waiting for a turn: for tests and metrics. */
+  get queued(): number {
+    return this.waiting.length;
   }
 
   /** Waits for a background turn; the result gives it back. Rejects with the signal's reason. */

@@ -25,7 +25,7 @@ export interface IndexPageDeps {
   readonly pageTimeoutMs: number;
   /** Draws the PDF and JPEG 2000 pages whose image cannot be read as it stands. */
   readonly renderer: PageRenderer;
-  /** Downloads under way slow recognition down (ocr/foreground-gate.ts); unset: never. */
+  /** Downloads under way hold a page's work back (ocr/foreground-gate.ts); unset: never. */
   readonly gate?: ForegroundGate;
 }
 
@@ -39,43 +39,30 @@ export class PageTimeoutError extends Error {
   override readonly name = 'PageTimeoutError';
 }
 
+interface PageReading {
+  readonly source: 'text-layer' | 'blank' | 'ocr';
+  readonly text: string;
+  readonly words: WordsDocument;
+  readonly confidence: number;
+  readonly engineName: string;
+  readonly rotation: PageRotation;
+  readonly languages: string | null;
+  readonly note: string | null;
+}
+
 /** Resolves true when this call recorded the page, false when it was already done. */
 export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: AbortSignal): Promise<boolean> {
   const bytes = await buffer(await deps.blobs.read(page.sha256));
-  const content = await pageContent(bytes, page.mediaType, deps.renderer, signal);
-  let text: string;
-  let words: WordsDocument;
-  let confidence: number;
-  let engineName: string;
-  let rotation: PageRotation = 0;
-  let languages: string | null = null;
-  let note: string | null = null;
-  const blank = content.kind === 'image' && (await isBlank(content.image));
-  if (content.kind === 'text') {
-    text = content.text;
-    words = content.words;
-    confidence = 100;
-    engineName = 'text-layer';
-  } else if (blank) {
-    text = '';
-    words = { v: 1, unit: 'px', width: content.width, height: content.height, words: [] };
-    confidence = 100;
-    engineName = BLANK_DETECTOR;
-  } else {
-    const engine = await deps.engine();
-    const giveBack = await deps.gate?.turn(signal);
-    const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal).finally(() => giveBack?.());
-    text = result.text;
-    confidence = result.confidence;
-    engineName = `${engine.name}:${engine.languages.join('+')}`;
-    rotation = result.rotated;
-    languages = result.languages.join('+');
-    // Boxes are in the pixels recognised: the stored image's, or the rendering's (which covers
-    // the whole page box, so the same proportions place them on the PDF page).
-    words = { v: 1, unit: 'px', width: content.width, height: content.height, words: result.words };
-    const omitted = content.rendered?.omittedImages ?? 0;
-    if (omitted > 0) note = `${omitted} image${omitted > 1 ? 's' : ''} over the renderer's pixel budget left out: not read`;
+  // All of the page's CPU work (drawing, the blank check, recognition) is one background turn:
+  // while a download streams it waits, instead of its checks running beside the download.
+  const giveBack = await deps.gate?.turn(signal);
+  let r: PageReading;
+  try {
+    r = await readPage(deps, bytes, page.mediaType, signal);
+  } finally {
+    giveBack?.();
   }
+  const { text, words, confidence, engineName, rotation, languages, note } = r;
   const textBytes = Buffer.from(text, 'utf8');
   const wordsBytes = Buffer.from(JSON.stringify(words), 'utf8');
   const textSha256 = sha256Hex(textBytes);
@@ -84,7 +71,7 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
   return deps.pageTexts.markDone({
     dossierId: page.dossierId,
     index: page.index,
-    source: content.kind === 'text' ? 'text-layer' : blank ? 'blank' : 'ocr',
+    source: r.source,
     confidence,
     textSha256,
     wordsSha256,
@@ -97,13 +84,45 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
   });
 }
 
+/** The page's text: its PDF text layer, nothing for a blank page, else the engine's reading. */
+async function readPage(deps: IndexPageDeps, bytes: Uint8Array, mediaType: string, signal: AbortSignal): Promise<PageReading> {
+  const content = await pageContent(bytes, mediaType, deps.renderer, signal);
+  if (content.kind === 'text') {
+    return { source: 'text-layer', text: content.text, words: content.words, confidence: 100, engineName: 'text-layer', rotation: 0, languages: null, note: null };
+  }
+  // Boxes are in the pixels recognised: the stored image's, or the rendering's (which covers
+  // the whole page box, so the same proportions place them on the PDF page).
+  const page = { v: 1, unit: 'px', width: content.width, height: content.height } as const;
+  if (await isBlank(content.image)) {
+    return { source: 'blank', text: '', words: { ...page, words: [] }, confidence: 100, engineName: BLANK_DETECTOR, rotation: 0, languages: null, note: null };
+  }
+  const engine = await deps.engine();
+  const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal);
+  const omitted = content.rendered?.omittedImages ?? 0;
+  return {
+    source: 'ocr',
+    text: result.text,
+    words: { ...page, words: result.words },
+    confidence: result.confidence,
+    engineName: `${engine.name}:${engine.languages.join('+')}`,
+    rotation: result.rotated,
+    languages: result.languages.join('+'),
+    note: omitted > 0 ? `${omitted} image${omitted > 1 ? 's' : ''} over the renderer's pixel budget left out: not read` : null,
+  };
+}
+
 /**
  * The engine is handed an AbortSignal that fires at the page timeout (or when the worker stops);
- * the race makes sure that even an engine that ignores it cannot hold the batch.
+ * the race makes sure that even an engine that ignores it cannot hold the batch. The timeout
+ * counts from when the engine begins the page (its `started` call), not from the hand-over: an
+ * OCR job hands several pages over at once, and a page's turn in the queue is no sign of a hang.
  */
 async function recognizeWithin(engine: OcrEngine, image: ImageInput, timeoutMs: number, stop: AbortSignal) {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new PageTimeoutError(`OCR took longer than ${timeoutMs} ms`)), timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const started = () => {
+    timer ??= setTimeout(() => timeout.abort(new PageTimeoutError(`OCR took longer than ${timeoutMs} ms`)), timeoutMs);
+  };
   const signal = AbortSignal.any([stop, timeout.signal]);
   try {
     const aborted = new Promise<never>((_, reject) => {
@@ -111,7 +130,7 @@ async function recognizeWithin(engine: OcrEngine, image: ImageInput, timeoutMs: 
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => {}); // settled by the race below, or never needed
-    return await Promise.race([engine.recognize(image, signal), aborted]);
+    return await Promise.race([engine.recognize(image, signal, started), aborted]);
   } finally {
     clearTimeout(timer);
   }

@@ -6,6 +6,7 @@
  * in the same transaction; after the last attempt the page ends `failed` with the reason. Bytes
  * the image decoder rejects (corrupt_image) fail at once: no retry can decode them.
  */
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import { OCR_JOB, OCR_PAGE_ATTEMPTS } from '../dossier/ingest/derivatives.js';
 import { REJECTION_CODES, isDossierError } from '../dossier/errors.js';
@@ -21,6 +22,12 @@ export interface OcrJobDeps extends IndexPageDeps {
   readonly maxPageAttempts?: number;
   /** First retry delay; doubles with every attempt. */
   readonly retryBaseSeconds?: number;
+  /**
+   * Pages of the batch handed to the engine at once (default 1: one after the other). More only
+   * where waiting pages are read more cheaply together: the native CLI reads them in one process
+   * (create-engine.ts ocrPagesAtOnce).
+   */
+  readonly pagesAtOnce?: number;
 }
 
 const payloadSchema = z.object({
@@ -52,12 +59,16 @@ export async function ocrBatch(deps: OcrJobDeps, p: OcrPayload, signal: AbortSig
   const pages = await deps.dossiers.listPages(p.dossierId, { offset: p.from - 1, limit: p.to - p.from + 1 });
   const records = new Map((await deps.pageTexts.list(p.dossierId, p.from, p.to)).map((r) => [r.index, r]));
   const log = deps.log.child({ dossier: p.dossierId });
-  for (const page of pages) {
+  const todo = pages.filter((page) => {
     const record = records.get(page.index);
-    if (record && record.status !== 'queued') continue;
+    if (record && record.status !== 'queued') return false;
     // A page that failed before belongs to its retry chain: only the retry for exactly its
     // current attempt count works on it, so no attempt runs twice.
-    if ((record?.attempts ?? 0) !== (p.afterAttempts ?? 0)) continue;
+    return (record?.attempts ?? 0) === (p.afterAttempts ?? 0);
+  });
+  const limit = pLimit(Math.max(1, deps.pagesAtOnce ?? 1));
+  // Every page settles before the job does (none still writing after it ends), in page order of start.
+  const outcomes = await Promise.allSettled(todo.map((page) => limit(async () => {
     signal.throwIfAborted(); // stopping: the job is retried later, the pages done so far stay done
     try {
       await indexPage(deps, page, signal);
@@ -82,5 +93,7 @@ export async function ocrBatch(deps: OcrJobDeps, p: OcrPayload, signal: AbortSig
       });
       log.warn({ page: page.index, attempts: outcome.attempts, status: outcome.status, reason }, 'OCR of a page failed');
     }
-  }
+  })));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -248,7 +248,7 @@ export class TesseractJsEngine implements OcrEngine {
     }
   }
 
-  async recognize(image: ImageInput, signal?: AbortSignal): Promise<OcrResult> {
+  async recognize(image: ImageInput, signal?: AbortSignal, started?: () => void): Promise<OcrResult> {
     if (this.closed) throw new Error('tesseract.js engine is closed');
     signal?.throwIfAborted();
     const slot = await this.acquire(signal);
@@ -256,6 +256,7 @@ export class TesseractJsEngine implements OcrEngine {
       this.release(slot);
       throw signal.reason;
     }
+    started?.();
     let onAbort = (): void => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal?.reason);

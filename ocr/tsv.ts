@@ -18,6 +18,19 @@ export function wordsFromTsv(tsv: string): OcrWord[] {
   return words;
 }
 
+/**
+ * A TSV over several pages (one CLI process reading a list of images) cut into each page's rows,
+ * by the page_num column (1-based, in list order). Pages without a row get an empty TSV.
+ */
+export function splitTsvPages(tsv: string, pages: number): string[] {
+  const out: string[][] = Array.from({ length: pages }, () => []);
+  for (const row of tsv.split('\n')) {
+    const n = Number(row.split('\t', 2)[1]);
+    if (Number.isInteger(n) && n >= 1 && n <= pages) out[n - 1]!.push(row);
+  }
+  return out.map((rows) => rows.join('\n'));
+}
+
 /** Mean word confidence 0–100; 0 for a page without words. */
 export function meanConfidence(words: readonly OcrWord[]): number {
   if (words.length === 0) return 0;

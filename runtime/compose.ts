@@ -36,7 +36,7 @@ import { SqlCaseRepository } from '../storage/db/case-repository.js';
 import { SqlDossierRepository } from '../storage/db/dossier-repository.js';
 import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
 import { SqlPageSearch } from '../storage/db/page-search-repository.js';
-import { createOcrEngine } from '../ocr/create-engine.js';
+import { createOcrEngine, ocrJobsAtOnce, ocrPagesAtOnce } from '../ocr/create-engine.js';
 import { ForegroundGate } from '../ocr/foreground-gate.js';
 import type { OcrEngine } from '../ocr/engine.js';
 import { ocrHandler } from '../ocr/ocr-job.js';
@@ -178,16 +178,16 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   let ocrEngine: OcrEngine | null = null;
   // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
   const renderer = new PageRenderer({ threads: config.cores });
-  // Downloads in the foreground: OCR recognises one page at a time while any export streams.
+  // Downloads in the foreground: OCR and thumbnails work one page at a time while any export streams.
   const gate = new ForegroundGate({ whileBusy: 1 });
-  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
+  const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, pagesAtOnce: ocrPagesAtOnce(config.ocr), engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const metrics = new Metrics(new SqlOperationsReader(db, queue), { databaseCounts });
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),
-      thumbnailHandler({ ...ingestDeps, renderer }, Math.max(1, config.cores)),
-      // Each OCR job works its pages one at a time: as many jobs at once as the engine has workers.
-      ocrHandler(ocrDeps, config.ocr.workers),
+      thumbnailHandler({ ...ingestDeps, renderer, backgroundTurn: () => gate.turn() }, Math.max(1, config.cores)),
+      // OCR jobs at once and the pages each hands the engine at a time: create-engine.ts.
+      ocrHandler(ocrDeps, ocrJobsAtOnce(config.ocr)),
       overdueCheckHandler({ supervision, audit, transactions, queue, log, intervalMs: config.supervision.checkIntervalMs }),
       // Subscriptions are pumped in parallel, each one's events in order (one job per subscription).
       webhookHandler(webhookDeps, 8),
@@ -288,6 +288,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     app,
     metrics,
     ingestDeps,
+    /** Background work's turns (OCR, thumbnails) while downloads stream. */
+    gate,
     /** Recovers, starts the workers and listens; resolves with the bound address. */
     async start(): Promise<AddressInfo> {
       await recover();

@@ -19,6 +19,11 @@ export interface ThumbnailDeps {
   readonly blobs: BlobStore;
   readonly renderer: PageRenderer;
   readonly concurrency?: number;
+  /**
+   * Waits for a background turn and resolves with its give-back (ocr/foreground-gate.ts): while a
+   * download streams, thumbnails share the turns OCR takes instead of taking cores beside it.
+   */
+  readonly backgroundTurn?: () => Promise<() => void>;
 }
 
 export async function makeThumbnails(
@@ -34,7 +39,12 @@ export async function makeThumbnails(
     Array.from({ length: lanes }, async () => {
       while (next < todo.length) {
         const page = todo[next++]!;
-        results.push({ index: page.index, sha256: await thumbnail(deps, page.sha256, page.mediaType) });
+        const giveBack = await deps.backgroundTurn?.();
+        try {
+          results.push({ index: page.index, sha256: await thumbnail(deps, page.sha256, page.mediaType) });
+        } finally {
+          giveBack?.();
+        }
       }
     }),
   );

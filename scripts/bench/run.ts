@@ -6,8 +6,19 @@
  *
  *   npm run bench -- [--pages N] [--only zip|pdf|migrate|upload|search] [--ocr-pages N] [--keep]
  *
- * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute and CER, tesseract.js 1 and 2 workers beside the
- * native tesseract CLI, on N synthetic pages (default 20), the corpus images and a Chinese page.
+ * `--only zip`: also the export's size and speed beside OCR and idle, the export's gateway CPU per MB
+ * idle, and for the default configuration's run (read after upload) the time from sealed until every
+ * page is searchable, the gateway's CPU-s per page over it and its peak RSS (kernel VmHWM, and
+ * sampled every 500 ms with its tesseract children). With the full 5,253 pages that run waits for
+ * the whole dossier's OCR: the better part of an hour on a quiet 2-core machine.
+ *
+ * `--only ocr [--ocr-synthetic N] [--corpus DIR]`: OCR pages/minute, CPU-s per page (this process and
+ * its children: the load of a shared machine moves it far less than wall time) and CER, tesseract.js
+ * 1 and 2 workers, the service pipeline (blank check + native engine, pages sharing a process, and
+ * a process a page) beside the bare native tesseract CLI, on N synthetic pages (default 20), the
+ * corpus images and a Chinese page; then where the service pipeline's CPU goes, phase by phase.
+ * On a quiet machine: `npm run bench -- --only ocr --corpus ../shared/corpus`; `--ocr-skip-js` leaves the
+ * (slow) tesseract.js rows out.
  *
  * `--only render [--corpus DIR]`: the corpus read before and after the page renderer, drawing time per
  * scan encoding and size, orientation and language-per-page costs (scripts/bench/render.ts).
@@ -68,6 +79,8 @@ import { scaleOutBench, workersScaleBench } from './workers-scale.js';
 import { rangedReadBench } from './ranged-read.js';
 import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
+import { cpuOf } from './cpu-time.js';
+import { sampleRss } from './rss-sampler.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,6 +89,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'ocr-pages': { type: 'string', default: '100' },
     'ocr-synthetic': { type: 'string', default: '20' },
+    'ocr-skip-js': { type: 'boolean', default: false },
     corpus: { type: 'string' },
     transfers: { type: 'string', default: '100000' },
     deliveries: { type: 'string', default: '2000' },
@@ -89,6 +103,8 @@ const { values: args } = parseArgs({
   },
 });
 const pages = Number(args.pages);
+/** A gateway's start (PGlite's initdb on the first) takes minutes on a loaded machine: wait for it. */
+const START_TIMEOUT_MS = 10 * 60_000;
 
 /** scripts/bench/web-grid.ts in a process of its own, its tables passed through. */
 async function webBench(): Promise<void> {
@@ -105,7 +121,7 @@ interface DossierJson {
   id: string;
   status: string;
   pageCount: number | null;
-  progress: { pages: number; thumbnails: number };
+  progress: { pages: number; thumbnails: number; ocr: { done: number; failed: number; total: number } };
   error?: { code: string };
 }
 
@@ -124,19 +140,25 @@ async function freshServer(env: Record<string, string> = {}) {
   await fs.mkdir(dataDir, { recursive: true });
   // A gateway's first start runs PGlite's initdb, whose WASM heap (~0.9 GB) stays for the life of
   // that process; production runs on an initialised directory, so measure a restarted gateway.
-  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true });
+  const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true, startTimeoutMs: START_TIMEOUT_MS });
   await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true });
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true, startTimeoutMs: START_TIMEOUT_MS });
   const token = await tokenFor(dataDir, 'police-bench', 'clerk');
   return { server, token, dataDir };
 }
 
-async function dossierRun(label: string, file: string, env: Record<string, string> = {}) {
+/**
+ * One dossier through a gateway. `searchable`: after the downloads beside OCR, wait until every
+ * page is OCR'd (done or failed) and report the time from sealed to searchable, with the
+ * gateway's RSS over the whole run (its kernel peak, and sampled with its tesseract children).
+ */
+async function dossierRun(label: string, file: string, env: Record<string, string> = {}, searchable = false) {
   const size = (await fs.stat(file)).size;
   const base = await baseline(file);
   const fresh = await freshServer(env);
   let server = fresh.server;
   const { token, dataDir } = fresh;
+  const rssSampler = sampleRss(server.child.pid!);
   try {
     const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-${label}-${Date.now()}` });
     // Start from a clean disk: the previous run's dirty pages must not be written back on our time.
@@ -149,6 +171,8 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     const sealed = await pollUntil(get, (d) => d.status === 'sealed' || d.status === 'rejected');
     if (sealed.value.status !== 'sealed') throw new Error(`${label}: ${JSON.stringify(sealed.value.error)}`);
     const totalS = (performance.now() - t0) / 1000;
+    const sealedAt = performance.now();
+    const cpuAtSeal = cpuOf(server.child.pid!);
     const thumbs = await pollUntil(get, (d) => d.progress.thumbnails >= (d.pageCount ?? 0), 250);
     const thumbsS = (performance.now() - t0) / 1000;
     // The receiver's side: the export ZIP with a bearer token, then through a signed link, while
@@ -158,25 +182,43 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     const viaLink = await timeDownload(link.url, null);
     const sealedLine = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
     const phases = sealedLine ? (JSON.parse(sealedLine).phases as Record<string, number>) : {};
+    let ocr: { sealedToSearchableS: number; done: number; failed: number; cpuPerPage: { own: number; children: number } | null } | null = null;
+    if (searchable) {
+      // Every page read (or given up on): sealed → searchable, and the gateway's CPU per page
+      // over that time (its own threads and its ended tesseract children; the thumbnails and the
+      // exports beside OCR above included).
+      const all = await pollUntil(get, (d) => d.progress.ocr.done + d.progress.ocr.failed >= d.progress.ocr.total, 2000, 6 * 3600);
+      const cpu = cpuOf(server.child.pid!);
+      const n = all.value.pageCount ?? 1;
+      ocr = { sealedToSearchableS: (performance.now() - sealedAt) / 1000, done: all.value.progress.ocr.done, failed: all.value.progress.ocr.failed, cpuPerPage: cpu && cpuAtSeal ? { own: (cpu.self - cpuAtSeal.self) / n, children: (cpu.children - cpuAtSeal.children) / n } : null };
+    }
     const rss = await server.peakRss();
+    const sampled = rssSampler.stop();
     // …then on a gateway with no background work (the OCR left to `dossier worker` processes),
     // beside the ceiling: the fixture's bytes as one file over plain HTTP, with the same client.
     await server.kill('SIGTERM');
-    server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKERS: 'none' }, undefined, { compiled: true });
+    server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKERS: 'none' }, undefined, { compiled: true, startTimeoutMs: START_TIMEOUT_MS });
     // Three rounds, alternated, the median of each: single downloads on two cores swing ±30 %.
     const idleRuns: Download[] = [];
     const plainRuns: Download[] = [];
+    let idleCpu = 0, idleMb = 0;
     for (let round = 0; round < 3; round++) {
-      idleRuns.push(await timeDownload(`${server.url}/api/dossiers/${id}/export`, token));
+      // The gateway's CPU for the export with nothing else to do: what streaming costs a MB.
+      const c0 = cpuOf(server.child.pid!);
+      const d = await timeDownload(`${server.url}/api/dossiers/${id}/export`, token);
+      const c1 = cpuOf(server.child.pid!);
+      if (c0 && c1) [idleCpu, idleMb] = [idleCpu + c1.self - c0.self, idleMb + mb(d.bytes)];
+      idleRuns.push(d);
       plainRuns.push(await timeFileOverHttp(file));
     }
     const [idleExport, plainHttp] = [median(idleRuns), median(plainRuns)];
     return {
-      phases,
+      phases, ocr, sampled, exportCpuMsPerMb: idleMb ? (1000 * idleCpu) / idleMb : null,
       label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
       thumbsAfterSealS: thumbs.seconds, rss, base, exportZip, viaLink, idleExport, plainHttp,
     };
   } finally {
+    rssSampler.stop();
     await server.kill('SIGTERM');
     if (!args.keep) await fs.rm(dataDir, { recursive: true, force: true });
   }
@@ -257,7 +299,8 @@ async function main() {
     const runs = [];
     if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read while it arrives', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'true' }));
     // The same ZIP read after its last byte (in-stream ingest off): the upload without the reading.
-    if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read after upload', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'false' }));
+    // The default configuration's run also waits until every page is searchable (OCR of the whole dossier).
+    if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read after upload', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'false' }, true));
     if (!only || only === 'pdf') runs.push(await dossierRun('PDF', fixture.pdfPath));
     console.log('| dossier | pages | MB | upload s | upload→sealed s | total s | MB/s | pages/s | server peak RSS MB | all thumbnails s | cp s | cp+sync s | sha256sum s | seal ÷ (cp+sha256sum) |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -268,7 +311,7 @@ async function main() {
     }
     console.log('');
     // In-stream ingest (issue 13): the ZIP read while it arrives beside the same ZIP read after it.
-    const streamed = runs.find((r) => r.label === 'ZIP');
+    const streamed = runs.find((r) => r.label === 'ZIP, read while it arrives');
     const afterUpload = runs.find((r) => r.label === 'ZIP, read after upload');
     if (streamed && afterUpload) {
       console.log('| 5,253-page ZIP | upload s | MB/s | last byte → sealed s | first byte → sealed s |');
@@ -286,6 +329,13 @@ async function main() {
       );
     }
     console.log('');
+    console.log(`| dossier | sealed → every page searchable s | pages read / failed | gateway CPU-s per page, sealed → searchable (own + tesseract children) | gateway peak RSS MB (kernel VmHWM) | sampled peak RSS MB: gateway / with its tesseract children | export CPU ms per MB, idle (median-of-3 runs' total) |`);
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of runs) {
+      const o = r.ocr;
+      console.log(`| ${r.label} | ${o ? fmt(o.sealedToSearchableS) : 'not waited for'} | ${o ? `${o.done} / ${o.failed}` : ''} | ${o?.cpuPerPage ? `${fmt(o.cpuPerPage.own + o.cpuPerPage.children, 2)} (${fmt(o.cpuPerPage.own, 2)} + ${fmt(o.cpuPerPage.children, 2)})` : ''} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(mb(r.sampled.self), 0)} / ${fmt(mb(r.sampled.withChildren), 0)} | ${r.exportCpuMsPerMb === null ? '' : fmt(r.exportCpuMsPerMb, 1)} |`);
+    }
+    console.log(`\nload average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(', ')}\n`);
     console.log('| dossier | ingest phases (ms) |');
     console.log('|---|---|');
     for (const r of runs) console.log(`| ${r.label} | ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
@@ -301,7 +351,7 @@ async function main() {
     await searchBench({ indexPages: pages, ocrPages: Number(args['ocr-pages']), cacheDir, runDir });
   }
   if (!only || only === 'ocr') {
-    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir });
+    await ocrBench({ syntheticPages: Number(args['ocr-synthetic']), corpusDir: args.corpus, runDir, skipJs: args['ocr-skip-js'] });
   }
   if (!only || only === 'render') await renderBench({ corpusDir: args.corpus, runDir });
   // Supervision and integration on PostgreSQL: stats latency, the overdue check, webhook deliveries.
