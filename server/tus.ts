@@ -63,7 +63,19 @@ function tusErrorJson(status: number, text: string | undefined): string {
  * uses), and request bodies stream with byte-counted backpressure (request-body.ts).
  */
 class JsonErrorTusServer extends Server {
+  /** The size of an upload already handed to ingest (its staged file gone), or null. */
+  finishedSize: ((req: IncomingMessage) => Promise<number | null>) | null = null;
+
   override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A client that lost the answer to its last PATCH asks with HEAD: the upload is whole, and
+    // saying so (offset = length, as tusd does) keeps it from starting the same file again.
+    if (req.method === 'HEAD' && this.finishedSize) {
+      const size = await this.finishedSize(req).catch(() => null);
+      if (size !== null) {
+        res.writeHead(200, { 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(size), 'Upload-Length': String(size), 'Cache-Control': 'no-store' }).end();
+        return;
+      }
+    }
     const request = new NodeRequest({ req, res });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       Object.defineProperty(request, 'body', { value: backpressuredBody(req), configurable: true });
@@ -169,6 +181,12 @@ export function createTusServer(deps: TusDeps): Server {
       return { status_code: status, body: tusErrorJson(status, tusError?.body) };
     },
   });
+  server.finishedSize = async (req) => {
+    const id = /^\/files\/([0-9a-f-]{36})\/?$/.exec(new URL(req.url ?? '/', 'http://x').pathname)?.[1];
+    if (!id) return null;
+    const d = await deps.dossiers.findVisible(id, principalOf(req).agency);
+    return d && d.status !== 'receiving' && d.bytes !== null ? d.bytes : null;
+  };
   server.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     deps.dossiers.delete(id).catch((err: unknown) => deps.log.error({ err, dossier: id }, 'could not drop a terminated upload'));
   });

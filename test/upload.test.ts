@@ -138,6 +138,27 @@ describe('upload (tus)', function () {
     expect((await gw.api('GET', `/api/dossiers/${idFromUrl(url)}`, other)).status).to.equal(404);
   });
 
+  it('a HEAD after the upload was handed to ingest answers it whole, so a client that lost the last answer sends nothing again', async () => {
+    const bytes = Buffer.alloc(2 * 1024 * 1024, 7);
+    const url = await tusUpload(gw.url, bytes, { token: clerk, metadata: { filename: 'whole.bin', caseId }, chunkSize: 1024 * 1024 }).done;
+    const id = idFromUrl(url);
+    // Ingest takes the staged file: random bytes are rejected, a dossier in any state past receiving will do.
+    await eventually(async () => ((await gw.api('GET', `/api/dossiers/${id}`, clerk)).json.status !== 'receiving' ? true : undefined), 60_000, 'handed to ingest');
+    const head = await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${clerk}`, 'tus-resumable': '1.0.0' } });
+    expect([head.status, head.headers.get('upload-offset'), head.headers.get('upload-length')]).to.deep.equal([200, String(bytes.length), String(bytes.length)]);
+    expect(head.headers.get('cache-control')).to.equal('no-store');
+    // The client resumes the same URL (as after a lost 204): it finds the upload whole and sends nothing.
+    let sent = -1;
+    const again = tusUpload(gw.url, bytes, { token: clerk, metadata: { filename: 'whole.bin', caseId }, uploadUrl: url, chunkSize: 1024 * 1024, onProgress: (s) => (sent = s) });
+    expect(await again.done).to.equal(url);
+    expect(sent, 'no PATCH sent').to.be.oneOf([-1, bytes.length]);
+    const listed = (await gw.api('GET', `/api/cases/${caseId}`, clerk)).json.dossiers.filter((d: { filename: string }) => d.filename === 'whole.bin');
+    expect(listed, 'one dossier, not a second upload').to.have.length(1);
+    // Another agency still learns nothing of it.
+    const other = await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${await gw.token('police-2', 'clerk')}`, 'tus-resumable': '1.0.0' } });
+    expect(other.status).to.equal(404);
+  });
+
   it('keeps an upload whole under concurrent PATCHes (the locker)', async () => {
     const size = 4 * 1024 * 1024;
     const headers = { authorization: `Bearer ${clerk}`, 'tus-resumable': '1.0.0' };
