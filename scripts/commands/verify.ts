@@ -32,14 +32,14 @@ export function registerVerify(program: Command): void {
     });
 }
 
-async function loadJwks(where: string): Promise<JSONWebKeySet> {
+export async function loadJwks(where: string): Promise<JSONWebKeySet> {
   const text = /^https?:\/\//.test(where) ? await (await fetch(where)).text() : await fs.readFile(where, 'utf8');
   const jwks = JSON.parse(text) as JSONWebKeySet;
   if (!Array.isArray(jwks.keys)) throw new Error(`${where} is not a JWKS`);
   return jwks;
 }
 
-function summary(r: VerifyReport): string {
+export function summary(r: VerifyReport): string {
   const lines = [
     `${r.ok ? 'VERIFIED' : 'NOT VERIFIED'}: dossier ${r.dossier ?? '?'} of case ${r.case ?? '?'}`,
     `  sealed ${r.sealedAt ?? '?'} with key ${r.kid ?? '?'} (${r.keySource}), suite ${r.suite ?? '?'}`,
