@@ -29,6 +29,9 @@
  * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
  * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
  *
+ * `--only download [--pages N]`: the export through a signed link with `dossier download` (plain,
+ * --verify, and resumed at half) beside curl (scripts/bench/download.ts; needs `npm run build`).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -52,6 +55,7 @@ import { twoGatewaysBench } from './two-gateways.js';
 import { workersScaleBench } from './workers-scale.js';
 import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
+import { downloadBench } from './download.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -291,6 +295,7 @@ async function main() {
     await workersScaleBench({ cacheDir, runDir, pages: Number(args['worker-pages']), maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']! });
   }
   if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages });
+  if (!only || only === 'download') await downloadBench({ cacheDir, runDir, pages, keep: args.keep! });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'upload') {
     const r = await rawUploadRun();

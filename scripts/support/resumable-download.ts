@@ -52,9 +52,14 @@ interface Sidecar {
 
 const REPLAY_CHUNK = 1 << 20;
 
+/** Where the state of a download of `url` into `outDir` is kept (named by a hash: the URL is a credential). */
+export function sidecarFileOf(outDir: string, url: string): string {
+  return path.join(outDir, `.${createHash('sha256').update(url).digest('hex').slice(0, 16)}.download.json`);
+}
+
 export async function resumableDownload(o: DownloadOptions): Promise<DownloadResult> {
   await fs.mkdir(o.outDir, { recursive: true });
-  const sidecarFile = path.join(o.outDir, `.${createHash('sha256').update(o.url).digest('hex').slice(0, 16)}.download.json`);
+  const sidecarFile = sidecarFileOf(o.outDir, o.url);
   let firstOffset: number | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -82,6 +87,9 @@ async function attemptDownload(o: DownloadOptions, sidecarFile: string, started:
   const resume = state !== null && had > 0 && had < state.length;
   const headers: Record<string, string> = { ...o.headers, ...(resume ? { range: `bytes=${had}-`, 'if-range': state!.etag } : {}) };
   const res = await request(o.url, { method: 'GET', headers, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  // The connection may break while the part is replayed, before the body is read: its error then
+  // waits for the loop below instead of ending the process as an unheard 'error' event.
+  res.body.on('error', () => {});
   if (res.statusCode >= 400) {
     const text = await res.body.text().catch(() => '');
     const e = errorOf(text);

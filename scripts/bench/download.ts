@@ -1,0 +1,75 @@
+/**
+ * `npm run bench -- --only download [--pages N]`: the receiver's download of the benchmark
+ * dossier's export through a signed link: `dossier download` (the compiled CLI) plain and with
+ * --verify, beside curl of the same URL; then a download cut at half and resumed (Range). The
+ * gateway runs with WORKERS=none after the seal, so no OCR competes and the export stays the same.
+ * Three alternating rounds, the median of each.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ensureSyntheticDossier } from './fixtures/generate.js';
+import { api, fmt, mb, pollUntil, upload } from './measure.js';
+import { spawnServer, tokenFor } from '../support/server-process.js';
+import { sidecarFileOf } from '../support/resumable-download.js';
+
+const run = promisify(execFile);
+const CLI = path.resolve('dist/scripts/dossier.js');
+
+async function seconds(cmd: string, args: string[]): Promise<number> {
+  const t0 = performance.now();
+  await run(cmd, args, { maxBuffer: 16 * 1024 * 1024 });
+  return (performance.now() - t0) / 1000;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function downloadBench(o: { cacheDir: string; runDir: string; pages: number; keep: boolean }): Promise<void> {
+  const fixture = await ensureSyntheticDossier({ dir: o.cacheDir, pages: o.pages });
+  const dataDir = path.join(o.runDir, `download-${Date.now()}`);
+  const out = path.join(dataDir, 'received');
+  await fs.mkdir(out, { recursive: true });
+  let server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
+  try {
+    const token = await tokenFor(dataDir, 'police-bench', 'clerk');
+    const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `BENCH-DL-${Date.now()}` });
+    const id = (await upload(server.url, token, fixture.zipPath, { filename: 'bench.zip', caseId: c.id })).split('/').pop()!;
+    await pollUntil(() => api<{ status: string }>(server.url, token, 'GET', `/api/dossiers/${id}`), (d) => d.status === 'sealed', 250);
+    await server.kill('SIGTERM');
+    server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKERS: 'none' }, undefined, { compiled: true });
+    const link = (await api<{ url: string }>(server.url, token, 'POST', `/api/dossiers/${id}/links`, {})).url;
+    const jwks = path.join(dataDir, 'jwks.json');
+    await fs.writeFile(jwks, await (await fetch(`${server.url}/.well-known/jwks.json`)).text());
+    const zip = path.join(out, `dossier-${id}.zip`);
+    const clean = () => fs.rm(out, { recursive: true, force: true }).then(() => fs.mkdir(out));
+    const times: Record<'curl' | 'cli' | 'verify', number[]> = { curl: [], cli: [], verify: [] };
+    for (let round = 0; round < 3; round++) {
+      await clean();
+      times.curl.push(await seconds('curl', ['-sSf', '-o', zip, link]));
+      await clean();
+      times.cli.push(await seconds(process.execPath, [CLI, 'download', link, '--out', out, '--json']));
+      await clean();
+      times.verify.push(await seconds(process.execPath, [CLI, 'download', link, '--out', out, '--verify', '--jwks', jwks, '--json']));
+    }
+    const bytes = (await fs.stat(zip)).size;
+    // Resumed: the first half by curl into the part file the CLI keeps, then the CLI continues.
+    await clean();
+    const head = await fetch(link, { method: 'HEAD' });
+    const sidecar = { v: 1, filename: path.basename(zip), etag: head.headers.get('etag'), length: bytes };
+    await fs.writeFile(sidecarFileOf(out, link), JSON.stringify(sidecar));
+    await run('curl', ['-sSf', '-r', `0-${Math.floor(bytes / 2) - 1}`, '-o', `${zip}.part`, link]);
+    const resumedS = await seconds(process.execPath, [CLI, 'download', link, '--out', out, '--verify', '--jwks', jwks, '--json']);
+
+    console.log(`| export of ${o.pages} pages through a signed link (${fmt(mb(bytes), 0)} MB), median of 3 | seconds | MB/s |`);
+    console.log('|---|---|---|');
+    for (const [label, xs] of [['curl -o', times.curl], ['dossier download', times.cli], ['dossier download --verify', times.verify]] as const) {
+      console.log(`| ${label} | ${fmt(median(xs), 2)} | ${fmt(mb(bytes) / median(xs), 0)} |`);
+    }
+    console.log(`| dossier download --verify, resumed at half (one run) | ${fmt(resumedS, 2)} | ${fmt(mb(bytes / 2) / resumedS, 0)} (the half sent) |`);
+    console.log('\n(the CLI times include its start, about a second of Node.js loading the command)\n');
+  } finally {
+    await server.kill('SIGTERM');
+    if (!o.keep) await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
