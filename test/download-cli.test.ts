@@ -170,6 +170,7 @@ describe('dossier download: a resumable, verified export through a signed link',
     const result = JSON.parse(r.out);
     expect(result).to.include({ bytes: full.length, resumedFrom: 0, verified: true, etag });
     expect(result.report).to.include({ ok: true, pagesVerified: PAGES, original: 'verified' });
+    expect(result.file).to.equal(path.join(out, `dossier-${dossierId}.zip`));
     expect((await fs.readFile(result.file)).equals(full)).to.equal(true);
     expect(r.err).to.match(/downloading .* MB/);
     expect(r.err, 'every entry was hashed as it arrived').to.not.match(/hashed again/);
@@ -268,5 +269,34 @@ describe('dossier download: a resumable, verified export through a signed link',
     const refused = await cli(revokedUrl, '--out', path.join(dir, 'revoked'));
     expect(refused.code).to.equal(1);
     expect(refused.err).to.match(/link_revoked/);
+  });
+});
+
+describe('dossier download --verify of a national-suite (sm2-sm3) dossier', function () {
+  this.timeout(300_000);
+  let gw: TestGateway;
+  let dir: string;
+
+  before(async () => {
+    gw = await startGateway({ SIGNATURE_SUITE: 'sm2-sm3' });
+    dir = await tempDir('download-sm2-');
+  });
+  after(async () => {
+    await gw?.stop();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('every page\'s SM3 (and SHA-256) taken as it arrived, the SM2 manifest and the SM3 tree verified (exit 0)', async () => {
+    const clerk = await gw.token('police-1', 'clerk');
+    const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'DL-SM2' })).json.id;
+    const zip = await zipOf(path.join(dir, 'scan.zip'), await Promise.all([1, 2, 3].map(async (n) => ({ name: `${n}.jpg`, data: await jpegPage(n + 90) }))));
+    const id = idFromUrl(await tusUpload(gw.url, zip, { token: clerk, metadata: { filename: 'scan.zip', caseId } }).done);
+    await eventually(async () => ((await gw.api('GET', `/api/dossiers/${id}`, clerk)).json.status === 'sealed' ? true : undefined), 60_000, 'sealed');
+    const link = (await gw.api('POST', `/api/dossiers/${id}/links`, clerk, {})).json.url as string;
+    const r = await dossierCli(['download', link, '--out', path.join(dir, 'out'), '--verify', '--jwks', `${gw.url}/.well-known/jwks.json`, '--json']).done;
+    expect(r.code, r.err).to.equal(0);
+    const result = JSON.parse(r.out);
+    expect(result.report).to.include({ ok: true, suite: 'sm2-sm3', pagesVerified: 3 });
+    expect(r.err, 'every page was hashed (SM3 included) as it arrived').to.not.match(/hashed again/);
   });
 });

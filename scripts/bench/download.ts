@@ -18,9 +18,13 @@ const run = promisify(execFile);
 const CLI = path.resolve('dist/scripts/dossier.js');
 
 async function seconds(cmd: string, args: string[]): Promise<number> {
+  return (await timed(cmd, args)).seconds;
+}
+
+async function timed(cmd: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
   const t0 = performance.now();
-  await run(cmd, args, { maxBuffer: 16 * 1024 * 1024 });
-  return (performance.now() - t0) / 1000;
+  const { stdout } = await run(cmd, args, { maxBuffer: 16 * 1024 * 1024 });
+  return { seconds: (performance.now() - t0) / 1000, stdout };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -50,7 +54,10 @@ export async function downloadBench(o: { cacheDir: string; runDir: string; pages
       await clean();
       times.cli.push(await seconds(process.execPath, [CLI, 'download', link, '--out', out, '--json']));
       await clean();
-      times.verify.push(await seconds(process.execPath, [CLI, 'download', link, '--out', out, '--verify', '--jwks', jwks, '--json']));
+      const verified = await timed(process.execPath, [CLI, 'download', link, '--out', out, '--verify', '--jwks', jwks, '--json']);
+      const result = JSON.parse(verified.stdout) as { file: string; verified: boolean };
+      if (!result.verified || result.file !== zip) throw new Error(`dossier download --verify: ${verified.stdout}`);
+      times.verify.push(verified.seconds);
     }
     const bytes = (await fs.stat(zip)).size;
     // Resumed: the first half by curl into the part file the CLI keeps, then the CLI continues.

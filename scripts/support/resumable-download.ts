@@ -180,8 +180,9 @@ async function readSidecar(file: string): Promise<Sidecar | null> {
 
 /** The name the server offers (Content-Disposition), made safe to create in the output folder. */
 function fileNameOf(disposition: string | string[] | undefined, sidecarFile: string): string {
-  const m = /filename="([^"]+)"/.exec(String(disposition ?? ''));
-  const name = m ? safeName(m[1]!) : '';
+  // `filename=token` or `filename="quoted"` (RFC 6266); our gateway's names are plain ASCII.
+  const m = /(?:^|;)\s*filename=(?:"([^"]*)"|([^;\s]*))/i.exec(String(disposition ?? ''));
+  const name = m ? safeName(m[1] ?? m[2] ?? '') : '';
   return name || `download-${path.basename(sidecarFile).split('.')[1]}.zip`;
 }
 
