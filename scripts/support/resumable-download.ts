@@ -87,9 +87,6 @@ async function attemptDownload(o: DownloadOptions, sidecarFile: string, started:
   const resume = state !== null && had > 0 && had < state.length;
   const headers: Record<string, string> = { ...o.headers, ...(resume ? { range: `bytes=${had}-`, 'if-range': state!.etag } : {}) };
   const res = await request(o.url, { method: 'GET', headers, headersTimeout: 120_000, bodyTimeout: 120_000 });
-  // The connection may break while the part is replayed, before the body is read: its error then
-  // waits for the loop below instead of ending the process as an unheard 'error' event.
-  res.body.on('error', () => {});
   if (res.statusCode >= 400) {
     const text = await res.body.text().catch(() => '');
     const e = errorOf(text);
@@ -99,6 +96,7 @@ async function attemptDownload(o: DownloadOptions, sidecarFile: string, started:
   }
   let current: Sidecar;
   let offset: number;
+  const chunks = drain(res.body);
   if (res.statusCode === 206) {
     const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
     if (!resume || !range || Number(range[1]) !== had || Number(range[3]) !== state!.length || res.headers.etag !== state!.etag) {
@@ -129,7 +127,7 @@ async function attemptDownload(o: DownloadOptions, sidecarFile: string, started:
   const fh = await fs.open(part, offset > 0 ? 'r+' : 'w');
   let received = offset;
   try {
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
       if (received + chunk.length > current.length) throw new DownloadRefused(`the server sent more than the ${current.length} bytes it announced`, res.statusCode);
       await fh.write(chunk, 0, chunk.length, received);
       received += chunk.length;
@@ -142,6 +140,49 @@ async function attemptDownload(o: DownloadOptions, sidecarFile: string, started:
     await fh.close();
   }
   return finish(o, current, sidecarFile);
+}
+
+/**
+ * The body's chunks taken at once as they arrive (bounded: the socket is paused past 16 MiB held),
+ * so that what arrived before the connection broke is ours to write: a body stream that fails
+ * drops what it still buffers. Its error comes out of the iteration, after the chunks before it.
+ */
+function drain(body: NodeJS.ReadableStream & { destroy(): void }): AsyncGenerator<Buffer> {
+  const HIGH = 16 * 1024 * 1024;
+  const queue: Buffer[] = [];
+  let held = 0;
+  let ended = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  body.on('data', (c: Buffer) => {
+    queue.push(c);
+    held += c.length;
+    if (held > HIGH) body.pause();
+    notify();
+  });
+  body.on('end', () => ((ended = true), notify()));
+  body.on('error', (e: Error) => ((failure = e), notify()));
+  // Listening starts now (above); the generator below only hands the chunks on.
+  return (async function* () {
+    try {
+      for (;;) {
+        const c = queue.shift();
+        if (c) {
+          held -= c.length;
+          if (held < HIGH / 4 && body.isPaused()) body.resume();
+          yield c;
+        } else if (failure) throw failure;
+        else if (ended) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      body.destroy();
+    }
+  })();
 }
 
 /** The whole file is in the part: it takes its name, and the sidecar goes. */
