@@ -38,6 +38,7 @@ import { SqlPageTextRepository } from '../storage/db/page-text-repository.js';
 import { SqlPageSearch } from '../storage/db/page-search-repository.js';
 import { createOcrEngine, ocrJobsAtOnce, ocrPagesAtOnce } from '../ocr/create-engine.js';
 import { ForegroundGate } from '../ocr/foreground-gate.js';
+import { CrcMemo } from '../server/zip/crc-memo.js';
 import type { OcrEngine } from '../ocr/engine.js';
 import { ocrHandler } from '../ocr/ocr-job.js';
 import { OCR_JOB, THUMBNAIL_JOB } from '../dossier/ingest/derivatives.js';
@@ -243,7 +244,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     publicUrl: config.links.publicUrl,
     issuer: config.auth.jwksUrl ? null : { id: config.auth.issuer, audience: config.auth.audience, key: () => issuerKeys.currentPair() },
   };
-  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground(), certificatePrincipal: certificates, trustProxy: config.trustProxy, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect });
+  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground(), certificatePrincipal: certificates, trustProxy: config.trustProxy, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect, exportCrcs: new CrcMemo() });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {

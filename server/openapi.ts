@@ -9,6 +9,16 @@ const bearer = [{ bearer: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 /** The export leaves out the original upload unless asked: the pages are the evidence, signed one by one. */
 const originalParam = { name: 'original', in: 'query', schema: { enum: ['0', '1'], default: '1' }, description: '0: leave out original/<filename>, the upload as the clerk sent it (the pages alone verify against the manifest; dossier verify reports the original absent)' };
+/** The export ZIP is resumable: its bytes are fixed by what it holds, named by a strong ETag. */
+const exportRangeParams = [
+  { name: 'Range', in: 'header', schema: { type: 'string', example: 'bytes=1048576-' }, description: 'one byte range of the archive (a resumed download); several ranges: the whole' },
+  { name: 'If-Range', in: 'header', schema: { type: 'string' }, description: 'the ETag the first part came with: a changed export (another ETag) is sent whole (200), never spliced' },
+];
+const exportResponses = {
+  200: { description: 'application/zip; Content-Length, Accept-Ranges: bytes, ETag (strong: the hash of the layout version and of every entry’s name, size and content)' },
+  206: { description: 'the range asked for, Content-Range: bytes start-end/length; the bytes are that slice of the whole archive' },
+  416: { description: 'the range starts at or beyond the archive’s length (Content-Range: bytes */length)' },
+};
 const pageParam = { name: 'n', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
 const errors = { 401: error, 403: error, 404: error };
 const linkToken = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
@@ -178,7 +188,7 @@ export const openApiDocument = {
     },
     '/api/dossiers/{id}/pages/{n}/proof': { get: { summary: 'RFC 6962 inclusion proof', security: bearer, parameters: [idParam, pageParam], responses: { 200: { description: 'proof', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, 409: error, ...errors } } },
     '/api/dossiers/{id}/manifest': { get: { summary: 'signed manifest, JWS compact (application/jose)', security: bearer, parameters: [idParam], responses: { 200: { description: 'JWS' }, 409: error, ...errors } } },
-    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), and original/<filename> (left out with ?original=0)', security: bearer, parameters: [idParam, originalParam], responses: { 200: { description: 'application/zip' }, 409: error, ...errors } } },
+    '/api/dossiers/{id}/export': { get: { summary: 'the sealed dossier as a streamed ZIP (STORE, ZIP64 when needed): manifest.jws, jwks.json, receipts/NNNN-<transfer>.jws, pages/NNNN.<ext>, text/NNNN.txt (pages whose text is ready; not signed), and original/<filename> (left out with ?original=0); the same dossier gives the same bytes, so a download resumes with Range and If-Range', security: bearer, parameters: [idParam, originalParam, ...exportRangeParams], responses: { ...exportResponses, 409: error, ...errors } } },
     '/api/dossiers/{id}/export.pdf': {
       get: {
         summary: 'the sealed dossier as one searchable PDF (page images, OCR text as an invisible layer; PDF pages copied), streamed; pages whose OCR is not done yet have no text layer',
@@ -303,7 +313,7 @@ export const openApiDocument = {
       },
     },
     '/d/{token}/info': { get: { summary: 'what a signed link holds, for its landing page: { case: { number, title }, dossier: { id, filename, pageCount, sealedAt, merkleRoot, sha256 }, expiresAt, singleUse }; does not spend a single-use link', parameters: [linkToken], responses: linkResponses({ 200: { description: 'JSON' } }) } },
-    '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer', parameters: [linkToken, originalParam], responses: linkResponses({ 200: { description: 'application/zip' } }) } },
+    '/d/{token}': { get: { summary: 'the export ZIP through a signed link (a browser asking for text/html without ?download gets the link’s landing page instead); no bearer token; Cache-Control: no-store, Referrer-Policy: no-referrer; resumable as the authenticated export; a spent single-use link still serves the rest of the download that spent it (Range from a later offset with If-Range naming the current ETag), 410 link_used otherwise', parameters: [linkToken, originalParam, ...exportRangeParams], responses: linkResponses(exportResponses) } },
     '/d/{token}/pages/{n}': { get: { summary: 'one page through a signed link (Range supported)', parameters: [linkToken, pageParam], responses: linkResponses({ 200: { description: 'bytes' }, 206: { description: 'range' } }) } },
     ...integrationPaths,
   },

@@ -13,6 +13,7 @@ import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { DossierError } from '../dossier/errors.js';
 import { ZipOutputClosedError, ZipStreamWriter, type ZipEntry, type ZipStreamOptions } from '../server/zip/zip-stream-writer.js';
+import { zipLength } from '../server/zip/zip-length.js';
 import { eventually } from './support/eventually.js';
 import { randomFile, tempDir } from './support/fixtures.js';
 import { pythonEntries, pythonZipTest, unzipTest, yauzlEntries } from './support/zip-readers.js';
@@ -116,6 +117,80 @@ describe('ZIP stream writer', function () {
       const b = await fs.readFile(await archive(`same-b-${forceZip64}.zip`, { forceZip64 }));
       expect(a.equals(b)).to.equal(true);
     }
+  });
+
+  describe('a byte range of the archive', () => {
+    const blobs = [randomBytes(1), randomBytes(300), Buffer.alloc(0), randomBytes(97), Buffer.from('案卷 text\n')];
+    let opens: Map<string, number[]>;
+    /** Stream entries that honour `from`, in 37-byte chunks; even ones with their CRC known. */
+    const rangeEntries = (forceKnown: boolean): ZipEntry[] => [
+      { name: 'manifest.jws', mtime: MTIME, bytes: Buffer.from('eyJ2IjoxfQ') },
+      ...blobs.map((b, i): ZipEntry => ({
+        name: `pages/${String(i + 1).padStart(4, '0')}.bin`,
+        mtime: MTIME,
+        size: b.length,
+        ...(forceKnown || i % 2 === 0 ? { crc: zlib.crc32(b) } : {}),
+        open: async (from = 0) => {
+          opens.set(`pages/${String(i + 1).padStart(4, '0')}.bin`, [...(opens.get(`pages/${String(i + 1).padStart(4, '0')}.bin`) ?? []), from]);
+          const rest = b.subarray(from);
+          return Readable.from(Array.from({ length: Math.ceil(rest.length / 37) }, (_, k) => rest.subarray(k * 37, k * 37 + 37)), { objectMode: false });
+        },
+      })),
+    ];
+    async function written(options: ZipStreamOptions, known = false): Promise<Buffer> {
+      const out = new Collect();
+      await writeZip(out, rangeEntries(known), options);
+      return out.bytes;
+    }
+
+    for (const forceZip64 of [false, true]) {
+      it(`${forceZip64 ? 'forceZip64: ' : ''}every start offset and a spread of bounded ranges give the slice of the whole archive; zipLength is its length`, async () => {
+        opens = new Map();
+        const whole = await written({ forceZip64 });
+        expect(zipLength(rangeEntries(false).map((e) => ({ name: e.name, size: 'bytes' in e ? e.bytes.length : e.size })), { forceZip64 })).to.equal(whole.length);
+        for (let start = 0; start < whole.length; start++) {
+          const slice = await written({ forceZip64, range: { start, end: whole.length - 1 } });
+          expect(slice.equals(whole.subarray(start)), `bytes=${start}-`).to.equal(true);
+        }
+        for (let start = 0; start < whole.length; start += 13) {
+          for (let end = start; end < whole.length; end += 29) {
+            const slice = await written({ forceZip64, range: { start, end } });
+            expect(slice.equals(whole.subarray(start, end + 1)), `bytes=${start}-${end}`).to.equal(true);
+          }
+        }
+      });
+    }
+
+    it('with every CRC known, a range that starts past an entry never opens it, and one that starts inside opens it there', async () => {
+      const whole = await written({}, true);
+      const secondPage = whole.indexOf(Buffer.from('pages/0002.bin')) + 'pages/0002.bin'.length + 50;
+      opens = new Map();
+      const slice = await written({ range: { start: secondPage, end: whole.length - 1 } }, true);
+      expect(slice.equals(whole.subarray(secondPage))).to.equal(true);
+      expect(opens.get('pages/0001.bin'), 'before the range').to.equal(undefined);
+      expect(opens.get('pages/0002.bin'), 'the range starts inside').to.deep.equal([50]);
+      expect(opens.get('pages/0003.bin'), 'empty: nothing to open').to.equal(undefined);
+      expect(opens.get('pages/0004.bin')).to.deep.equal([0]);
+    });
+
+    it('a range that ends early reads nothing after it, and onCrc hears each entry read whole', async () => {
+      const whole = await written({});
+      const heard: string[] = [];
+      opens = new Map();
+      const out = new Collect();
+      const end = whole.indexOf(Buffer.from('pages/0003.bin')); // inside the third page's local header
+      await writeZip(out, rangeEntries(false), { range: { start: 0, end }, onCrc: (e) => heard.push(e.name) });
+      expect(out.bytes.equals(whole.subarray(0, end + 1))).to.equal(true);
+      expect([...opens.keys()]).to.deep.equal(['pages/0001.bin', 'pages/0002.bin']);
+      expect(heard).to.deep.equal(['pages/0001.bin', 'pages/0002.bin']);
+    });
+
+    it('refuses a range beyond the archive', async () => {
+      const whole = await written({});
+      const out = new Collect();
+      const failed = await writeZip(out, rangeEntries(false), { range: { start: 0, end: whole.length } }).then(() => null, (e: unknown) => e);
+      expect(failed).to.be.instanceOf(DossierError);
+    });
   });
 
   it('65,536 entries: ZIP64 end records, and all three readers count every entry', async () => {

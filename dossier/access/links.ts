@@ -180,14 +180,34 @@ export async function createLink(
  * gets 404, the answer for any case it does not see. The caller checks what the use asks for (a
  * page that exists) and then calls consumeLink, so that a bad request never spends a single use.
  */
-export async function admitLink(deps: LinkDeps, token: string, now: Date): Promise<{ link: LinkRecord; dossier: DossierRecord }> {
+export async function admitLink(
+  deps: LinkDeps,
+  token: string,
+  now: Date,
+  options: { resumable?: boolean } = {},
+): Promise<{ link: LinkRecord; dossier: DossierRecord; spent: boolean }> {
   const claims = await verifyLinkToken(token, deps.linkKeys, now);
   const link = matchLinkRow(claims, await deps.links.get(claims.id));
   const refusal = linkRefusal(link, now);
-  if (refusal) throw refusal;
+  // A spent single-use link may still continue its download: the caller decides (spentLinkResumes).
+  const spent = refusal?.code === 'link_used' && options.resumable === true;
+  if (refusal && !spent) throw refusal;
   const dossier = await deps.dossiers.findVisible(link.dossierId, link.audience);
   if (!dossier || dossier.status !== 'sealed') throw new DossierError('not_found', 'dossier not found');
-  return { link, dossier };
+  return { link, dossier, spent };
+}
+
+/**
+ * What a spent single-use link still serves: the rest of the download that spent it, so that a
+ * receiver whose connection broke is not left with half a dossier. That is a range request from
+ * a later offset (start > 0) whose If-Range names the export's current strong ETag: the receiver
+ * holds the first bytes of exactly these bytes. The ETag is a SHA-256 over the export's content,
+ * learnt only from a response, so a party holding just the token cannot produce it; and a changed
+ * export (another ETag) is never served again through the spent link. Anything else is link_used.
+ */
+export function spentLinkResumes(request: { ifRange: string | string[] | undefined; etag: string; rangeStart: number | null }): void {
+  const resumes = request.ifRange === request.etag && request.rangeStart !== null && request.rangeStart > 0;
+  if (!resumes) throw new DossierError('link_used', 'this single-use link has already been used (it continues only the interrupted download of the same export: Range with If-Range)');
 }
 
 /** Counts the use atomically; a concurrent use that got there first makes this one refused. */

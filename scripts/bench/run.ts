@@ -53,6 +53,9 @@
  * task while scrolling it, and a 30-page folder dropped on a case page to sealed and searchable
  * (scripts/bench/web-grid.ts, which runs alone too).
  *
+ * `--only download [--pages N]`: the export through a signed link with `dossier download` (plain,
+ * --verify, and resumed at half) beside curl (scripts/bench/download.ts; needs `npm run build`).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -81,6 +84,7 @@ import { suitesBench } from './suites.js';
 import { bareTusRun, streamIngestBench } from './stream-ingest.js';
 import { cpuOf } from './cpu-time.js';
 import { sampleRss } from './rss-sampler.js';
+import { downloadBench } from './download.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -375,6 +379,7 @@ async function main() {
     await scaleOutBench({ cacheDir, runDir, pages, maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']!, searchable });
   }
   if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages });
+  if (!only || only === 'download') await downloadBench({ cacheDir, runDir, pages, keep: args.keep! });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'web') await webBench();
   if (!only || only === 'upload') {

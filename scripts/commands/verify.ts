@@ -39,7 +39,7 @@ export async function loadJwks(where: string): Promise<JSONWebKeySet> {
   return jwks;
 }
 
-function summary(r: VerifyReport): string {
+export function summary(r: VerifyReport): string {
   const lines = [
     `${r.ok ? 'VERIFIED' : 'NOT VERIFIED'}: dossier ${r.dossier ?? '?'} of case ${r.case ?? '?'}`,
     `  sealed ${r.sealedAt ?? '?'} with key ${r.kid ?? '?'} (${r.keySource}), suite ${r.suite ?? '?'}`,

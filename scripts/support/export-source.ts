@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ExportSource } from '../../dossier/evidence/verify-export.js';
+import type { StreamedDigest } from './zip-stream-digest.js';
 
 const SMALL_FILE_LIMIT = 256 * 1024 * 1024;
 
@@ -56,7 +57,14 @@ async function directorySource(root: string): Promise<ExportSource & { close(): 
   };
 }
 
-async function zipSource(file: string): Promise<ExportSource & { close(): Promise<void> }> {
+/** What the central directory says of an entry: enough to check a digest taken while the ZIP arrived. */
+export interface ZipEntryInfo {
+  readonly offset: number;
+  readonly size: number;
+  readonly crc: number;
+}
+
+export async function zipSource(file: string): Promise<ExportSource & { close(): Promise<void>; info(path: string): ZipEntryInfo | null }> {
   const zip = await new Promise<ZipFile>((resolve, reject) =>
     yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z!))),
   );
@@ -74,8 +82,41 @@ async function zipSource(file: string): Promise<ExportSource & { close(): Promis
     new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, s) => (err ? reject(err) : resolve(s!))));
   return {
     list: async () => [...entries.keys()],
+    info: (p) => {
+      const e = entries.get(p);
+      return e && e.compressionMethod === 0 ? { offset: e.relativeOffsetOfLocalHeader, size: e.uncompressedSize, crc: e.crc32 } : null;
+    },
     read: async (p) => (entries.has(p) ? collect(await open(entries.get(p)!)) : null),
     digest: async (p, o) => (entries.has(p) ? digestStream(await open(entries.get(p)!), o?.sm3) : null),
     close: async () => zip.close(),
+  };
+}
+
+/**
+ * A downloaded export whose entries were hashed while it arrived (zip-stream-digest.ts): a digest
+ * is used only where the central directory names that entry at the same offset with the same size
+ * and CRC-32, and a page of a national-suite manifest has its SM3; everything else is hashed
+ * from the file (`rehashed` counts them).
+ */
+export async function streamedZipSource(file: string, streamed: ReadonlyMap<string, StreamedDigest>): Promise<ExportSource & { close(): Promise<void>; readonly rehashed: number }> {
+  const zip = await zipSource(file);
+  let rehashed = 0;
+  return {
+    list: () => zip.list(),
+    read: (p) => zip.read(p),
+    async digest(p, o) {
+      const s = streamed.get(p);
+      const info = zip.info(p);
+      if (s && info && s.offset === info.offset && s.size === info.size && s.crc === info.crc && (!o?.sm3 || s.sm3 !== undefined)) {
+        return { sha256: s.sha256, ...(o?.sm3 ? { sm3: s.sm3 } : {}), size: s.size };
+      }
+      const d = await zip.digest(p, o);
+      if (d) rehashed++;
+      return d;
+    },
+    close: () => zip.close(),
+    get rehashed() {
+      return rehashed;
+    },
   };
 }

@@ -18,7 +18,9 @@ import { parseQuery } from '../validate.js';
 import { dossierView, pageView } from './dossier-view.js';
 import { presignedRedirect, sendBlob, type BlobRedirect } from './send-blob.js';
 import { recordEvidenceRead } from './evidence-read.js';
-import { streamExport } from './export.js';
+import { exportRequest, rangeDetails, sendExport } from './export.js';
+import { exportDepsOf } from './export-plan.js';
+import type { CrcMemo } from '../zip/crc-memo.js';
 import { streamSearchablePdf } from './export-pdf.js';
 import { sendThumbnail, sendViewImage, type PageImageDeps } from './page-images.js';
 
@@ -37,6 +39,8 @@ export interface DossierRouteDeps extends PageImageDeps {
   readonly foreground?: () => () => void;
   /** Large downloads from an object store go to a presigned URL (unset: always streamed). */
   readonly blobRedirect?: BlobRedirect;
+  /** CRC-32s of exported blobs, for resumed exports (HTTP Range). */
+  readonly exportCrcs?: CrcMemo;
 }
 
 const pageQuery = z.object({
@@ -181,9 +185,14 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   r.get('/dossiers/:id/export', async (req, res) => {
     const principal = principalOf(req);
     const d = await sealed(principal, req.params.id);
-    await recordEvidenceRead(deps.audit, principal, 'dossier.export', d, undefined, { format: 'zip' });
-    req.log?.info({ dossier: d.id, pages: d.pageCount }, 'export started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts, foreground: deps.foreground }, d);
+    const exportDeps = exportDepsOf(deps);
+    const asked = await exportRequest(req, exportDeps, d);
+    // Audited when bytes leave: not for a HEAD or an unsatisfiable range.
+    if (req.method !== 'HEAD' && asked.range !== 'unsatisfiable') {
+      await recordEvidenceRead(deps.audit, principal, 'dossier.export', d, undefined, { format: 'zip', ...rangeDetails(asked.range) });
+      req.log?.info({ dossier: d.id, pages: d.pageCount, from: asked.range?.start ?? 0 }, 'export started');
+    }
+    await sendExport(req, res, exportDeps, d, asked);
   });
 
   // The searchable PDF: page images with the OCR text as an invisible layer (export-pdf.ts).

@@ -5,14 +5,16 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { admitLink, consumeLink } from '../../dossier/access/links.js';
+import { admitLink, consumeLink, spentLinkResumes } from '../../dossier/access/links.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
 import type { PageTextRepository } from '../../dossier/ports/page-text.js';
 import type { DossierRepository } from '../../dossier/ports/repositories.js';
 import type { TransferRepository } from '../../dossier/ports/custody.js';
 import type { KeyRing } from '../../dossier/signing/signer.js';
 import { notFound } from '../errors.js';
-import { streamExport } from './export.js';
+import { exportRequest, rangeDetails, sendExport } from './export.js';
+import { exportDepsOf } from './export-plan.js';
+import type { CrcMemo } from '../zip/crc-memo.js';
 import type { LinkRouteDeps } from './links.js';
 import { presignedRedirect, sendBlob, type BlobRedirect } from './send-blob.js';
 
@@ -29,6 +31,8 @@ export interface DownloadLinkDeps extends LinkRouteDeps {
   readonly foreground?: () => () => void;
   /** Large pages from an object store go to a presigned URL (unset: always streamed). */
   readonly blobRedirect?: BlobRedirect;
+  /** CRC-32s of exported blobs, for resumed exports (HTTP Range). */
+  readonly exportCrcs?: CrcMemo;
 }
 
 const NO_STORE = 'no-store';
@@ -44,18 +48,25 @@ export function downloadLinksRouter(deps: DownloadLinkDeps): Router {
 
   r.get('/:token', async (req, res) => {
     const now = new Date();
-    const { link, dossier } = await admitLink(deps, req.params.token, now);
-    await consumeLink(deps.links, link, now);
-    await deps.audit.record({
-      actor: `link:${link.id}`,
-      agency: link.audience,
-      action: 'link.use',
-      target: { type: 'dossier', id: dossier.id },
-      caseId: dossier.caseId,
-      details: { linkId: link.id, scope: link.scope, what: 'export' },
-    });
-    req.log?.info({ dossier: dossier.id, link: link.id, pages: dossier.pageCount }, 'export through a link started');
-    await streamExport(req, res, { dossiers: deps.dossiers, blobs: deps.blobs, jwks: deps.keys.publicJwks(), receipts: deps.transfers, pageTexts: deps.pageTexts, foreground: deps.foreground }, dossier);
+    const { link, dossier, spent } = await admitLink(deps, req.params.token, now, { resumable: true });
+    const exportDeps = exportDepsOf(deps);
+    const asked = await exportRequest(req, exportDeps, dossier);
+    const range = asked.range === 'unsatisfiable' ? null : asked.range;
+    if (spent) spentLinkResumes({ ifRange: req.headers['if-range'], etag: asked.plan.etag, rangeStart: range?.start ?? null });
+    // Counted and audited when bytes leave: a HEAD or an unsatisfiable range spends no single use.
+    if (req.method !== 'HEAD' && asked.range !== 'unsatisfiable') {
+      if (!spent) await consumeLink(deps.links, link, now);
+      await deps.audit.record({
+        actor: `link:${link.id}`,
+        agency: link.audience,
+        action: 'link.use',
+        target: { type: 'dossier', id: dossier.id },
+        caseId: dossier.caseId,
+        details: { linkId: link.id, scope: link.scope, what: 'export', ...rangeDetails(range), ...(spent ? { resumed: true } : {}) },
+      });
+      req.log?.info({ dossier: dossier.id, link: link.id, pages: dossier.pageCount, from: range?.start ?? 0, resumed: spent }, 'export through a link started');
+    }
+    await sendExport(req, res, exportDeps, dossier, asked);
   });
 
   r.get('/:token/pages/:n', async (req, res) => {

@@ -5,6 +5,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import { answerRange, requestedRange } from '../http-range.js';
 
 /** Blobs of at least `minBytes` (0: none) are served by the object store through a URL valid `ttlSeconds`. */
 export interface BlobRedirect {
@@ -50,39 +51,7 @@ export async function sendBlob(
     res.status(304).end();
     return;
   }
-  const range = parseRange(req.headers.range, blob.size, req.headers['if-range'], etag);
-  if (range === 'unsatisfiable') {
-    res.status(416).setHeader('Content-Range', `bytes */${blob.size}`).end();
-    return;
-  }
-  if (range) {
-    res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
-    res.setHeader('Content-Length', range.end - range.start + 1);
-  } else {
-    res.setHeader('Content-Length', blob.size);
-  }
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
+  const range = requestedRange(req.headers.range, blob.size, req.headers['if-range'], etag);
+  if (!answerRange(req, res, range, blob.size)) return;
   await pipeline(await blobs.read(blob.sha256, range ?? undefined), res);
-}
-
-function parseRange(header: string | undefined, size: number, ifRange: string | string[] | undefined, etag: string) {
-  if (!header || (ifRange !== undefined && ifRange !== etag)) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null; // several ranges or junk: send it all
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0) return 'unsatisfiable' as const;
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'unsatisfiable' as const;
-  return { start, end };
 }
