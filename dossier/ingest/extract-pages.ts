@@ -5,6 +5,7 @@
 import type { PageRecord } from '../model.js';
 import { signCanonical, type PageStatement } from '../evidence/statements.js';
 import type { PageSource } from '../pages/page-source.js';
+import type { OutlineEntry } from '../pages/types.js';
 import type { IngestDeps } from './ingest-dossier.js';
 
 /**
@@ -17,11 +18,12 @@ export async function extractPages(
   d: { id: string; caseId: string },
   path: string,
   pages: PageSource = deps.pages,
-): Promise<{ records: PageRecord[] }> {
+): Promise<{ records: PageRecord[]; outline: OutlineEntry[] }> {
   const batchSize = deps.batchSize ?? 250;
   const writeConcurrency = deps.writeConcurrency ?? 16;
   const signer = deps.keys.current();
   const records: PageRecord[] = [];
+  const outline: OutlineEntry[] = [];
   const writes: Promise<void>[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
@@ -45,6 +47,7 @@ export async function extractPages(
     for await (const page of pages(path, deps.limits, { sm3: signer.suite === 'sm2-sm3' })) {
       if (failure) throw failure;
       const index = records.length + 1;
+      if (page.outline) outline.push(...inDossierPages(page.outline, index - 1));
       const statement: PageStatement = {
         v: 1,
         dossier: d.id,
@@ -88,5 +91,10 @@ export async function extractPages(
   }
   await record(records.length);
   await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
-  return { records };
+  return { records, outline };
+}
+
+/** A PDF's bookmarks (pages counted from its first page) in the dossier's page numbers. */
+function inDossierPages(entries: readonly OutlineEntry[], before: number): OutlineEntry[] {
+  return entries.map((e) => ({ title: e.title, page: e.page === null ? null : e.page + before, children: inDossierPages(e.children, before) }));
 }

@@ -211,6 +211,8 @@ export const en = {
   contents: 'Contents',
   contentsPages: 'pages {from}–{to}',
   contentsPage: 'page {n}',
+  bookmarks: 'Bookmarks',
+  pagesHeading: 'Pages',
 } as const;
 
 export type MessageKey = keyof typeof en;

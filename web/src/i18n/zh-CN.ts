@@ -213,4 +213,6 @@ export const zhCN: Record<MessageKey, string> = {
   contents: '目录',
   contentsPages: '第 {from}–{to} 页',
   contentsPage: '第 {n} 页',
+  bookmarks: '书签',
+  pagesHeading: '页面',
 };

@@ -58,7 +58,7 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
           )}
         </div>
         <aside class="viewer-side">
-          {pages && <Contents pages={pages} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
+          {pages && <Contents pages={pages} outline={d.outline ?? []} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
           <section class="panel" aria-labelledby="dl-h">
             <h2 id="dl-h">{t('downloads')}</h2>
             <ul class="plain">
