@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { PDFDocument } from 'pdf-lib';
+import { PDFContext, PDFDocument } from 'pdf-lib';
+import { readIndex } from '../../dossier/pages/pdf/object-index.js';
+import { openRandomAccess } from '../../dossier/pages/random-access.js';
 import { encryptedPdf, handPdf, linkedPdf, pdf, zip } from './document-fixtures.js';
 import { useTempDir, limits, readAll, rejection, sha256, write } from './fixtures.js';
 import { wholeFilePages } from './pdf-reference.js';
@@ -119,6 +121,19 @@ describe('PDF', () => {
       // An update over a cross-reference stream (a hybrid of both kinds of section).
       const overStream = await pdf(2);
       await same('updated-stream.pdf', withUpdate(overStream, { [await contentsOf(overStream, 0)]: `<< /Length ${text.length} >>\nstream\n${text}\nendstream` }));
+    });
+
+    it('a classic table larger than one read (4,000 objects, 80 KB) is read as a table, not scanned', async () => {
+      const filler = Array.from({ length: 4000 }, (_, i) => `<< /Filler ${i} >>`);
+      const bytes = handPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Filler 4003 0 R >>', ...filler], '/Root 1 0 R');
+      const file = await write(tmp.dir, 'long-table.pdf', bytes);
+      const access = await openRandomAccess(file);
+      try {
+        expect((await readIndex({ access, size: bytes.length }, PDFContext.create())).how).to.equal('xref');
+      } finally {
+        await access.close();
+      }
+      await same('long-table.pdf', bytes);
     });
 
     it('a broken table, and a table the end of the file does not lead to, are recovered by scanning', async () => {

@@ -14,6 +14,7 @@ export interface PdfBytes {
 
 /** First read of an object; most objects but image streams fit. */
 const HEAD = 64 * 1024;
+const WHOLE = 1024 * 1024;
 
 const HEADER = /^[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+(\d+)[\0\t\n\f\r ]+obj/;
 
@@ -28,7 +29,8 @@ export interface IndirectObject {
 /** The object at `offset`, or null when no object header sits there. `end` bounds the read. */
 export async function readIndirectObject(file: PdfBytes, offset: number, end: number, ctx: PDFContext): Promise<IndirectObject | null> {
   const extent = Math.max(0, Math.min(end, file.size) - offset);
-  let bytes = await file.access.readAt(offset, Math.min(extent, HEAD));
+  // An object of up to WHOLE bytes (a scanned page's image) is read in one go, a larger one in two.
+  let bytes = await file.access.readAt(offset, extent <= WHOLE ? extent : HEAD);
   const header = HEADER.exec(bytes.subarray(0, 64).toString('latin1'));
   if (!header) return null;
   const needed = streamEnd(bytes, header[0].length);
@@ -70,12 +72,20 @@ const isWhite = (b: number) => b === 0 || b === 9 || b === 10 || b === 12 || b =
  * decides, and a wrong guess costs one more read of the whole extent.
  */
 export function streamEnd(head: Buffer, from: number): number | null {
-  const whole = head.toString('latin1', from, Math.min(head.length, from + 16 * 1024));
-  const endobj = whole.indexOf('endobj');
-  const text = endobj < 0 ? whole : whole.slice(0, endobj);
-  const keyword = /(?<![A-Za-z])stream(\r\n|\n|\r)?/.exec(text);
-  if (!keyword) return null;
-  const lengths = [...text.slice(0, keyword.index).matchAll(/\/Length[\0\t\n\f\r ]+(\d+)(?![\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R)(?=[^\d])/g)];
+  // Buffer searches, not a string of the whole head: this runs for every object read.
+  const limit = Math.min(head.length, from + 16 * 1024);
+  const endobj = head.indexOf('endobj', from, 'latin1');
+  const end = endobj < 0 || endobj > limit ? limit : endobj;
+  let keyword = head.indexOf('stream', from, 'latin1');
+  while (keyword >= 0 && keyword < end && keyword > from && isLetter(head[keyword - 1]!)) keyword = head.indexOf('stream', keyword + 6, 'latin1');
+  if (keyword < 0 || keyword >= end) return null;
+  let data = keyword + 6;
+  if (head[data] === 13) data++;
+  if (head[data] === 10) data++;
+  const dict = head.toString('latin1', from, keyword);
+  const lengths = [...dict.matchAll(/\/Length[\0\t\n\f\r ]+(\d+)(?![\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R)(?=[^\d])/g)];
   const length = lengths.length ? Number(lengths[lengths.length - 1]![1]) : null;
-  return length === null ? null : from + keyword.index + keyword[0].length + length + 64;
+  return length === null ? null : data + length + 64;
 }
+
+const isLetter = (b: number) => (b >= 65 && b <= 90) || (b >= 97 && b <= 122);

@@ -12,7 +12,8 @@ import { decodeObjectStream, objectStreamObject, type DecodedObjectStream } from
 
 /** Small shared objects kept between pages; anything larger is read again when needed. */
 const CACHE_BYTES = 32 * 1024 * 1024;
-const CACHE_OBJECT = 1024 * 1024;
+// Fonts and resources are shared; a page's image (hundreds of KB) is not, and is never kept.
+const CACHE_OBJECT = 64 * 1024;
 const STREAM_CACHE_BYTES = 32 * 1024 * 1024;
 
 const isPageLike = (o: PDFObject | undefined) => o instanceof PDFPageLeaf || o instanceof PDFPageTree || o instanceof PDFCatalog;
@@ -73,18 +74,21 @@ export class PdfObjects {
     this.ctx.assign(ref, PDFNull);
   }
 
-  /** Loads every object reachable from `start`, leaving out the entries named in `except`. */
+  /**
+   * Loads every object reachable from `start`, leaving out the entries named in `except`. Level
+   * by level, each level's reads at once: the disk's latency is paid once a level, not an object.
+   */
   async gather(start: PDFDict, except: readonly string[] = []): Promise<void> {
     const skip = new Set(except.map((k) => PDFName.of(k)));
-    const pending: PDFRef[] = [];
     const seen = new Set<PDFRef>();
-    for (const [key, value] of start.entries()) if (!skip.has(key)) refsIn(value, pending);
-    while (pending.length) {
-      const ref = pending.pop()!;
-      if (seen.has(ref)) continue;
-      seen.add(ref);
-      const object = await this.load(ref);
-      if (object !== undefined && object !== PDFNull) refsIn(object, pending);
+    let level: PDFRef[] = [];
+    for (const [key, value] of start.entries()) if (!skip.has(key)) refsIn(value, level);
+    while (level.length) {
+      const fresh = [...new Set(level)].filter((ref) => !seen.has(ref));
+      for (const ref of fresh) seen.add(ref);
+      const objects = await Promise.all(fresh.map((ref) => this.load(ref)));
+      level = [];
+      for (const object of objects) if (object !== undefined && object !== PDFNull) refsIn(object, level);
     }
   }
 
@@ -119,7 +123,19 @@ export class PdfObjects {
     return read;
   }
 
-  private async objectStream(num: number): Promise<DecodedObjectStream | null> {
+  /** Decodes of object streams under way: objects of one stream are loaded at once (gather). */
+  private readonly decoding = new Map<number, Promise<DecodedObjectStream | null>>();
+
+  private objectStream(num: number): Promise<DecodedObjectStream | null> {
+    let pending = this.decoding.get(num);
+    if (!pending) {
+      pending = this.decodeObjectStream(num).finally(() => this.decoding.delete(num));
+      this.decoding.set(num, pending);
+    }
+    return pending;
+  }
+
+  private async decodeObjectStream(num: number): Promise<DecodedObjectStream | null> {
     if (this.streams.has(num)) {
       const hit = this.streams.get(num)!;
       this.streams.delete(num);

@@ -101,14 +101,16 @@ function classicTable(bytes: Buffer, atEnd: boolean, ctx: PDFContext): Section |
     }
     subsection.lastIndex = p;
     const sub = subsection.exec(text);
-    if (!sub || nearEnd(subsection.lastIndex)) return nearEnd(p) ? 'more' : null;
+    if (!sub) return nearEnd(p) ? 'more' : null;
+    if (nearEnd(subsection.lastIndex)) return 'more';
     p = subsection.lastIndex;
     const first = Number(sub[1]);
     const count = Number(sub[2]);
     for (let i = 0; i < count; i++) {
       entry.lastIndex = p;
       const e = entry.exec(text);
-      if (!e || nearEnd(entry.lastIndex)) return nearEnd(p) ? 'more' : null;
+      if (!e) return nearEnd(p) ? 'more' : null;
+      if (nearEnd(entry.lastIndex)) return 'more';
       p = entry.lastIndex;
       entries.push([first + i, e[3] === 'n' ? { type: 'offset', offset: Number(e[1]), gen: Number(e[2]) } : { type: 'free' }]);
     }
@@ -191,11 +193,13 @@ async function headersMatch(file: PdfBytes, entries: ReadonlyMap<number, IndexEn
   let windowAt = -1;
   let window: Buffer = Buffer.alloc(0);
   const header = /^[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+(\d+)[\0\t\n\f\r ]+obj/;
-  for (const w of wanted) {
+  for (const [i, w] of wanted.entries()) {
     if (w.offset >= file.size) return false;
     if (windowAt < 0 || w.offset + 48 > windowAt + window.length) {
+      // A window over the next headers where they are close (small objects), else this one alone.
+      const next = wanted[i + 1]?.offset ?? Infinity;
       windowAt = w.offset;
-      window = await file.access.readAt(w.offset, WINDOW);
+      window = await file.access.readAt(w.offset, next - w.offset < WINDOW / 2 ? WINDOW : 48);
     }
     const at = w.offset - windowAt;
     const m = header.exec(window.toString('latin1', at, at + 48));
