@@ -15,11 +15,12 @@ import { scanObjects } from './pdf/object-scan.js';
 import { readOutline } from './pdf/outline.js';
 import { ancestry, DamagedPdf, inheritInto, readPageTree, type PageTree } from './pdf/page-tree.js';
 import { PdfObjects } from './pdf/pdf-objects.js';
-import { openRandomAccess } from './random-access.js';
+import { openRandomAccess, syncRandomAccess } from './random-access.js';
+import { isMainThread } from 'node:worker_threads';
 import type { ExtractedPage } from './types.js';
 
 export async function* pdfPages(input: PageInput, name: string, ctx: ReadContext): AsyncGenerator<ExtractedPage> {
-  const access = await openRandomAccess(input);
+  const access = typeof input === 'string' && !isMainThread ? syncRandomAccess(input) : await openRandomAccess(input);
   try {
     const file: PdfBytes = { access, size: typeof input === 'string' ? (await fs.stat(input)).size : input.length };
     const { objects, catalog } = await open(file, name);
