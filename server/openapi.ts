@@ -71,6 +71,20 @@ export const openApiDocument = {
           sealedAt: { type: ['string', 'null'], format: 'date-time' },
           progress: { type: 'object', properties: { pages: { type: 'integer' }, thumbnails: { type: 'integer' }, ocr: { type: ['object', 'null'], description: 'OCR counts of a sealed dossier', properties: { done: { type: 'integer' }, failed: { type: 'integer' }, total: { type: 'integer' } } } } },
           error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+          outline: {
+            type: 'array',
+            description: 'GET /api/dossiers/{id} of a sealed dossier only: the bookmarks of its PDFs (their outlines), nested, each with the dossier page it opens (null: none); empty when it has none',
+            items: { $ref: '#/components/schemas/OutlineEntry' },
+          },
+        },
+      },
+      OutlineEntry: {
+        type: 'object',
+        required: ['title', 'page', 'children'],
+        properties: {
+          title: { type: 'string' },
+          page: { type: ['integer', 'null'], description: 'dossier page number, from 1' },
+          children: { type: 'array', items: { $ref: '#/components/schemas/OutlineEntry' } },
         },
       },
       Page: {

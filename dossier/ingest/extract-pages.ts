@@ -6,6 +6,7 @@ import type { PageRecord } from '../model.js';
 import { pageStatement, signCanonical } from '../evidence/statements.js';
 import type { PageSource } from '../pages/page-source.js';
 import type { UploadInput } from '../pages/ranged-file.js';
+import type { OutlineEntry } from '../pages/types.js';
 import type { IngestDeps } from './ingest-dossier.js';
 
 /**
@@ -18,11 +19,12 @@ export async function extractPages(
   d: { id: string; caseId: string },
   input: UploadInput,
   pages: PageSource = deps.pages,
-): Promise<{ records: PageRecord[] }> {
+): Promise<{ records: PageRecord[]; outline: OutlineEntry[] }> {
   const batchSize = deps.batchSize ?? 250;
   const writeConcurrency = deps.writeConcurrency ?? 16;
   const signer = deps.keys.current();
   const records: PageRecord[] = [];
+  const outline: OutlineEntry[] = [];
   const writes: Promise<void>[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
@@ -49,6 +51,7 @@ export async function extractPages(
     for await (const page of pages(input, deps.limits, digests)) {
       if (failure) throw failure;
       const index = records.length + 1;
+      if (page.outline) outline.push(...inDossierPages(page.outline, index - 1));
       const signed = page.statement?.index === index && page.statement.kid === signer.kid ? page.statement.jws : null;
       const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size: page.bytes.byteLength })));
       const write = deps.blobs.putBytes(page.sha256, page.bytes).catch((err: unknown) => {
@@ -84,5 +87,10 @@ export async function extractPages(
   }
   await record(records.length);
   await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
-  return { records };
+  return { records, outline };
+}
+
+/** A PDF's bookmarks (pages counted from its first page) in the dossier's page numbers. */
+function inDossierPages(entries: readonly OutlineEntry[], before: number): OutlineEntry[] {
+  return entries.map((e) => ({ title: e.title, page: e.page === null ? null : e.page + before, children: inDossierPages(e.children, before) }));
 }

@@ -16,7 +16,7 @@ import type { Log } from '../ports/log.js';
 import type { DossierRepository } from '../ports/repositories.js';
 import type { StagingArea } from '../ports/staging.js';
 import type { Transactions } from '../ports/transactions.js';
-import type { IngestLimits } from '../pages/types.js';
+import type { IngestLimits, OutlineEntry } from '../pages/types.js';
 import type { PageSource } from '../pages/page-source.js';
 import type { KeyRing } from '../signing/signer.js';
 import { sniffMediaType } from '../pages/media-type.js';
@@ -76,7 +76,7 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     if (streamed) phase('streamTail');
     const fromStream = staged && streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, staged, streamed, phase) : null;
     if (streamed && !fromStream && streamed.format !== 'other') log.info({ reason: streamed.gaveUp ?? 'the central directory differs from what the stream read' }, 'read after the upload');
-    const pages = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.input);
+    const pages: { records: PageRecord[]; outline?: readonly OutlineEntry[] } = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.input);
     if (!fromStream) phase('pages');
     if (staged) {
       await flushing;
@@ -92,7 +92,9 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     });
     // Sealed, recorded in the chain and its thumbnail and OCR jobs queued: all or nothing.
     await deps.transactions.run(async (tx) => {
-      await deps.dossiers.seal(d.id, sealed, tx);
+      // Only PDFs have outlines, and only the after-upload reader reads PDFs.
+      const outline = pages.outline ?? [];
+      await deps.dossiers.seal(d.id, outline.length ? { ...sealed, outline } : sealed, tx);
       await deps.audit.record({
         actor: 'system',
         agency: d.agency,

@@ -1,79 +1,109 @@
 /**
- * PDF: each page becomes its own single-page PDF (pdf-lib copies the page with everything it
- * draws: content streams, fonts, images). The whole PDF is parsed in memory, so its size is
- * checked before a byte is read. Output is deterministic (no dates, no IDs): an ingest that is
- * run again yields the same page hashes.
+ * PDF: each page becomes its own single-page PDF, written by pdf-lib exactly as when the whole
+ * file was parsed in memory (same objects, same numbering, same bytes), but the file is read by
+ * offset (pdf/): its cross-reference data, its page tree, and for each page only the objects the
+ * page reaches. Memory is one page's objects plus a small cache, whatever the PDF's size.
+ * Output is deterministic (no dates, no IDs): an ingest that is run again yields the same hashes.
  */
-import { ParseSpeeds, PDFCatalog, PDFDocument, PDFName, PDFNull, PDFPageLeaf, PDFPageTree, PDFStream, type PDFPage } from 'pdf-lib';
-import { expectPages, inputBytes, inputSize, pageName, reject, type PageInput, type ReadContext } from './context.js';
+import { PDFCatalog, PDFContext, PDFDocument, PDFObjectCopier, PDFPage, PDFPageLeaf, PDFRef, PDFStream, type PDFObject } from 'pdf-lib';
+import { isDossierError } from '../errors.js';
+import { expectPages, inputSize, pageName, reject, type PageInput, type ReadContext } from './context.js';
+import type { PdfBytes } from './pdf/indirect-object.js';
+import { readIndex } from './pdf/object-index.js';
+import { scanObjects } from './pdf/object-scan.js';
+import { readOutline } from './pdf/outline.js';
+import { ancestry, DamagedPdf, inheritInto, readPageTree, type PageTree } from './pdf/page-tree.js';
+import { PdfObjects } from './pdf/pdf-objects.js';
+import { openRandomAccess, syncRandomAccess } from './random-access.js';
+import { isMainThread } from 'node:worker_threads';
 import type { ExtractedPage } from './types.js';
 
 export async function* pdfPages(input: PageInput, name: string, ctx: ReadContext): AsyncGenerator<ExtractedPage> {
-  const size = await inputSize(input);
-  if (size > ctx.limits.maxPdfBytes) {
-    throw reject('pdf_too_large', name, `is a PDF of ${size} bytes, larger than the ${ctx.limits.maxPdfBytes} bytes that can be read.`, {
-      bytes: size,
-      limit: ctx.limits.maxPdfBytes,
-    });
-  }
-  const source = await load(await inputBytes(input), name);
-  const pages = detachPages(source, name);
-  if (pages.length === 0) throw reject('empty_dossier', name, 'is a PDF without any page.');
-  expectPages(ctx, pages.length, name);
-  for (let i = 0; i < pages.length; i++) yield await splitPage(source, i, pages[i]!, pageName(name, i + 1));
-}
-
-async function load(bytes: Buffer, name: string): Promise<PDFDocument> {
-  let doc: PDFDocument;
+  const access = typeof input === 'string' && !isMainThread ? syncRandomAccess(input) : await openRandomAccess(input);
   try {
-    // Fastest: no setTimeout(0) pauses between objects; this runs in the page worker thread.
-    // ignoreEncryption, then isEncrypted below: pdf-lib is compiled to ES5, where its
-    // EncryptedPDFError is a plain Error to `instanceof`, so the flag is the reliable signal.
-    doc = await PDFDocument.load(bytes, { updateMetadata: false, parseSpeed: ParseSpeeds.Fastest, ignoreEncryption: true });
-  } catch (err) {
-    throw reject('corrupt_pdf', name, 'is a damaged PDF that cannot be read.', { reason: firstLine(err) });
+    const file: PdfBytes = { access, size: await inputSize(input) };
+    const { objects, catalog } = await open(file, name);
+    const tree = await pageTree(objects, catalog, ctx, name);
+    if (tree.pages.length === 0) throw reject('empty_dossier', name, 'is a PDF without any page.');
+    expectPages(ctx, tree.pages.length, name);
+    for (const ref of tree.pages) objects.nullify(ref);
+    const outline = await readOutline(objects, catalog, tree.pages);
+    objects.trim();
+    for (let i = 0; i < tree.pages.length; i++) {
+      const page = await splitPage(objects, tree, i, pageName(name, i + 1));
+      yield i === 0 && outline.length ? { ...page, outline } : page;
+    }
+  } finally {
+    await access.close();
   }
-  if (doc.isEncrypted) {
-    throw reject('encrypted_pdf', name, 'is an encrypted (password-protected) PDF. Please upload it without the protection.');
-  }
-  return doc;
 }
 
 /**
- * The pages, each cut loose from the rest of the document. pdf-lib copies a page with everything
- * reachable from it. A link annotation (/Dest, /P) or article bead pointing at another page would
- * reach that page, its /Parent, the page tree and so every page of the document: each one-page
- * PDF would be the whole file. So inherited attributes are first moved into each page, and then
- * every page, page-tree node and the catalog is replaced by null in this in-memory copy, which
- * is never saved: references to them from inside a page become null references.
+ * The objects and the catalog. A /Root that is not a catalog sends the cross-reference data
+ * back for a scan of the file, which (as the whole-file parse did) takes the last catalog found.
+ * Encryption is looked at first: an encrypted PDF is refused as such, whatever else it lacks.
  */
-function detachPages(doc: PDFDocument, name: string): PDFPage[] {
-  let pages: PDFPage[];
-  try {
-    pages = doc.getPages(); // computed once and cached by pdf-lib, before the tree is cut
-    for (const page of pages) {
-      const leaf = page.node;
-      for (const key of PDFPageLeaf.InheritableEntries) {
-        const entry = PDFName.of(key);
-        const value = leaf.getInheritableAttribute(entry);
-        if (value && !leaf.get(entry)) leaf.set(entry, value);
-      }
+async function open(file: PdfBytes, name: string): Promise<{ objects: PdfObjects; catalog: PDFCatalog }> {
+  const indexed = async (scan: boolean) => {
+    const objects = new PdfObjects(file, scan ? await scanObjects(file, PDFContext.create()) : await readIndex(file, PDFContext.create()));
+    if (await isEncrypted(objects)) {
+      throw reject('encrypted_pdf', name, 'is an encrypted (password-protected) PDF. Please upload it without the protection.');
     }
+    return { objects, catalog: await catalogOf(objects) };
+  };
+  try {
+    let { objects, catalog } = await indexed(false);
+    if (!catalog && objects.index.how === 'xref') ({ objects, catalog } = await indexed(true));
+    if (!catalog) throw new DamagedPdf('no document catalog (/Root)');
+    return { objects, catalog };
   } catch (err) {
-    throw reject('corrupt_pdf', name, 'is a damaged PDF: its list of pages cannot be read.', { reason: firstLine(err) });
+    if (isDossierError(err)) throw err;
+    throw reject('corrupt_pdf', name, 'is a damaged PDF that cannot be read.', { reason: firstLine(err) });
   }
-  for (const [ref, object] of doc.context.enumerateIndirectObjects()) {
-    if (object instanceof PDFPageLeaf || object instanceof PDFPageTree || object instanceof PDFCatalog) doc.context.assign(ref, PDFNull);
-  }
-  return pages;
 }
 
-async function splitPage(source: PDFDocument, index: number, page: PDFPage, sourceName: string): Promise<ExtractedPage> {
+async function catalogOf(objects: PdfObjects): Promise<PDFCatalog | null> {
+  const root = objects.index.root;
+  const catalog = root instanceof PDFRef ? await objects.read(root) : root;
+  if (root instanceof PDFRef) objects.nullify(root);
+  return catalog instanceof PDFCatalog ? catalog : null;
+}
+
+/** As pdf-lib: encrypted when the trailer's /Encrypt points at anything at all. */
+async function isEncrypted(objects: PdfObjects): Promise<boolean> {
+  const encrypt: PDFObject | undefined = objects.index.encrypt;
+  return encrypt instanceof PDFRef ? (await objects.read(encrypt)) !== undefined : encrypt !== undefined;
+}
+
+async function pageTree(objects: PdfObjects, catalog: PDFCatalog, ctx: ReadContext, name: string): Promise<PageTree> {
+  try {
+    const max = ctx.limits.maxPages - ctx.pages;
+    const tree = await readPageTree(objects, catalog, max, (n) => expectPages(ctx, n, name, true) as never);
+    for (const ref of tree.nodes.keys()) objects.nullify(ref);
+    return tree;
+  } catch (err) {
+    if (isDossierError(err)) throw err;
+    throw reject('corrupt_pdf', name, 'is a damaged PDF: its list of pages cannot be read.', { reason: firstLine(err) });
+  }
+}
+
+/** One page as its own PDF: what pdf-lib's copyPages and save write for it. */
+async function splitPage(objects: PdfObjects, tree: PageTree, index: number, sourceName: string): Promise<ExtractedPage> {
+  let leaf: PDFPageLeaf;
+  try {
+    const read = await objects.read(tree.pages[index]!);
+    if (!(read instanceof PDFPageLeaf)) throw new DamagedPdf('the page object changed');
+    leaf = read;
+    inheritInto(leaf, await ancestry(objects, tree, leaf));
+  } catch (err) {
+    throw reject('corrupt_pdf', sourceName, 'is a damaged PDF: its list of pages cannot be read.', { reason: firstLine(err) });
+  }
   let saved: Uint8Array;
   try {
+    await objects.gather(leaf, ['Parent']);
     const single = await PDFDocument.create({ updateMetadata: false });
-    const [copy] = await single.copyPages(source, [index]);
-    single.addPage(copy!);
+    const copy = PDFObjectCopier.for(objects.ctx, single.context).copy(leaf);
+    single.addPage(PDFPage.of(copy, single.context.register(copy), single));
     for (const [, object] of single.context.enumerateIndirectObjects()) {
       if (object instanceof PDFStream) object.copyBytesInto = copyStreamBytes;
     }
@@ -83,7 +113,8 @@ async function splitPage(source: PDFDocument, index: number, page: PDFPage, sour
   } catch (err) {
     throw reject('corrupt_pdf', sourceName, 'is a damaged PDF page that cannot be copied.', { reason: firstLine(err) });
   }
-  const { width, height } = pageSize(page);
+  const { width, height } = pageSize(leaf);
+  objects.trim();
   // A view, not a copy: `saved` is a fresh array of exactly the document's size.
   return { bytes: Buffer.from(saved.buffer, saved.byteOffset, saved.byteLength), mediaType: 'application/pdf', width, height, sourceName };
 }
@@ -109,10 +140,10 @@ function copyStreamBytes(this: PDFStream, buffer: Uint8Array, offset: number): n
   return offset + ENDSTREAM.length - start;
 }
 
-/** The page's MediaBox in points; unknown for a page too broken to have one. */
-function pageSize(page: PDFPage): { width: number | null; height: number | null } {
+/** The page's MediaBox in points (as pdf-lib's getSize); unknown for a page too broken to have one. */
+function pageSize(leaf: PDFPageLeaf): { width: number | null; height: number | null } {
   try {
-    const { width, height } = page.getSize();
+    const { width, height } = leaf.MediaBox().asRectangle();
     return Number.isFinite(width) && Number.isFinite(height) ? { width: Math.round(Math.abs(width)), height: Math.round(Math.abs(height)) } : { width: null, height: null };
   } catch {
     return { width: null, height: null };

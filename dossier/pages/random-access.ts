@@ -3,6 +3,7 @@
  * storage), so that TIFF directories and stored ZIP entries are read with one call each, straight
  * into their own buffer.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import type { PageInput } from './context.js';
 import { isRangedFile } from './ranged-file.js';
@@ -37,6 +38,28 @@ export async function openRandomAccess(input: PageInput): Promise<RandomAccess> 
       return filled === length ? bytes : bytes.subarray(0, filled);
     },
     close: () => file.close(),
+  };
+}
+
+/**
+ * The same over synchronous reads, for a worker thread that only reads (the page worker): each
+ * read is a pread on this thread instead of a hop through libuv's pool, which on a busy machine
+ * cost more than the read (a PDF's pages are several small reads each).
+ */
+export function syncRandomAccess(path: string): RandomAccess {
+  const fd = fsSync.openSync(path, 'r');
+  return {
+    async readAt(position, length) {
+      const bytes = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const bytesRead = fsSync.readSync(fd, bytes, filled, Math.min(length - filled, MAX_READ), position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? bytes : bytes.subarray(0, filled);
+    },
+    close: async () => fsSync.closeSync(fd),
   };
 }
 

@@ -21,6 +21,18 @@ export interface ExtractedPage {
   readonly height: number | null;
   /** Where the page came from inside the upload, for people: `vol1/0002.jpg`, `#3` of a TIFF. */
   readonly sourceName: string;
+  /**
+   * On the first page of a PDF that has bookmarks: its outline, pages counted from this page
+   * (1 is this page). The ingest turns them into the dossier's page numbers.
+   */
+  readonly outline?: readonly OutlineEntry[];
+}
+
+/** One bookmark of a PDF's outline: its title, the page it opens (null: none of the PDF's pages), its children. */
+export interface OutlineEntry {
+  readonly title: string;
+  readonly page: number | null;
+  readonly children: readonly OutlineEntry[];
 }
 
 /** Limits against hostile input; every reader enforces the ones that concern it. */
@@ -34,8 +46,6 @@ export interface IngestLimits {
   readonly maxCompressionRatio: number;
   /** Largest number of pixels of one page image (pixel flood guard). */
   readonly maxPixels: number;
-  /** Largest PDF that is read (PDFs are parsed in memory). */
-  readonly maxPdfBytes: number;
   /** Deepest nesting of archives / folders that is followed. */
   readonly maxDepth: number;
 }
@@ -46,13 +56,12 @@ export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
   maxTotalUncompressedBytes: 64 * 1024 ** 3,
   maxCompressionRatio: 200,
   maxPixels: 268_402_689, // sharp's default limitInputPixels (0x3FFF * 0x3FFF)
-  maxPdfBytes: 4 * 1024 ** 3 - 1,
   maxDepth: 8,
 });
 
 /**
  * Reads pages from a file on local disk or a ranged file (object storage), in dossier order. Throws DossierError with a rejection
  * code (errors.ts) on hostile or broken input. Must not buffer more than one page (plus the
- * reader's own bounded read-ahead) in memory, except for PDF which is parsed whole.
+ * reader's own bounded read-ahead) in memory: a PDF too is read by offset, object by object.
  */
 export type PageReader = (input: UploadInput, limits: IngestLimits) => AsyncIterable<ExtractedPage>;

@@ -1,4 +1,5 @@
 import type { CaseRecord, DossierRecord, DossierStatus, PageRecord } from '../model.js';
+import type { OutlineEntry } from '../pages/types.js';
 import type { Tx } from './transactions.js';
 
 export interface NewCase {
@@ -33,6 +34,8 @@ export interface SealRecord {
   readonly kid: string;
   readonly sealedAt: Date;
   readonly pageCount: number;
+  /** The bookmarks of the dossier's PDFs, in dossier page numbers; stored with the seal when there are any. */
+  readonly outline?: readonly OutlineEntry[];
 }
 
 export interface DossierRepository {
@@ -60,4 +63,6 @@ export interface DossierRepository {
   /** Every page's SHA-256 (or SM3, for a dossier sealed under sm2-sm3) in page order: the Merkle leaves' data. */
   pageHashes(id: string, digest?: 'sha256' | 'sm3'): Promise<string[]>;
   setThumbnails(id: string, thumbs: readonly { index: number; sha256: string | null }[]): Promise<void>;
+  /** The outline stored with the seal; empty when the dossier has none. */
+  outline(id: string): Promise<OutlineEntry[]>;
 }

@@ -56,6 +56,9 @@
  * `--only download [--pages N]`: the export through a signed link with `dossier download` (plain,
  * --verify, and resumed at half) beside curl (scripts/bench/download.ts; needs `npm run build`).
  *
+ * `--only pdf-memory [--pdf-pages 1000,5253,20000] [--pdf-gateway-max 5253]`: peak RSS of PDF ingest by
+ * size, the page reader alone and the gateway at seal, up to a 4.6 GB PDF (scripts/bench/pdf-memory.ts).
+ *
  * `--only search`: search latency over an index of N pages and sealed → searchable for an
  * --ocr-pages dossier (default 100) through the OCR workers (scripts/bench/search.ts).
  */
@@ -85,6 +88,7 @@ import { bareTusRun, streamIngestBench } from './stream-ingest.js';
 import { cpuOf } from './cpu-time.js';
 import { sampleRss } from './rss-sampler.js';
 import { downloadBench } from './download.js';
+import { pdfMemoryBench } from './pdf-memory.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -104,6 +108,8 @@ const { values: args } = parseArgs({
     'max-workers': { type: 'string', default: '3' },
     'searchable-pages': { type: 'string' },
     rounds: { type: 'string', default: '2' },
+    'pdf-pages': { type: 'string', default: '1000,5253,20000' },
+    'pdf-gateway-max': { type: 'string', default: '5253' },
   },
 });
 const pages = Number(args.pages);
@@ -173,6 +179,8 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     const id = url.split('/').pop()!;
     const get = () => api<DossierJson>(server.url, token, 'GET', `/api/dossiers/${id}`);
     const sealed = await pollUntil(get, (d) => d.status === 'sealed' || d.status === 'rejected');
+    // The ingest's own peak, read before thumbnails and OCR add theirs.
+    const rssAtSeal = await server.peakRss();
     if (sealed.value.status !== 'sealed') throw new Error(`${label}: ${JSON.stringify(sealed.value.error)}`);
     const totalS = (performance.now() - t0) / 1000;
     const sealedAt = performance.now();
@@ -219,7 +227,7 @@ async function dossierRun(label: string, file: string, env: Record<string, strin
     return {
       phases, ocr, sampled, exportCpuMsPerMb: idleMb ? (1000 * idleCpu) / idleMb : null,
       label, size, pageCount: sealed.value.pageCount ?? 0, uploadS, sealS: totalS - uploadS, totalS, thumbsS,
-      thumbsAfterSealS: thumbs.seconds, rss, base, exportZip, viaLink, idleExport, plainHttp,
+      thumbsAfterSealS: thumbs.seconds, rss, rssAtSeal, base, exportZip, viaLink, idleExport, plainHttp,
     };
   } finally {
     rssSampler.stop();
@@ -306,11 +314,11 @@ async function main() {
     // The default configuration's run also waits until every page is searchable (OCR of the whole dossier).
     if (!only || only === 'zip') runs.push(await dossierRun('ZIP, read after upload', fixture.zipPath, { UPLOAD_STREAM_INGEST: 'false' }, true));
     if (!only || only === 'pdf') runs.push(await dossierRun('PDF', fixture.pdfPath));
-    console.log('| dossier | pages | MB | upload s | upload→sealed s | total s | MB/s | pages/s | server peak RSS MB | all thumbnails s | cp s | cp+sync s | sha256sum s | seal ÷ (cp+sha256sum) |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| dossier | pages | MB | upload s | upload→sealed s | total s | MB/s | pages/s | server peak RSS at seal MB | server peak RSS MB | all thumbnails s | cp s | cp+sync s | sha256sum s | seal ÷ (cp+sha256sum) |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of runs) {
       console.log(
-        `| ${r.label} | ${r.pageCount} | ${fmt(mb(r.size), 0)} | ${fmt(r.uploadS)} | ${fmt(r.sealS)} | ${fmt(r.totalS)} | ${fmt(mb(r.size) / r.totalS, 0)} | ${fmt(r.pageCount / r.totalS, 0)} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(r.thumbsS)} | ${fmt(r.base.cp, 2)} | ${fmt(r.base.cpSync, 2)} | ${fmt(r.base.sha, 2)} | ${fmt(r.sealS / (r.base.cp + r.base.sha), 2)} |`,
+        `| ${r.label} | ${r.pageCount} | ${fmt(mb(r.size), 0)} | ${fmt(r.uploadS)} | ${fmt(r.sealS)} | ${fmt(r.totalS)} | ${fmt(mb(r.size) / r.totalS, 0)} | ${fmt(r.pageCount / r.totalS, 0)} | ${fmt(mb(r.rssAtSeal ?? 0), 0)} | ${fmt(mb(r.rss ?? 0), 0)} | ${fmt(r.thumbsS)} | ${fmt(r.base.cp, 2)} | ${fmt(r.base.cpSync, 2)} | ${fmt(r.base.sha, 2)} | ${fmt(r.sealS / (r.base.cp + r.base.sha), 2)} |`,
       );
     }
     console.log('');
@@ -350,6 +358,10 @@ async function main() {
     console.log('| dossier migrate, concurrency 4 | cases | dossiers sealed | pages | MB | seconds | cases/min | MB/s |');
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(`| sample archive | ${m.cases} | ${m.sealed}/${m.dossiers} | ${m.pages} | ${fmt(mb(m.bytes))} | ${fmt(m.seconds)} | ${fmt(m.cases / (m.seconds / 60))} | ${fmt(mb(m.bytes) / m.seconds)} |\n`);
+  }
+  if (!only || only === 'pdf-memory') {
+    const sizes = args['pdf-pages']!.split(',').map(Number);
+    await pdfMemoryBench({ cacheDir, runDir, fixturePages: pages, sizes, gatewayMax: Number(args['pdf-gateway-max']) });
   }
   if (!only || only === 'search') {
     await searchBench({ indexPages: pages, ocrPages: Number(args['ocr-pages']), cacheDir, runDir });

@@ -102,7 +102,9 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
   r.get('/dossiers/:id', async (req, res) => {
     const d = await visible(principalOf(req), req.params.id);
     const ocr = d.status === 'sealed' ? { ...(await deps.pageTexts.progress(d.id)), total: d.pageCount ?? 0 } : null;
-    res.json(dossierView(d, d.status === 'receiving' ? await deps.uploadOffset(d.id) : null, ocr));
+    // The outline (a PDF's bookmarks) only here: listings of dossiers stay small.
+    const outline = d.status === 'sealed' ? { outline: await deps.dossiers.outline(d.id) } : {};
+    res.json({ ...dossierView(d, d.status === 'receiving' ? await deps.uploadOffset(d.id) : null, ocr), ...outline });
   });
 
   r.get('/dossiers/:id/pages', async (req, res) => {

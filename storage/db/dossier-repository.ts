@@ -1,5 +1,5 @@
 import type { DossierRecord, DossierStatus, PageRecord } from '../../dossier/model.js';
-import type { PageMediaType } from '../../dossier/pages/types.js';
+import type { OutlineEntry, PageMediaType } from '../../dossier/pages/types.js';
 import type { DossierRepository, NewDossier, SealRecord } from '../../dossier/ports/repositories.js';
 import { type Database, queryableIn, inTransaction } from './database.js';
 import { caseVisibleSql } from './visibility.js';
@@ -179,6 +179,19 @@ export class SqlDossierRepository implements DossierRepository {
         WHERE id = $1 AND status = 'processing'`,
       [id, s.merkleRoot, s.manifestJws, s.kid, s.sealedAt, s.pageCount],
     );
+    if (s.outline?.length) {
+      await queryableIn(this.db, within).query(
+        `INSERT INTO dossier_outlines (dossier_id, entries) VALUES ($1, $2::jsonb)
+           ON CONFLICT (dossier_id) DO UPDATE SET entries = EXCLUDED.entries`,
+        [id, JSON.stringify(s.outline)],
+      );
+    }
+  }
+
+  async outline(id: string): Promise<OutlineEntry[]> {
+    const rows = await this.db.query<{ entries: OutlineEntry[] | string }>(`SELECT entries FROM dossier_outlines WHERE dossier_id = $1`, [id]);
+    const entries = rows[0]?.entries;
+    return typeof entries === 'string' ? (JSON.parse(entries) as OutlineEntry[]) : (entries ?? []);
   }
 
   async reject(id: string, code: string, message: string, within?: Tx): Promise<void> {

@@ -61,6 +61,14 @@ export interface Dossier {
   createdAt: string;
   progress: { pages: number; thumbnails: number; ocr: { done: number; failed: number; total: number } | null };
   error?: { code: string; message: string };
+  /** A sealed dossier's bookmarks (its PDFs' outlines), in GET /api/dossiers/:id only. */
+  outline?: OutlineEntry[];
+}
+
+export interface OutlineEntry {
+  title: string;
+  page: number | null;
+  children: OutlineEntry[];
 }
 
 export interface Case {

@@ -13,6 +13,7 @@ import nationalSuite from './017-national-suite.js';
 import federatedIdentity from './013-federated-identity.js';
 import blankPages from './016-blank-pages.js';
 import blobKeys from './018-blob-keys.js';
+import dossierOutlines from './022-dossier-outlines.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 18, name: 'blob-keys', sql: blobKeys },
   { version: 20, name: 'transfer-rollups', sql: transferRollups },
   { version: 21, name: 'worker-heartbeats', sql: workerHeartbeats },
+  { version: 22, name: 'dossier-outlines', sql: dossierOutlines },
 ];

@@ -215,6 +215,8 @@ export const en = {
   contentsLoading: 'Reading the page names: {done} of {total}…',
   contentsPages: 'pages {from}–{to}',
   contentsPage: 'page {n}',
+  bookmarks: 'Bookmarks',
+  pagesHeading: 'Pages',
 } as const;
 
 export type MessageKey = keyof typeof en;

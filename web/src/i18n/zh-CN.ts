@@ -217,4 +217,6 @@ export const zhCN: Record<MessageKey, string> = {
   contentsLoading: '正在读取页面名称：{done} / {total}……',
   contentsPages: '第 {from}–{to} 页',
   contentsPage: '第 {n} 页',
+  bookmarks: '书签',
+  pagesHeading: '页面',
 };

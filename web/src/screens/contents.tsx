@@ -3,11 +3,11 @@
  * folders as volumes and documents, in page order) with their page ranges, and inside each the
  * pages by their source names. Folders open on demand, so 5,253 names are not drawn at once.
  * The names are read in the background, one piece of the page list at a time, once `read` says
- * (the viewer: after the grid's first screen).
- * (A PDF's own outline is not read by the server yet: a PDF shows its pages.)
+ * (the viewer: after the grid's first screen). A dossier whose PDFs have an outline (bookmarks,
+ * read by the server at ingest) shows it first, nested as in the PDF, each bookmark a link to its page.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Page } from '../api.js';
+import type { OutlineEntry, Page } from '../api.js';
 import { t, useLocale } from '../i18n/index.js';
 import type { PageList } from '../page-list.js';
 import { ErrorNote } from '../status.js';
@@ -42,7 +42,7 @@ export function contentsOf(pages: readonly Page[]): Folder {
   return root;
 }
 
-export function Contents({ list, read, pageHref }: { list: PageList; read: boolean; pageHref: (n: number) => string }) {
+export function Contents({ list, read, outline = [], pageHref }: { list: PageList; read: boolean; outline?: readonly OutlineEntry[]; pageHref: (n: number) => string }) {
   useLocale();
   const [error, setError] = useState<Error | null>(null);
   useEffect(() => {
@@ -51,18 +51,43 @@ export function Contents({ list, read, pageHref }: { list: PageList; read: boole
   }, [list, read]);
   const pages = list.all();
   const root = useMemo(() => (pages ? contentsOf(pages) : null), [pages]);
+  const bookmarks = outline.length > 0;
   // A PDF's or single image's pages have no names of their own (`#n`): their page number says it.
+  // Beside bookmarks, the page list starts closed: the bookmarks are the way in.
+  const open = root !== null && root.folders.length === 0 && root.pages.length <= 200 && !bookmarks;
   return (
     <nav class="panel toc" aria-labelledby="toc-h" aria-busy={root ? undefined : 'true'}>
       <h2 id="toc-h">{t('contents')}</h2>
+      {bookmarks && (
+        <section aria-labelledby="toc-bookmarks-h" data-toc-outline>
+          <h3 id="toc-bookmarks-h">{t('bookmarks')}</h3>
+          <Bookmarks entries={outline} pageHref={pageHref} />
+        </section>
+      )}
+      {bookmarks && <h3>{t('pagesHeading')}</h3>}
       {root ? (
-        <FolderItems folder={root} pageHref={pageHref} open={root.folders.length === 0 && root.pages.length <= 200} />
+        <FolderItems folder={root} pageHref={pageHref} open={open} />
       ) : error ? (
         <ErrorNote error={error} />
       ) : (
         <p>{t('contentsLoading', { done: list.loaded(), total: list.count })}</p>
       )}
     </nav>
+  );
+}
+
+/** The outline as nested lists, every level shown (an outline is as long as its author made it). */
+function Bookmarks({ entries, pageHref }: { entries: readonly OutlineEntry[]; pageHref: (n: number) => string }) {
+  return (
+    <ul>
+      {entries.map((e, i) => (
+        <li key={`${i}-${e.title}`} data-toc-bookmark={e.title}>
+          {e.page === null ? <span>{e.title}</span> : <a href={pageHref(e.page)} data-toc-page={e.page}>{e.title}</a>}
+          {e.page !== null && <> <span class="toc-range">{t('contentsPage', { n: e.page })}</span></>}
+          {e.children.length > 0 && <Bookmarks entries={e.children} pageHref={pageHref} />}
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -66,7 +66,7 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
           )}
         </div>
         <aside class="viewer-side">
-          {list && <Contents list={list} read={readContents || page !== null} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
+          {list && <Contents list={list} read={readContents || page !== null} outline={d.outline ?? []} pageHref={(n) => href(`/dossiers/${id}`, { page: n, q: q || undefined })} />}
           <section class="panel" aria-labelledby="dl-h">
             <h2 id="dl-h">{t('downloads')}</h2>
             <ul class="plain">
