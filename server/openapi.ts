@@ -138,7 +138,7 @@ export const openApiDocument = {
     '/api/cases/{id}': { get: { security: bearer, parameters: [idParam], responses: { 200: { description: 'case' }, ...errors } } },
     '/api/dossiers': {
       get: {
-        summary: `several dossiers at once, each as GET /api/dossiers/{id} answers it (what a bulk migration polls while it waits for seals): up to ${STATUS_BATCH_MAX} ids, comma-separated; a dossier the caller cannot see is left out, as a missing one is`,
+        summary: `several dossiers at once, each as GET /api/dossiers/{id} answers it less the outline (what a bulk migration polls while it waits for seals): up to ${STATUS_BATCH_MAX} ids, comma-separated; a dossier the caller cannot see is left out, as a missing one is`,
         security: bearer,
         parameters: [{ name: 'ids', in: 'query', required: true, schema: { type: 'string' }, description: 'dossier ids (UUIDs), comma-separated' }],
         responses: { 200: { description: 'the visible ones, in the order asked', content: { 'application/json': { schema: { type: 'object', properties: { dossiers: { type: 'array', items: { $ref: '#/components/schemas/Dossier' } } } } } } }, 400: error, ...errors },

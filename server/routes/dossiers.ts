@@ -84,7 +84,8 @@ export function dossiersRouter(deps: DossierRouteDeps): Router {
     return { d, p };
   };
 
-  // Many dossiers as GET /api/dossiers/:id answers each; one not visible is left out, as a missing one is.
+  // Many dossiers as GET /api/dossiers/:id answers each, less the outline (a status question: the
+  // bookmarks are the viewer's); one not visible is left out, as a missing one is.
   r.get('/dossiers', async (req, res) => {
     const p = principalOf(req);
     requirePermission(p, 'dossier:read');
