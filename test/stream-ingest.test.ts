@@ -111,7 +111,9 @@ describe('in-stream ingest', function () {
     expect(s.merkleRoot).to.equal(a.merkleRoot);
     expect(s.statements).to.deep.equal(a.statements);
     expect(s.manifestPages).to.deep.equal(a.manifestPages);
-    const strip = (p: { signature: string }) => ({ ...p, signature: undefined });
+    // The thumbnail is made after the seal, by a job of its own: whichever path's job ran first
+    // has one by now; it is no part of the evidence.
+    const strip = (p: { signature: string }) => ({ ...p, signature: undefined, thumbnailSha256: undefined });
     expect(s.pages.map(strip)).to.deep.equal(a.pages.map(strip));
     return { s, a, streamed: taken.get(s.id) };
   }
