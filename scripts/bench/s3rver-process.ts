@@ -13,10 +13,16 @@ const [dir, port, bucket] = process.argv.slice(2);
 new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir, silent: true, vhostBuckets: false,
   configureBuckets: [{ name: bucket, configs: [] }] })
   .run().then((a) => console.log(JSON.stringify({ port: a.port })), (e) => { console.error(e); process.exit(1); });
+// Orphaned (the test run ended without stopping it): go too, never outlive the run.
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500);
 `;
 
 export async function spawnS3rver(dir: string, port: number, bucket: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', CHILD, createRequire(import.meta.url).resolve('@20minutes/s3rver'), dir, String(port), bucket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', CHILD, createRequire(import.meta.url).resolve('@20minutes/s3rver'), dir, String(port), bucket], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its errors reach ours through a pipe of ours, never an inherited descriptor: a child left behind
+  // must not hold the test run's output open (CI waits for it to close).
+  child.stderr!.pipe(process.stderr, { end: false });
   const bound = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
