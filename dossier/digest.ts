@@ -8,6 +8,19 @@ import type { MerkleHasher } from './merkle.js';
 import { sha256Hasher } from './merkle.js';
 import type { SignatureSuite } from './signing/suite.js';
 
+/** SHA-256 and size of bytes as they stream, in one pass; SM3 too when asked (a national-suite page). */
+export async function streamDigests(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, sm3 = false): Promise<{ sha256: string; sm3?: string; size: number }> {
+  const sha = createHash('sha256');
+  const sm = sm3 ? createHash('sm3') : null;
+  let size = 0;
+  for await (const c of chunks) {
+    sha.update(c);
+    sm?.update(c);
+    size += c.byteLength;
+  }
+  return { sha256: sha.digest('hex'), ...(sm ? { sm3: sm.digest('hex') } : {}), size };
+}
+
 export function sm3Hex(bytes: Uint8Array): string {
   return createHash('sm3').update(bytes).digest('hex');
 }

@@ -4,8 +4,8 @@
  * receiver checks a download: the signature, every page's bytes against the manifest, the root,
  * the original and the receipts. Used after a restore, where no export has been made.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { streamDigests } from '../digest.js';
 import type { DossierRecord } from '../model.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { TransferRepository } from '../ports/custody.js';
@@ -41,7 +41,7 @@ export async function storedExportSource(deps: StoredDossierDeps, d: DossierReco
     async digest(path, options) {
       const bytes = small.get(path);
       const blob = blobOf.get(path);
-      if (bytes) return digestOf([bytes], options?.sm3);
+      if (bytes) return streamDigests([bytes], options?.sm3);
       if (!blob) return null;
       let stream: Readable;
       try {
@@ -49,19 +49,7 @@ export async function storedExportSource(deps: StoredDossierDeps, d: DossierReco
       } catch {
         return null; // the blob is gone: the page is missing, which verifyExport reports
       }
-      return digestOf(stream, options?.sm3);
+      return streamDigests(stream, options?.sm3);
     },
   };
-}
-
-async function digestOf(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, sm3 = false): Promise<{ sha256: string; sm3?: string; size: number }> {
-  const sha = createHash('sha256');
-  const sm = sm3 ? createHash('sm3') : null;
-  let size = 0;
-  for await (const c of chunks) {
-    sha.update(c);
-    sm?.update(c);
-    size += c.length;
-  }
-  return { sha256: sha.digest('hex'), ...(sm ? { sm3: sm.digest('hex') } : {}), size };
 }

@@ -1,27 +1,14 @@
 /** An export to verify, as a ZIP file (read with yauzl) or an unpacked directory. */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { streamDigests } from '../../dossier/digest.js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ExportSource } from '../../dossier/evidence/verify-export.js';
 import type { StreamedDigest } from './zip-stream-digest.js';
 
 const SMALL_FILE_LIMIT = 256 * 1024 * 1024;
-
-/** SHA-256 and size in one pass; SM3 too when asked (pages of a national-suite manifest). */
-async function digestStream(stream: Readable, sm3?: boolean): Promise<{ sha256: string; sm3?: string; size: number }> {
-  const hash = createHash('sha256');
-  const sm = sm3 ? createHash('sm3') : null;
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk as Buffer);
-    sm?.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), ...(sm ? { sm3: sm.digest('hex') } : {}), size };
-}
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -52,7 +39,7 @@ async function directorySource(root: string): Promise<ExportSource & { close(): 
       return files.filter((f) => f.isFile()).map((f) => path.relative(root, path.join(f.parentPath ?? f.path, f.name)).split(path.sep).join('/'));
     },
     read: async (p) => ((await exists(p)) ? fs.readFile(inside(p)) : null),
-    digest: async (p, o) => ((await exists(p)) ? digestStream(createReadStream(inside(p), { highWaterMark: 1 << 20 }), o?.sm3) : null),
+    digest: async (p, o) => ((await exists(p)) ? streamDigests(createReadStream(inside(p), { highWaterMark: 1 << 20 }), o?.sm3) : null),
     close: async () => {},
   };
 }
@@ -87,7 +74,7 @@ export async function zipSource(file: string): Promise<ExportSource & { close():
       return e && e.compressionMethod === 0 ? { offset: e.relativeOffsetOfLocalHeader, size: e.uncompressedSize, crc: e.crc32 } : null;
     },
     read: async (p) => (entries.has(p) ? collect(await open(entries.get(p)!)) : null),
-    digest: async (p, o) => (entries.has(p) ? digestStream(await open(entries.get(p)!), o?.sm3) : null),
+    digest: async (p, o) => (entries.has(p) ? streamDigests(await open(entries.get(p)!), o?.sm3) : null),
     close: async () => zip.close(),
   };
 }
