@@ -16,6 +16,7 @@ import type { ForegroundGate } from './foreground-gate.js';
 import { blankVerdict } from './blank-page.js';
 import { tsvectorLiteral } from './index-terms.js';
 import { pageContent } from './page-content.js';
+import { failpoint } from '../dossier/failpoints.js';
 
 export interface IndexPageDeps {
   readonly blobs: BlobStore;
@@ -68,6 +69,7 @@ export async function indexPage(deps: IndexPageDeps, page: PageRecord, signal: A
   const textSha256 = sha256Hex(textBytes);
   const wordsSha256 = sha256Hex(wordsBytes);
   await Promise.all([deps.blobs.putBytes(textSha256, textBytes), deps.blobs.putBytes(wordsSha256, wordsBytes)]);
+  failpoint('ocr.commit');
   return deps.pageTexts.markDone({
     dossierId: page.dossierId,
     index: page.index,

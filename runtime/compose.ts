@@ -2,6 +2,7 @@
  * The composition root: builds every part from a validated Config and hands each what it needs.
  * `dossier serve`, `dossier worker` and the tests all start here; nothing else wires parts.
  */
+import { armFailpoints } from '../dossier/failpoints.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -327,6 +328,11 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       }
       // The embedded database has one owner: `dossier backup` asks this process over the socket.
       if (backup) control = await listenControl(config.dataDir, { backup: (request, progress) => backup(backupTarget(request), progress) }, log);
+      // Hits are counted from here: the start's own recovery and migrations are not the steps under test.
+      if (config.failpoints.length > 0) {
+        armFailpoints(config.failpoints);
+        log.warn({ failpoints: config.failpoints }, 'FAILPOINTS armed: this process will be killed or fail writes on purpose (fault-injection tests only)');
+      }
       return server.address() as AddressInfo;
     },
     /** A backup of the embedded default (`dossier backup`), or null for a server database or S3. */

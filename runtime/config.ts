@@ -8,6 +8,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseDuration } from '../dossier/duration.js';
+import { parseFailpoints, type FailpointRule } from '../dossier/failpoints.js';
 import { chooseEngine, type EngineName } from '../ocr/choose-engine.js';
 import { tessdataFolder, type ModelSource } from '../ocr/model-source.js';
 import { NATIVE_TESSERACT } from '../ocr/native-tesseract-engine.js';
@@ -129,6 +130,8 @@ const envSchema = z.object({
   OCR_PAGES_PER_SLOT: z.coerce.number().int().min(1).max(1_000_000).default(200),
   OCR_PAGE_TIMEOUT: duration.default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Fault injection for the crash-point suite only (dossier/failpoints.ts): never set in service.
+  FAILPOINTS: z.string().optional(),
   /** A signed audit checkpoint every this many events… */
   AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   /** …and after this long when events arrived since the last one. */
@@ -267,6 +270,8 @@ export interface Config {
   readonly trustProxy: boolean | number | string;
   /** Envelope encryption of blobs at rest; null: blobs are stored in the clear. */
   readonly atRest: AtRestSettings | null;
+  /** Faults injected at named steps (FAILPOINTS, tests only); empty in service. */
+  readonly failpoints: readonly FailpointRule[];
 }
 
 export interface TlsSettings {
@@ -336,6 +341,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if (e.TLS_CLIENT_CA_FILE && !e.TLS_CLIENT_MAP_FILE) throw new ConfigError('invalid configuration:\n  TLS_CLIENT_MAP_FILE: needed with TLS_CLIENT_CA_FILE (which subject is which agency and role)');
   if (e.MASTER_KEY_OLD_FILE && !e.MASTER_KEY_FILE) throw new ConfigError('invalid configuration:\n  MASTER_KEY_OLD_FILE: needs MASTER_KEY_FILE (the key to wrap with)');
   if (e.S3_SSE_KMS_KEY_ID && e.S3_SSE !== 'aws:kms') throw new ConfigError('invalid configuration:\n  S3_SSE_KMS_KEY_ID: needs S3_SSE=aws:kms');
+  const failpoints = parseFailpoints(e.FAILPOINTS ?? '');
+  if (typeof failpoints === 'string') throw new ConfigError(`invalid configuration:\n  FAILPOINTS: ${failpoints}`);
   const database = e.DATABASE_URL ? postgresSettings(e.DATABASE_URL, e.PGSSLMODE, e.PGSSLROOTCERT) : null;
   const dataDir = path.resolve(e.DATA_DIR);
   return deepFreeze<Config>({
@@ -415,6 +422,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
       oldMasterKeyFiles: (e.MASTER_KEY_OLD_FILE ?? '').split(',').map((f) => f.trim()).filter(Boolean).map((f) => path.resolve(f)),
       cipher: e.ENCRYPTION_AT_REST === 'off' ? null : e.ENCRYPTION_AT_REST === 'sm4' ? 'sm4-ctr-hmac-sm3' : e.ENCRYPTION_AT_REST,
     } : null,
+    failpoints,
   });
 }
 

@@ -19,6 +19,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The server ended before it answered /healthz (a bad configuration, or a kill during its start). */
+export class ServerExitedError extends Error {
+  override readonly name = 'ServerExitedError';
+  constructor(readonly code: number | null, readonly signal: NodeJS.Signals | null, readonly output: string) {
+    super(`server exited ${signal ?? code}: ${output}`);
+  }
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
@@ -47,7 +55,7 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
   // A first start runs PGlite's initdb: seconds on a quiet machine, far longer on a busy one.
   const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new ServerExitedError(child.exitCode, child.signalCode, out);
     const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
@@ -66,7 +74,7 @@ export async function spawnServer(env: Record<string, string>, port?: number, op
       return m ? Number(m[1]) * 1024 : null;
     },
     async kill(signal = 'SIGKILL') {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
       await exited;

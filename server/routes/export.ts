@@ -19,6 +19,7 @@ import type { DossierRecord } from '../../dossier/model.js';
 import { answerRange, requestedRange, type ByteRange } from '../http-range.js';
 import { ZipOutputClosedError, ZipStreamWriter, type StreamEntry } from '../zip/zip-stream-writer.js';
 import { planExport, type ExportDeps, type ExportPlan } from './export-plan.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 export type { ExportDeps } from './export-plan.js';
 
@@ -65,7 +66,10 @@ export async function sendExport(req: Request, res: Response, deps: ExportDeps, 
   const ended = deps.foreground?.();
   if (ended) res.once('close', ended);
   try {
-    for (const entry of plan.entries) await zip.add(entry);
+    for (const entry of plan.entries) {
+      failpoint('export.entry');
+      await zip.add(entry);
+    }
     await zip.finish();
   } catch (err) {
     // The client went away: nothing to answer, and the writer has already closed the open page.

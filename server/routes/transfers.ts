@@ -16,6 +16,7 @@ import { notFound } from '../errors.js';
 import { parseBody, parseQuery } from '../validate.js';
 import { idempotencyKeyOf } from '../idempotency.js';
 import { agencyIdSchema as agencyId } from '../../dossier/custody/agency-schema.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 export const sendBody = z.object({
   toAgency: agencyId,
@@ -84,6 +85,7 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
     const body = parseBody(sendBody, req.body);
     const { transfer, created } = await deps.custody.send(p, d, { ...body, idempotencyKey: key });
     if (created) req.log?.info({ transfer: transfer.id, dossier: d.id, to: transfer.to }, 'transfer sent');
+    failpoint('answer.transfer');
     // A repeated key answers exactly as the first time.
     res.status(201).location(`/api/transfers/${transfer.id}`).json({ id: transfer.id, status: 'pending' });
   });
@@ -116,6 +118,7 @@ export function transfersRouter(deps: TransferRouteDeps): Router {
     const options = decision === 'accepted' ? { caseNumber: parseBody(acceptBody, req.body).caseNumber } : { reason: parseBody(returnBody, req.body).reason };
     const answered = await deps.custody.answer(p, t, decision, options);
     req.log?.info({ transfer: t.id }, `transfer ${decision}`);
+    failpoint('answer.transfer');
     res.json(transferView(answered));
   };
   r.post('/transfers/:id/accept', answer('accepted'));

@@ -8,8 +8,22 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DossierError } from '../../dossier/errors.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 const HASH = /^[0-9a-f]{64}$/;
+/** A temp file untouched this long belongs to a write that died (a live one writes or renames within seconds). */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** A whole file's data made durable: the step before a rename makes it a blob. */
+async function syncFile(file: string): Promise<void> {
+  const fh = await fs.open(file, 'r');
+  try {
+    failpoint('blob.fsync');
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
 
 export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
@@ -22,7 +36,22 @@ export class FsBlobStore implements BlobStore {
   static async open(dir: string): Promise<FsBlobStore> {
     const store = new FsBlobStore(path.resolve(dir));
     await fs.mkdir(store.tmpDir, { recursive: true });
+    await store.sweepStaleTemps();
     return store;
+  }
+
+  /**
+   * Temp files of writes that a crash cut short are never renamed in, so they are no blob; they
+   * are removed at start once old enough that no live writer (another process on a shared
+   * volume) can still own them.
+   */
+  private async sweepStaleTemps(): Promise<void> {
+    const before = Date.now() - STALE_TEMP_MS;
+    for (const name of await fs.readdir(this.tmpDir)) {
+      const file = path.join(this.tmpDir, name);
+      const st = await fs.stat(file).catch(() => null);
+      if (st?.isFile() && st.mtimeMs < before) await fs.rm(file, { force: true });
+    }
   }
 
   /** The path guard: a key becomes a path only after it proves to be a hash. */
@@ -47,7 +76,9 @@ export class FsBlobStore implements BlobStore {
     const tmp = path.join(this.tmpDir, randomUUID());
     const fh = await fs.open(tmp, 'w', 0o640);
     try {
+      failpoint('blob.write');
       await fh.writeFile(bytes);
+      failpoint('blob.fsync');
       await fh.datasync();
     } catch (err) {
       await fh.close().catch(() => {});
@@ -56,6 +87,7 @@ export class FsBlobStore implements BlobStore {
     }
     await fh.close();
     await this.ensureParent(file);
+    failpoint('blob.rename');
     await fs.rename(tmp, file);
   }
 
@@ -68,9 +100,9 @@ export class FsBlobStore implements BlobStore {
     }
     await this.ensureParent(file);
     if (options.move) {
-      const fh = await fs.open(localPath, 'r');
-      await fh.datasync().finally(() => fh.close());
+      await syncFile(localPath);
       try {
+        failpoint('blob.rename');
         await fs.rename(localPath, file);
         return;
       } catch (err) {
@@ -78,9 +110,10 @@ export class FsBlobStore implements BlobStore {
       }
     }
     const tmp = path.join(this.tmpDir, randomUUID());
+    failpoint('blob.write');
     await fs.copyFile(localPath, tmp);
-    const fh = await fs.open(tmp, 'r');
-    await fh.datasync().finally(() => fh.close());
+    await syncFile(tmp);
+    failpoint('blob.rename');
     await fs.rename(tmp, file);
     if (options.move) await fs.rm(localPath, { force: true });
   }

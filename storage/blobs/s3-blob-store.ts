@@ -16,6 +16,7 @@ import { DossierError } from '../../dossier/errors.js';
 import type { BlobStore, DownloadUrlOptions } from '../../dossier/ports/blob-store.js';
 import { checkBucket, makeS3Client, statusOf, type S3Settings } from './s3-client.js';
 import { base64OfHex, checkStored, HashingPassThrough } from './verify-upload.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 const MIB = 1024 * 1024;
@@ -74,6 +75,7 @@ export class S3BlobStore implements BlobStore {
     const checksum = base64OfHex(storedSha256);
     for (let attempt = 1; ; attempt++) {
       try {
+        failpoint('s3.put');
         // If-None-Match: a blob already there (same key, so the same bytes) is left as it is.
         const answer = await this.client.send(
           new PutObjectCommand({ Bucket: this.s.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ChecksumSHA256: checksum, ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}), ...this.lockParams(), ...this.sseParams() }),
@@ -107,6 +109,7 @@ export class S3BlobStore implements BlobStore {
       const file = createReadStream(localPath);
       file.once('error', (err) => hashing.destroy(err));
       const single = size <= partSize;
+      failpoint('s3.put');
       const upload = new Upload({
         client: this.client,
         partSize,

@@ -17,6 +17,7 @@ import type { KeyRing } from '../../dossier/signing/signer.js';
 import { type Database, type Queryable, txQueryable } from './database.js';
 import type { Tx } from '../../dossier/ports/transactions.js';
 import { caseVisibleSql } from './visibility.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 interface EventRow {
   seq: number;
@@ -130,6 +131,7 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
     }
     const params = events.flatMap((e) => [e.seq, e.time, e.actor, e.agency, e.action, e.target.type, e.target.id, e.caseId, JSON.stringify(e.details), e.prevHash, e.hash]);
     const rows = events.map((_, i) => `(${Array.from({ length: 11 }, (_, k) => `$${i * 11 + k + 1}${k === 8 ? '::jsonb' : ''}`).join(', ')})`);
+    failpoint('audit.append');
     await tx.query(
       `INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash) VALUES ${rows.join(', ')}`,
       params,

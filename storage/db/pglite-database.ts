@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Database, Queryable, SqlParam } from './database.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 /** int8 as a JS number: our int8 columns are byte counts and sequence numbers, far below 2^53. */
 const parsers = { [types.INT8]: (v: string) => Number(v) };
@@ -21,7 +22,11 @@ export async function openPglite(dir: string): Promise<Database> {
       await pg.exec(sql);
     },
     transaction(fn) {
-      return pg.transaction((tx) => fn(asQueryable(tx)));
+      return pg.transaction(async (tx) => {
+        const result = await fn(asQueryable(tx));
+        failpoint('db.commit');
+        return result;
+      });
     },
     async close() {
       await pg.close();

@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { DossierError } from '../../dossier/errors.js';
 import type { Database, Queryable, SqlParam } from './database.js';
+import { failpoint } from '../../dossier/failpoints.js';
 
 /** Socket errors, and PostgreSQL's connection exceptions (class 08) and shutdowns (57P01–57P03). */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03']);
@@ -75,6 +76,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       try {
         await client.query('BEGIN');
         const result = await fn(asQueryable(client));
+        failpoint('db.commit');
         await client.query('COMMIT');
         return result;
       } catch (err) {

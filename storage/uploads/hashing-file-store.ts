@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import type { UploadTails } from '../../dossier/ingest/stream/upload-tails.js';
+import { failpoint, failpointArmed } from '../../dossier/failpoints.js';
 
 interface RunningHash {
   hash: Hash;
@@ -39,6 +40,22 @@ async function writeOut(file: string): Promise<void> {
 /** The tail thread hears of new bytes at most this often (a message per 64 KiB chunk costs). */
 const GROW_EVERY = 1024 * 1024;
 
+/** The request's chunks through the `upload.write` failpoint (fault-injection tests only). */
+function throughFailpoint(readable: Readable): Readable {
+  const checked = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        failpoint('upload.write');
+        done(null, chunk);
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+  readable.once('error', (err) => checked.destroy(err));
+  return readable.pipe(checked);
+}
+
 type FileStoreOptions = ConstructorParameters<typeof FileStore>[0];
 
 export class HashingFileStore extends FileStore {
@@ -51,6 +68,7 @@ export class HashingFileStore extends FileStore {
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    if (failpointArmed('upload.write')) readable = throughFailpoint(readable);
     if (this.tails) return this.writeFollowed(this.tails, readable, id, offset);
     let state = this.running.get(id);
     if (!state && offset === 0) {

@@ -61,6 +61,23 @@ export function watchPage(page: Page): string[] {
   return problems;
 }
 
+/**
+ * A fresh context in `locale` (1280×900), signed in with a local account's password; what the
+ * page reports (CSP violations, page errors) joins `problems` when it closes.
+ */
+export async function signedInPage(browser: Browser, url: string, user: string, password: string, locale: string, problems: string[]): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const seen = watchPage(page);
+  page.on('close', () => problems.push(...seen));
+  await page.goto(url);
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('header.top').waitFor();
+  return page;
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }

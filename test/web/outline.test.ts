@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { hashPassword } from '../../dossier/access/passwords.js';
-import { browserSuiteReady, expectAccessible, launchChromium, screenshot, watchPage } from '../support/browser.js';
+import { browserSuiteReady, expectAccessible, launchChromium, screenshot, signedInPage } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { idFromUrl, tusUpload } from '../support/tus.js';
@@ -44,15 +44,7 @@ describe('web application: a PDF outline as the contents', function () {
   afterEach(() => expect(problems, 'CSP violations or page errors').to.deep.equal([]));
 
   async function viewer(locale: string): Promise<Page> {
-    const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const seen = watchPage(page);
-    page.on('close', () => problems.push(...seen));
-    await page.goto(gw.url);
-    await page.fill('input[name=user]', 'clerk-li');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.locator('form button[type=submit]').click();
-    await page.locator('header.top').waitFor();
+    const page = await signedInPage(browser, gw.url, 'clerk-li', PASSWORD, locale, problems);
     await page.goto(`${gw.url}/#/dossiers/${dossierId}`);
     await page.locator('[data-toc-outline]').waitFor();
     await page.waitForFunction(thumbnailsShown, 6, { timeout: 120_000 });

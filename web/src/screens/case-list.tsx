@@ -4,6 +4,7 @@ import { formatDate, t, useLocale } from '../i18n/index.js';
 import { href, navigate } from '../router.js';
 import { ErrorNote, StatusBadge } from '../status.js';
 import { useData } from '../use-data.js';
+import { shown as shownText } from '../shown-text.js';
 
 const matches = (c: Case, filter: string) => {
   const f = filter.trim().toLowerCase();
@@ -57,7 +58,7 @@ export function CaseList({ session }: { session: Session }) {
             {shown.map((c) => (
               <tr key={c.id}>
                 <td><a href={href(`/cases/${c.id}`)}>{c.numbers.find((n) => n.agency === session.agency)?.number ?? c.number}</a></td>
-                <td>{c.title}</td>
+                <td>{shownText(c.title)}</td>
                 <td>{c.agency}</td>
                 <td>{(c.dossiers ?? []).map((d) => <StatusBadge key={d.id} status={d.status} />)}</td>
                 <td>{formatDate(c.createdAt)}</td>

@@ -10,6 +10,7 @@ import { unfinishedUploads, type UnfinishedUpload } from '../unfinished-uploads.
 import type { ResumedUpload, UploaderHandle } from './uploader.js';
 import { AuditEvents } from './audit-events.js';
 import { CustodyTimeline } from './custody-timeline.js';
+import { shown } from '../shown-text.js';
 
 export function CasePage({ id, session }: { id: string; session: Session }) {
   const lang = useLocale();
@@ -52,7 +53,7 @@ export function CasePage({ id, session }: { id: string; session: Session }) {
     <section>
       <p><a href={href('/cases')}>← {t('backToCases')}</a></p>
       <h1>{t('case', { number })}</h1>
-      <p class="subtitle">{c.title} · {c.agency} · {formatDate(c.createdAt)}</p>
+      <p class="subtitle">{shown(c.title)} · {c.agency} · {formatDate(c.createdAt)}</p>
       {mayUpload && (
         <section aria-labelledby="upload-h">
           <h2 id="upload-h">{t('upload')}</h2>
@@ -85,7 +86,7 @@ function UploadNotices({ unfinished, resumed }: { unfinished: UnfinishedUpload[]
           <ul class="plain">
             {unfinished.map((u) => (
               <li key={u.filename} data-unfinished-file={u.filename}>
-                {t('unfinishedItem', { name: u.filename, received: formatBytes(u.received), size: formatBytes(u.size), date: formatDate(u.startedAt?.toISOString()) })}
+                {t('unfinishedItem', { name: shown(u.filename), received: formatBytes(u.received), size: formatBytes(u.size), date: formatDate(u.startedAt?.toISOString()) })}
               </li>
             ))}
           </ul>
@@ -103,7 +104,7 @@ function DossierRow({ initial, caseAgency, session, mayReadTransfers }: { initia
   return (
     <li class="dossier-row" data-dossier={d.id} data-status={d.status}>
       <div class="dossier-head">
-        <strong>{d.title || d.filename}</strong> <StatusBadge status={d.status} /> <DossierProgress d={d} />
+        <strong>{shown(d.title || d.filename)}</strong> <StatusBadge status={d.status} /> <DossierProgress d={d} />
         {d.status === 'sealed' && <a class="button" href={href(`/dossiers/${d.id}`)}>{t('open')}</a>}
       </div>
       {d.status === 'sealed' && mayReadTransfers && <CustodyTimeline dossier={d} caseAgency={caseAgency} session={session} />}

@@ -11,6 +11,7 @@ import type { OutlineEntry, Page } from '../api.js';
 import { t, useLocale } from '../i18n/index.js';
 import type { PageList } from '../page-list.js';
 import { ErrorNote } from '../status.js';
+import { shown } from '../shown-text.js';
 
 interface Folder {
   readonly name: string;
@@ -82,7 +83,7 @@ function Bookmarks({ entries, pageHref }: { entries: readonly OutlineEntry[]; pa
     <ul>
       {entries.map((e, i) => (
         <li key={`${i}-${e.title}`} data-toc-bookmark={e.title}>
-          {e.page === null ? <span>{e.title}</span> : <a href={pageHref(e.page)} data-toc-page={e.page}>{e.title}</a>}
+          {e.page === null ? <span>{shown(e.title)}</span> : <a href={pageHref(e.page)} data-toc-page={e.page}>{shown(e.title)}</a>}
           {e.page !== null && <> <span class="toc-range">{t('contentsPage', { n: e.page })}</span></>}
           {e.children.length > 0 && <Bookmarks entries={e.children} pageHref={pageHref} />}
         </li>
@@ -96,7 +97,7 @@ function FolderItems({ folder, pageHref, open }: { folder: Folder; pageHref: (n:
     <ul>
       {folder.folders.map((f) => <FolderNode key={`${f.name}-${f.from}`} folder={f} pageHref={pageHref} />)}
       {open && folder.pages.map((p) => (
-        <li key={p.n}><a href={pageHref(p.n)} data-toc-page={p.n}>{/^#\d+$/.test(p.name) ? t('pageN', { n: p.n }) : p.name}</a> <span class="toc-range">{t('contentsPage', { n: p.n })}</span></li>
+        <li key={p.n}><a href={pageHref(p.n)} data-toc-page={p.n}>{/^#\d+$/.test(p.name) ? t('pageN', { n: p.n }) : shown(p.name)}</a> <span class="toc-range">{t('contentsPage', { n: p.n })}</span></li>
       ))}
       {!open && folder.pages.length > 0 && <li><PagesOnDemand folder={folder} pageHref={pageHref} /></li>}
     </ul>
@@ -108,7 +109,7 @@ function FolderNode({ folder, pageHref }: { folder: Folder; pageHref: (n: number
   return (
     <li data-toc-folder={folder.name}>
       <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
-        <summary>{folder.name} <span class="toc-range">{t('contentsPages', { from: folder.from, to: folder.to })}</span></summary>
+        <summary>{shown(folder.name)} <span class="toc-range">{t('contentsPages', { from: folder.from, to: folder.to })}</span></summary>
         {open && <FolderItems folder={folder} pageHref={pageHref} open />}
       </details>
     </li>

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatDate, t, useLocale } from '../i18n/index.js';
 import { LanguageSwitch } from '../language-switch.js';
+import { shown } from '../shown-text.js';
 
 interface LinkInfo {
   case: { number: string; title: string };
@@ -32,7 +33,7 @@ export function Landing({ token }: { token: string }) {
         <>
           <dl class="facts">
             <dt>{t('landingCase')}</dt><dd>{info.case.number} {info.case.title}</dd>
-            <dt>{t('dossier')}</dt><dd>{info.dossier.filename}</dd>
+            <dt>{t('dossier')}</dt><dd>{shown(info.dossier.filename)}</dd>
             <dt>{t('landingPages')}</dt><dd>{t('pagesCount', { count: info.dossier.pageCount })}</dd>
             <dt>{t('landingSealed')}</dt><dd>{formatDate(info.dossier.sealedAt)}</dd>
             <dt>{t('landingExpires')}</dt><dd>{formatDate(info.expiresAt)}{info.singleUse ? ` · ${t('singleUse')}` : ''}</dd>

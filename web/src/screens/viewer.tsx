@@ -12,6 +12,7 @@ import { LinksPanel } from './links-panel.js';
 import { PageGrid } from './page-grid.js';
 import { PageView } from './page-view.js';
 import { VerifyPanel } from './verify-panel.js';
+import { shown } from '../shown-text.js';
 
 const CONTENTS_AFTER_MS = 3000;
 
@@ -50,7 +51,7 @@ export function Viewer({ id, session, page, q }: { id: string; session: Session;
   return (
     <section class="viewer">
       <p><a href={href(`/cases/${d.caseId}`)}>← {t('backToCases')}</a></p>
-      <h1>{t('viewer', { name: d.title || d.filename })} <StatusBadge status={d.status} /></h1>
+      <h1>{t('viewer', { name: shown(d.title || d.filename) })} <StatusBadge status={d.status} /></h1>
       <dl class="facts">
         <dt>{t('pages')}</dt><dd>{t('pagesCount', { count: d.pageCount ?? 0 })}</dd>
         <dt>{t('landingSealed')}</dt><dd>{formatDate(d.sealedAt)}</dd>
