@@ -1,5 +1,5 @@
 /**
- * Browser sessions of local accounts: sign-in, the cookie's attributes, CSRF on state-changing
+ * Browser sessions of local accounts: sign-in, the cookie's attributes, no session fixation, CSRF on state-changing
  * requests, the same access rules as a bearer token, lockout after failures, idle and absolute
  * expiry, sign-out ending the session on the server, and the `dossier user` CLI.
  */
@@ -69,6 +69,22 @@ describe('browser sessions', function () {
     expect(res.status).to.equal(200);
     expect((await body(res)).csrfToken).to.equal(s.csrf);
     expect((await call(gw, 'GET', '/api/cases', s)).status).to.equal(200);
+  });
+
+  it('gives a fresh session at every sign-in: a session id planted beforehand (fixation) or one already signed in is never adopted', async () => {
+    const planted = `dossier_session=${'A'.repeat(43)}`;
+    const before = await session(gw, 'clerk-a');
+    // Sign in with the planted cookie, then again with a live one: each answer sets an id of its own.
+    for (const sent of [planted, before.cookie]) {
+      const res = await fetch(`${gw.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: sent }, body: JSON.stringify({ user: 'clerk-a', password: PASSWORD }) });
+      expect(res.status).to.equal(201);
+      const issued = res.headers.get('set-cookie')!.split(';')[0]!;
+      expect(issued).to.not.equal(sent);
+      expect(issued).to.not.equal(planted);
+      expect((await call(gw, 'GET', '/api/cases', { cookie: issued })).status).to.equal(200);
+    }
+    // The planted id authenticates nothing, before or after the victim signed in with it.
+    expect((await call(gw, 'GET', '/api/cases', { cookie: planted })).status).to.equal(401);
   });
 
   it('refuses a state-changing request without the session’s CSRF token', async () => {
