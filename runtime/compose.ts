@@ -2,12 +2,12 @@
  * The composition root: builds every part from a validated Config and hands each what it needs.
  * `dossier serve`, `dossier worker` and the tests all start here; nothing else wires parts.
  */
-import { armFailpoints } from '../dossier/failpoints.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { armFailpoints } from '../dossier/failpoints.js';
 import { createTokenVerifier } from '../dossier/access/tokens.js';
 import { ingestHandler, thumbnailHandler, INGEST_JOB } from '../dossier/ingest/ingest-job.js';
 import { receiveUpload } from '../dossier/ingest/receive-upload.js';

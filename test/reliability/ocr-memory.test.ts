@@ -55,7 +55,9 @@ describe('OCR memory: recycled tesseract.js slots keep a long run bounded @load'
     const after = samples.filter((s) => s.page > PER_SLOT);
     const peakAfter = Math.max(...after.map((s) => s.mb));
     const lastSlot = Math.max(...samples.filter((s) => s.page > PAGES - PER_SLOT).map((s) => s.mb));
-    expect(engine.recycled).to.equal(Math.floor((PAGES - 1) / PER_SLOT));
+    // A slot is replaced as soon as it has read its share, the last one too.
+    expect(engine.recycled).to.equal(Math.floor(PAGES / PER_SLOT));
+    console.log(`      OCR memory: first slot's peak ${beforeRecycle.toFixed(0)} MB, after the first recycling ${peakAfter.toFixed(0)} MB, last slot ${lastSlot.toFixed(0)} MB`);
     expect(peakAfter, `peak after the first recycling ${peakAfter.toFixed(0)} MB, first slot's ${beforeRecycle.toFixed(0)} MB`).to.be.at.most(beforeRecycle + MARGIN_MB);
     const figures = {
       ocrMemoryPages: PAGES, ocrMemoryPagesPerSlot: PER_SLOT, ocrMemoryRecycled: engine.recycled,
@@ -64,6 +66,5 @@ describe('OCR memory: recycled tesseract.js slots keep a long run bounded @load'
     };
     recordFigures('load', figures);
     recordCase('load', `OCR memory: ${PAGES} pages through tesseract.js, a slot recycled every ${PER_SLOT}`, `${engine.recycled} recycled; RSS peak ${beforeRecycle.toFixed(0)} MB before the first recycling, ${peakAfter.toFixed(0)} MB after it, ${lastSlot.toFixed(0)} MB in the last slot`, seconds * 1000);
-    console.log(`      OCR memory: ${JSON.stringify(figures)}`);
   });
 });
