@@ -8,6 +8,9 @@
  * OCR_MEMORY_PAGES sets the run's length (default 120: about a minute and a half here; 5,000 for
  * the long run of RELIABILITY.md). The default engine where Debian's tesseract is installed (the
  * native CLI) holds no heap in the gateway at all: each batch of pages is a process that ends.
+ *
+ * Known failing (RELIABILITY.md, "OCR memory"): the slots are replaced, yet the RSS grew from 424 to
+ * 712 MB over 120 pages; kept out of `npm run test:load` until the cause is found and fixed.
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
