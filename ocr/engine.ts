@@ -2,7 +2,7 @@
  * The OCR engine port. tesseract.js (worker threads) is the default engine; a native `tesseract`
  * binary implements the same interface (native-tesseract-engine.ts).
  */
-import type { ImageInput } from './prepare-image.js';
+import type { ImageInput, ReadyPage, ScaledPage } from './prepare-image.js';
 export interface OcrWord {
   readonly text: string;
   readonly confidence: number;
@@ -26,10 +26,17 @@ export interface OcrEngine {
   /** Languages as tesseract names them, e.g. ['chi_sim', 'eng']. */
   readonly languages: readonly string[];
   /**
-   * An encoded image file, or raw pixels (a rendered PDF page). `started` is called once, when the
-   * engine begins work on this page (after any wait for a worker): the page timeout counts from
-   * there, so pages handed over together are not timed out by their turn in the queue.
+   * An encoded image file, raw pixels (a rendered PDF page), or a page this engine's `prepare`
+   * scaled. `started` is called once, when the engine begins work on this page (after any wait
+   * for a worker): the page timeout counts from there, so pages handed over together are not
+   * timed out by their turn in the queue.
    */
-  recognize(image: ImageInput, signal?: AbortSignal, started?: () => void): Promise<OcrResult>;
+  recognize(image: ImageInput | ScaledPage, signal?: AbortSignal, started?: () => void): Promise<OcrResult>;
+  /**
+   * The blank check and the preparation for this engine's languages on one decode
+   * (prepare-image.ts preparePage); `recognize` then reads the scaled page without decoding it
+   * again. Optional: without it, index-page.ts checks the image and hands it over as it is.
+   */
+  prepare?(image: ImageInput): Promise<ReadyPage>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * One page to searchable text: read the stored page, take the PDF's own text layer when it has
  * one, mark a blank page (no ink: ocr/blank-page.ts) done with no text, else recognise the image
- * (bounded by a timeout); store the text (UTF-8) and the word boxes
+ * (bounded by a timeout; the blank check and the engine's preparation share one decode); store the text (UTF-8) and the word boxes
  * (WordsDocument JSON) as blobs, then record the page done and index it in one transaction.
  */
 import { buffer } from 'node:stream/consumers';
@@ -10,7 +10,7 @@ import type { PageRecord } from '../dossier/model.js';
 import type { BlobStore } from '../dossier/ports/blob-store.js';
 import type { PageRotation, PageTextRepository, WordsDocument } from '../dossier/ports/page-text.js';
 import type { PageRenderer } from '../dossier/pages/render/page-renderer.js';
-import type { ImageInput } from './prepare-image.js';
+import type { ImageInput, ScaledPage } from './prepare-image.js';
 import type { OcrEngine } from './engine.js';
 import type { ForegroundGate } from './foreground-gate.js';
 import { blankVerdict } from './blank-page.js';
@@ -95,11 +95,17 @@ async function readPage(deps: IndexPageDeps, bytes: Uint8Array, mediaType: strin
   // Boxes are in the pixels recognised: the stored image's, or the rendering's (which covers
   // the whole page box, so the same proportions place them on the PDF page).
   const page = { v: 1, unit: 'px', width: content.width, height: content.height } as const;
-  if (await isBlank(content.image)) {
-    return { source: 'blank', text: '', words: { ...page, words: [] }, confidence: 100, engineName: BLANK_DETECTOR, rotation: 0, languages: null, note: null };
-  }
+  const blank = { source: 'blank', text: '', words: { ...page, words: [] }, confidence: 100, engineName: BLANK_DETECTOR, rotation: 0, languages: null, note: null } as const;
   const engine = await deps.engine();
-  const result = await recognizeWithin(engine, content.image, deps.pageTimeoutMs, signal);
+  // One decode for the blank check and the engine's preparation where the engine offers it (the
+  // scaled page is handed over, not the image); else the check, then the image as it is.
+  let input: ImageInput | ScaledPage = content.image;
+  if (engine.prepare) {
+    const ready = await engine.prepare(content.image);
+    if (ready.blank) return blank;
+    input = ready.page;
+  } else if (await isBlank(content.image)) return blank;
+  const result = await recognizeWithin(engine, input, deps.pageTimeoutMs, signal);
   const omitted = content.rendered?.omittedImages ?? 0;
   return {
     source: 'ocr',
@@ -119,7 +125,7 @@ async function readPage(deps: IndexPageDeps, bytes: Uint8Array, mediaType: strin
  * counts from when the engine begins the page (its `started` call), not from the hand-over: an
  * OCR job hands several pages over at once, and a page's turn in the queue is no sign of a hang.
  */
-async function recognizeWithin(engine: OcrEngine, image: ImageInput, timeoutMs: number, stop: AbortSignal) {
+async function recognizeWithin(engine: OcrEngine, image: ImageInput | ScaledPage, timeoutMs: number, stop: AbortSignal) {
   const timeout = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const started = () => {

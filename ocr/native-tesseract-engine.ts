@@ -10,7 +10,7 @@ import os from 'node:os';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { OcrEngine, OcrResult } from './engine.js';
 import { NativeReader, runCli } from './native-reader.js';
-import { scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
+import { isScaledPage, preparePage, scalePage, toInputBox, type DetectOrientation, type ImageInput, type ReadyPage, type Rotation, type ScaledPage } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
 
@@ -75,7 +75,12 @@ export class NativeTesseractEngine implements OcrEngine {
     this.reader = new NativeReader({ workers, maxBatch: Math.max(1, options.maxBatch ?? NATIVE_MAX_BATCH), run: runCli(this.binary, NATIVE_ENV, childNice) });
   }
 
-  async recognize(image: ImageInput, signal?: AbortSignal, started?: () => void): Promise<OcrResult> {
+  /** Decode, blank check and preparation: as many pages at once as there are processes. */
+  prepare(image: ImageInput): Promise<ReadyPage> {
+    return this.limit(() => preparePage(image, this.languages, this.languagePerPage));
+  }
+
+  async recognize(image: ImageInput | ScaledPage, signal?: AbortSignal, started?: () => void): Promise<OcrResult> {
     signal?.throwIfAborted();
     // The page's time runs from its first process: preparation and the wait for a slot excluded.
     let begun = false;
@@ -83,7 +88,7 @@ export class NativeTesseractEngine implements OcrEngine {
       if (!begun) started?.();
       begun = true;
     };
-    const page = await this.limit(() => scalePage(image, this.languages, this.languagePerPage));
+    const page = isScaledPage(image) ? image : await this.limit(() => scalePage(image, this.languages, this.languagePerPage));
     const detect: DetectOrientation = (png) =>
       // Too little text makes the CLI fail; that only means "orientation unknown".
       this.reader.read({ png, width: 0, height: 0, args: [...this.dataArgs, '--psm', '0', '-l', 'osd'], reading: false, batchKey: null, signal, onStart }).then((out) => parseOsd(out.text), () => {

@@ -21,7 +21,8 @@
  */
 import sharp from 'sharp';
 import { DossierError } from '../dossier/errors.js';
-import { measureLayout } from './page-layout.js';
+import { blankVerdictOfGray, type BlankVerdict, type GrayImage } from './blank-page.js';
+import { measureLayout, type Layout } from './page-layout.js';
 import { languagesFor, pageScript } from './script.js';
 
 export type Rotation = 0 | 90 | 180 | 270;
@@ -120,7 +121,14 @@ export type ImageInput = Uint8Array | RawImage;
 
 const isRaw = (image: ImageInput): image is RawImage => !(image instanceof Uint8Array);
 
-async function decodeGray(image: ImageInput): Promise<{ data: Buffer; width: number; height: number }> {
+export type { GrayImage };
+
+/**
+ * The page as one-channel gray pixels at its own size: decoded once for the blank check, the
+ * layout measure and the scaling (preparePage). Gray raw pixels (a renderer's) are taken as they are.
+ */
+export async function decodeGray(image: ImageInput): Promise<GrayImage> {
+  if (isRaw(image) && image.channels === 1) return { data: image.data, width: image.width, height: image.height };
   try {
     // No .rotate(): EXIF orientation is ignored, so boxes stay in the stored raster's pixels;
     // a sideways raster is turned by orientation detection like any sideways scan.
@@ -138,7 +146,7 @@ async function decodeGray(image: ImageInput): Promise<{ data: Buffer; width: num
 }
 
 // toColourspace('b-w'): without it sharp widens one-channel raw input to three channels.
-const rawGray = (data: Buffer, width: number, height: number) => sharp(data, { raw: { width, height, channels: 1 } }).toColourspace('b-w');
+const rawGray = (data: Uint8Array, width: number, height: number) => sharp(data, { raw: { width, height, channels: 1 } }).toColourspace('b-w');
 
 /**
  * The resolution the prepared page amounts to, told to tesseract (which otherwise guesses from a
@@ -149,7 +157,9 @@ const impliedDpi = (lineHeight: number | null): number =>
 
 /** A page decoded once, measured and scaled, kept as raw gray pixels until a turn is chosen. */
 export interface ScaledPage {
-  readonly gray: Buffer;
+  /** Tells a scaled page from an image input (isScaledPage): engines read either. */
+  readonly kind: 'scaled';
+  readonly gray: Uint8Array;
   readonly width: number;
   readonly height: number;
   readonly input: { readonly width: number; readonly height: number };
@@ -168,13 +178,23 @@ export interface ScaledPage {
  * and scales the text into their line band, straightening a page fed in askew.
  */
 export async function scalePage(bytes: ImageInput, configured: readonly string[] = ['eng'], languagePerPage = true): Promise<ScaledPage> {
-  const page = await decodeGray(bytes);
+  return scaleGray(await decodeGray(bytes), configured, languagePerPage);
+}
+
+/** The layout measure (page-layout.ts) on a copy at most ANALYSIS_SIDE pixels long. */
+export async function measurePage(page: GrayImage): Promise<Layout & { readonly factor: number }> {
   const f = Math.min(1, ANALYSIS_SIDE / Math.max(page.width, page.height));
   const small = f < 1
     ? await rawGray(page.data, page.width, page.height).resize(Math.max(1, Math.round(page.width * f)), Math.max(1, Math.round(page.height * f))).raw().toBuffer({ resolveWithObject: true })
     : { data: page.data, info: { width: page.width, height: page.height } };
-  const layout = measureLayout(small.data, small.info.width, small.info.height);
-  const lineHeight = layout.lineHeight === null ? null : layout.lineHeight / (small.info.width / page.width);
+  // Line heights are in the copy's pixels: `factor` brings them to the page's.
+  return { ...measureLayout(small.data, small.info.width, small.info.height), factor: small.info.width / page.width };
+}
+
+/** scalePage on a page decoded already. */
+export async function scaleGray(page: GrayImage, configured: readonly string[] = ['eng'], languagePerPage = true, measured?: Layout & { readonly factor: number }): Promise<ScaledPage> {
+  const layout = measured ?? await measurePage(page);
+  const lineHeight = layout.lineHeight === null ? null : layout.lineHeight / layout.factor;
   const languages = languagePerPage ? languagesFor(pageScript(layout), configured) : configured;
   const scale = chooseScale(lineHeight, page.width, page.height, lineBand(languages));
   const width = Math.max(1, Math.round(page.width * scale)), height = Math.max(1, Math.round(page.height * scale));
@@ -190,7 +210,7 @@ export async function scalePage(bytes: ImageInput, configured: readonly string[]
     out = { width: turned.info.width, height: turned.info.height };
   }
   return {
-    gray, width: out.width, height: out.height, deskew, languages, configured,
+    kind: 'scaled', gray, width: out.width, height: out.height, deskew, languages, configured,
     input: { width: page.width, height: page.height },
     scale: width / page.width,
     dpi: impliedDpi(lineHeight === null ? null : lineHeight * scale),
@@ -198,6 +218,26 @@ export async function scalePage(bytes: ImageInput, configured: readonly string[]
     lineHeight: lineHeight === null ? null : Math.round(lineHeight * 10) / 10,
   };
 }
+
+/** A page made ready for the recogniser: blank (nothing to read), or scaled. */
+export type ReadyPage =
+  | { readonly blank: true; readonly verdict: BlankVerdict; readonly page: null }
+  | { readonly blank: false; readonly verdict: BlankVerdict | null; readonly page: ScaledPage };
+
+/**
+ * The service's path (index-page.ts through an engine's `prepare`): one decode for the blank
+ * check and the preparation, which used to decode the page each on its own; the scaling only for
+ * a page that is not blank. A check that fails on pixels decoded already keeps the page for the
+ * recogniser (`verdict` null), as a failed check always did.
+ */
+export async function preparePage(image: ImageInput, configured: readonly string[] = ['eng'], languagePerPage = true): Promise<ReadyPage> {
+  const gray = await decodeGray(image);
+  const verdict = await blankVerdictOfGray(gray).catch(() => null);
+  if (verdict?.blank) return { blank: true, verdict, page: null };
+  return { blank: false, verdict, page: await scaleGray(gray, configured, languagePerPage) };
+}
+
+export const isScaledPage = (image: ImageInput | ScaledPage): image is ScaledPage => 'kind' in image && image.kind === 'scaled';
 
 /**
  * The scaled page turned `rotate` degrees clockwise, as the image handed to tesseract. PNG

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { OcrEngine, OcrResult } from './engine.js';
-import { scalePage, toInputBox, type DetectOrientation, type ImageInput, type Rotation } from './prepare-image.js';
+import { isScaledPage, preparePage, scalePage, toInputBox, type DetectOrientation, type ImageInput, type ReadyPage, type Rotation, type ScaledPage } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import type { ModelSource } from './model-source.js';
 import { traineddataFile } from './traineddata.js';
@@ -248,7 +248,12 @@ export class TesseractJsEngine implements OcrEngine {
     }
   }
 
-  async recognize(image: ImageInput, signal?: AbortSignal, started?: () => void): Promise<OcrResult> {
+  /** Decode, blank check and preparation on this thread, before a slot is taken. */
+  prepare(image: ImageInput): Promise<ReadyPage> {
+    return preparePage(image, this.languages, this.languagePerPage);
+  }
+
+  async recognize(image: ImageInput | ScaledPage, signal?: AbortSignal, started?: () => void): Promise<OcrResult> {
     if (this.closed) throw new Error('tesseract.js engine is closed');
     signal?.throwIfAborted();
     const slot = await this.acquire(signal);
@@ -279,7 +284,7 @@ export class TesseractJsEngine implements OcrEngine {
     }
   }
 
-  private async run(slot: Slot, image: ImageInput): Promise<OcrResult> {
+  private async run(slot: Slot, image: ImageInput | ScaledPage): Promise<OcrResult> {
     const detect: DetectOrientation = async (png) => {
       const { data } = await slot.osd.detect(png);
       if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
@@ -291,7 +296,8 @@ export class TesseractJsEngine implements OcrEngine {
       const words = wordsFromTsv(data.tsv ?? '');
       return { prepared, text: data.text, words, confidence: meanConfidence(words) };
     };
-    const r = await readUpright(await scalePage(image, this.languages, this.languagePerPage), read, detect);
+    const page = isScaledPage(image) ? image : await scalePage(image, this.languages, this.languagePerPage);
+    const r = await readUpright(page, read, detect);
     const words = r.words.map((w) => ({ ...w, box: toInputBox(w.box, r.prepared) }));
     return { text: r.text.trim(), confidence: r.confidence, words, rotated: r.prepared.rotated, languages: r.prepared.languages };
   }
