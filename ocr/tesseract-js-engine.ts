@@ -86,6 +86,8 @@ export class TesseractJsEngine implements OcrEngine {
   private recycledSlots = 0;
   /** Every slot process not yet exited (busy or idle), for its memory. */
   private readonly running = new Set<SlotProcess>();
+  /** Exits of the slot processes being ended. */
+  private readonly ending = new Set<Promise<void>>();
   private readonly idle: SlotProcess[] = [];
   private readonly waiting: { resolve: (s: SlotProcess) => void; reject: (e: unknown) => void }[] = [];
   private starting = 0;
@@ -167,7 +169,13 @@ export class TesseractJsEngine implements OcrEngine {
     if (i < 0) return;
     this.idle.splice(i, 1);
     this.live -= 1;
-    void slot.end();
+    this.end(slot);
+  }
+
+  /** Kills a slot's process; close() waits for its exit. */
+  private end(slot: SlotProcess): void {
+    const ended = slot.end().finally(() => this.ending.delete(ended));
+    this.ending.add(ended);
   }
 
   /** Slots running now (busy or idle): for tests and metrics. */
@@ -188,7 +196,7 @@ export class TesseractJsEngine implements OcrEngine {
   /** Ends a slot's process; a queued page (if any) gets a fresh slot in its place. */
   private discard(slot: SlotProcess): void {
     this.live -= 1;
-    void slot.end();
+    this.end(slot);
     const next = this.waiting.shift();
     if (next && !this.closed) {
       this.starting += 1;
@@ -245,7 +253,8 @@ export class TesseractJsEngine implements OcrEngine {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
     for (const s of this.idle) clearTimeout(s.idleTimer);
-    await Promise.all(this.idle.splice(0).map((s) => s.end()));
+    for (const s of this.idle.splice(0)) this.end(s);
+    await Promise.all(this.ending);
     if (this.linkDir) {
       fs.rmSync(this.linkDir, { recursive: true, force: true });
       linkDirs.delete(this.linkDir);
