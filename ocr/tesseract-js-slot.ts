@@ -36,17 +36,18 @@ export class SlotProcess {
     this.died = new Promise<never>((_, reject) => { markDead = reject; });
     this.died.catch(() => {});
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      const gone = (err: Error) => {
+        if (this.dead) return;
         this.dead = true;
-        const err = new Error(`tesseract.js worker process exited (${signal ?? code})`);
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
         markDead(err);
         resolve();
-      });
+      };
+      child.once('exit', (code, signal) => gone(new Error(`tesseract.js worker process exited (${signal ?? code})`)));
+      // A process that never started has no exit to come; a failed send is followed by the exit.
+      child.on('error', (err) => { if (child.pid === undefined) gone(err); });
     });
-    // A failed send or kill; the exit that follows (if any) does the rest.
-    child.on('error', () => { this.dead = true; });
     child.on('message', (a: SlotAnswer) => {
       if (!('id' in a)) return;
       const p = this.pending.get(a.id);
