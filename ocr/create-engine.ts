@@ -10,7 +10,7 @@ import { TesseractJsEngine } from './tesseract-js-engine.js';
 export function createOcrEngine(ocr: Config['ocr']): OcrEngine {
   const options = { languages: ocr.langs, workers: ocr.workers };
   if (ocr.engine === 'tesseract') return new NativeTesseractEngine({ ...options, tessdataDir: ocr.models.kind === 'folder' ? ocr.models.dir : null });
-  return new TesseractJsEngine({ ...options, models: ocr.models, pagesPerSlot: ocr.pagesPerSlot });
+  return new TesseractJsEngine({ ...options, models: ocr.models, pagesPerSlot: ocr.pagesPerSlot, env: ocr.processEnv });
 }
 
 /**

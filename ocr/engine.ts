@@ -21,6 +21,15 @@ export interface OcrResult {
   readonly languages: readonly string[];
 }
 
+/** The memory of one OCR worker process (a tesseract.js slot), from /proc/<pid>/status. */
+export interface WorkerMemory {
+  readonly pid: number;
+  /** Resident now (VmRSS). */
+  readonly rssBytes: number;
+  /** Highest resident since the process started (VmHWM). */
+  readonly peakBytes: number;
+}
+
 export interface OcrEngine {
   readonly name: string;
   /** Languages as tesseract names them, e.g. ['chi_sim', 'eng']. */
@@ -39,4 +48,6 @@ export interface OcrEngine {
    */
   prepare?(image: ImageInput): Promise<ReadyPage>;
   close(): Promise<void>;
+  /** The engine's long-lived worker processes and their memory, where it has any (/metrics). */
+  workerMemory?(): readonly WorkerMemory[];
 }

@@ -1,24 +1,27 @@
 /**
- * OcrEngine over tesseract.js 7: a pool of up to `workers` slots, each one orientation worker
+ * OcrEngine over tesseract.js 7: a pool of up to `workers` slots, each a child process
+ * (tesseract-js-process.ts, handled through tesseract-js-slot.ts) holding one orientation worker
  * (legacy core + osd data; tesseract.js's `detect` needs the legacy core, asked only when
  * read-upright.ts needs it) and one recognition worker (LSTM-only core) per language set its
  * pages asked for: with one language configured that is one; with several, the page's script
- * picks its own (script.ts), so a slot holds up to one per script plus the combination. Slots
- * start on demand and stay warm; pages queue while every slot is busy. A page whose signal aborts,
- * or whose worker thread dies, costs that slot: its threads are terminated and a fresh slot takes
- * its place; so does a slot that has read `pagesPerSlot` pages (its wasm heaps never shrink).
+ * picks its own (script.ts), so a slot holds up to one per script plus the combination. The page
+ * images are prepared here (sharp); only tesseract runs in the slot. Slots start on demand and
+ * stay warm; pages queue while every slot is busy. A page whose signal aborts, or whose slot
+ * process dies, costs that slot: its process is killed and a fresh slot takes its place; so does
+ * a slot that has read `pagesPerSlot` pages, and one left idle. A process, unlike the worker
+ * threads the slots once were, gives all its memory back when it ends: its WASM heaps never
+ * shrink, and the malloc arenas of terminated threads stayed in the gateway (RELIABILITY.md).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
-import type { Worker as ThreadWorker } from 'node:worker_threads';
-import type { OcrEngine, OcrResult } from './engine.js';
-import { isScaledPage, preparePage, scalePage, toInputBox, type DetectOrientation, type ImageInput, type ReadyPage, type Rotation, type ScaledPage } from './prepare-image.js';
+import type { OcrEngine, OcrResult, WorkerMemory } from './engine.js';
+import { isScaledPage, preparePage, scalePage, toInputBox, type DetectOrientation, type ImageInput, type ReadyPage, type ScaledPage } from './prepare-image.js';
 import { readUpright, type ReadPrepared } from './read-upright.js';
 import type { ModelSource } from './model-source.js';
 import { traineddataFile } from './traineddata.js';
 import { meanConfidence, wordsFromTsv } from './tsv.js';
+import { SlotProcess } from './tesseract-js-slot.js';
 
 export interface TesseractJsOptions {
   readonly languages: readonly string[];
@@ -38,21 +41,11 @@ export interface TesseractJsOptions {
    * recycled slot starts small again (~1 s to start, against ~2 s a page). Default 200.
    */
   readonly pagesPerSlot?: number;
-}
-
-interface Slot {
-  /** Recognition workers by language set ('eng', 'chi_sim', 'chi_sim+eng'), started as pages need them. */
-  readonly ocr: Map<string, Promise<Worker>>;
-  readonly osd: Worker;
-  /** Rejects when either thread exits: a crashed wasm heap must not leave a page waiting forever. */
-  readonly died: Promise<never>;
-  dead: boolean;
-  /** Marks the slot dead when any of its threads exits. */
-  readonly markDead: (code: number) => void;
-  /** Set while the slot waits in the idle list. */
-  idleTimer?: NodeJS.Timeout;
-  /** Pages read so far: at pagesPerSlot the slot is recycled. */
-  pages: number;
+  /**
+   * The whole environment of a slot's process (e.g. MALLOC_ARENA_MAX, runtime/config.ts):
+   * nothing of this process's own is inherited. Default empty.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const linkDirs = new Set<string>();
@@ -75,8 +68,6 @@ function linkLanguages(langs: readonly string[]): string {
   return dir;
 }
 
-const threadOf = (w: Worker): ThreadWorker => (w as unknown as { worker: ThreadWorker }).worker;
-
 export class TesseractJsEngine implements OcrEngine {
   readonly name = 'tesseract.js';
   readonly languages: readonly string[];
@@ -85,6 +76,7 @@ export class TesseractJsEngine implements OcrEngine {
   private readonly max: number;
   private readonly idleMs: number;
   private readonly pagesPerSlot: number;
+  private readonly env: Readonly<Record<string, string>>;
   private readonly langDir: string;
   private readonly osdDir: string;
   /** Folder models are plain files; the npm ones gzipped. */
@@ -92,8 +84,12 @@ export class TesseractJsEngine implements OcrEngine {
   /** The temp folder of symlinks to remove at close (npm models only). */
   private readonly linkDir: string | null;
   private recycledSlots = 0;
-  private readonly idle: Slot[] = [];
-  private readonly waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
+  /** Every slot process not yet exited (busy or idle), for its memory. */
+  private readonly running = new Set<SlotProcess>();
+  /** Exits of the slot processes being ended. */
+  private readonly ending = new Set<Promise<void>>();
+  private readonly idle: SlotProcess[] = [];
+  private readonly waiting: { resolve: (s: SlotProcess) => void; reject: (e: unknown) => void }[] = [];
   private starting = 0;
   private live = 0;
   private closed = false;
@@ -105,6 +101,7 @@ export class TesseractJsEngine implements OcrEngine {
     this.max = Math.max(1, Math.floor(options.workers));
     this.idleMs = options.idleMs ?? 60_000;
     this.pagesPerSlot = Math.max(1, Math.floor(options.pagesPerSlot ?? 200));
+    this.env = options.env ?? {};
     const models = options.models ?? { kind: 'npm' };
     if (models.kind === 'folder') {
       this.langDir = models.dir;
@@ -120,64 +117,14 @@ export class TesseractJsEngine implements OcrEngine {
     this.models = models;
   }
 
-  /** A recognition worker for one language set; psm and inversion as the CLI reads dossiers. */
-  private async startRecognizer(languages: string): Promise<Worker> {
-    // cacheMethod 'none': read the model where it lies, write no cache file anywhere; gzip: the
-    // npm files are .gz, a tessdata folder's are plain.
-    // chi_sim's own config asks for the chi_sim_vert sublanguage, which no npm package ships:
-    // tesseract prints "Failed loading language" (with a garbled name) and reads on without it.
-    const worker = await createWorker(languages, OEM.LSTM_ONLY, { cacheMethod: 'none', gzip: this.gzip, errorHandler: () => {}, langPath: this.langDir });
-    // TessBaseAPI defaults to one uniform block (psm 6), which reads across columns; the CLI's
-    // automatic layout (psm 3) keeps multi-column pages in reading order.
-    // tessedit_do_invert 0: tesseract 5 re-reads every doubtful line as white-on-black, doubling
-    // its cost on poor scans; dossier scans are dark text on light paper.
-    await worker.setParameters({ tessedit_pageseg_mode: PSM.AUTO, tessedit_do_invert: '0' });
-    return worker;
-  }
-
-  private async startSlot(): Promise<Slot> {
-    const first = this.languages.join('+');
-    const started = await Promise.allSettled([
-      this.startRecognizer(first),
-      createWorker('osd', OEM.TESSERACT_ONLY, { cacheMethod: 'none', gzip: this.gzip, errorHandler: () => {}, langPath: this.osdDir, legacyCore: true, legacyLang: true }),
-    ]);
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed) {
-      // Do not leave the other half of the slot running.
-      for (const r of started) if (r.status === 'fulfilled') void r.value.terminate();
-      throw new Error(`tesseract.js worker did not start: ${String(failed.reason)}`);
-    }
-    const [ocr, osd] = started.map((r) => (r as PromiseFulfilledResult<Worker>).value) as [Worker, Worker];
-    let dead!: (code: number) => void;
-    const died = new Promise<never>((_, reject) => {
-      dead = (code) => { slot.dead = true; reject(new Error(`tesseract.js worker thread exited (${code})`)); };
-    });
-    died.catch(() => {});
-    const slot: Slot = { ocr: new Map([[first, Promise.resolve(ocr)]]), osd, died, dead: false, markDead: dead, pages: 0 };
-    for (const w of [ocr, osd]) threadOf(w).once('exit', dead);
+  private async startSlot(): Promise<SlotProcess> {
+    const slot = await SlotProcess.start({ languages: this.languages.join('+'), langDir: this.langDir, osdDir: this.osdDir, gzip: this.gzip }, this.env);
+    this.running.add(slot);
+    void slot.died.catch(() => this.running.delete(slot));
     return slot;
   }
 
-  /** The slot's worker for a language set, started (and watched) on first use. */
-  private recognizer(slot: Slot, languages: string): Promise<Worker> {
-    let w = slot.ocr.get(languages);
-    if (!w) {
-      w = this.startRecognizer(languages).then((worker) => {
-        threadOf(worker).once('exit', slot.markDead);
-        return worker;
-      });
-      w.catch(() => slot.ocr.delete(languages));
-      slot.ocr.set(languages, w);
-    }
-    return w;
-  }
-
-  private static terminateAll(slot: Slot): void {
-    for (const w of slot.ocr.values()) void w.then((x) => x.terminate(), () => {});
-    void slot.osd.terminate();
-  }
-
-  private async acquire(signal?: AbortSignal): Promise<Slot> {
+  private async acquire(signal?: AbortSignal): Promise<SlotProcess> {
     for (let s = this.idle.pop(); s; s = this.idle.pop()) {
       clearTimeout(s.idleTimer);
       if (!s.dead) return s;
@@ -193,7 +140,7 @@ export class TesseractJsEngine implements OcrEngine {
         this.starting -= 1;
       }
     }
-    return new Promise<Slot>((resolve, reject) => {
+    return new Promise<SlotProcess>((resolve, reject) => {
       const entry = { resolve, reject };
       this.waiting.push(entry);
       signal?.addEventListener('abort', () => {
@@ -203,7 +150,7 @@ export class TesseractJsEngine implements OcrEngine {
     });
   }
 
-  private release(slot: Slot): void {
+  private release(slot: SlotProcess): void {
     if (this.closed || slot.dead) return this.discard(slot);
     if (slot.pages >= this.pagesPerSlot) {
       this.recycledSlots += 1;
@@ -217,12 +164,18 @@ export class TesseractJsEngine implements OcrEngine {
   }
 
   /** Ends a slot that stayed idle: its memory goes back, the next page starts a fresh one. */
-  private retire(slot: Slot): void {
+  private retire(slot: SlotProcess): void {
     const i = this.idle.indexOf(slot);
     if (i < 0) return;
     this.idle.splice(i, 1);
     this.live -= 1;
-    TesseractJsEngine.terminateAll(slot);
+    this.end(slot);
+  }
+
+  /** Kills a slot's process; close() waits for its exit. */
+  private end(slot: SlotProcess): void {
+    const ended = slot.end().finally(() => this.ending.delete(ended));
+    this.ending.add(ended);
   }
 
   /** Slots running now (busy or idle): for tests and metrics. */
@@ -235,10 +188,15 @@ export class TesseractJsEngine implements OcrEngine {
     return this.recycledSlots;
   }
 
-  /** Ends a slot's threads; a queued page (if any) gets a fresh slot in its place. */
-  private discard(slot: Slot): void {
+  /** Each slot process's resident memory now and its peak: for tests and metrics. */
+  workerMemory(): WorkerMemory[] {
+    return [...this.running].flatMap((s) => s.memory() ?? []);
+  }
+
+  /** Ends a slot's process; a queued page (if any) gets a fresh slot in its place. */
+  private discard(slot: SlotProcess): void {
     this.live -= 1;
-    TesseractJsEngine.terminateAll(slot);
+    this.end(slot);
     const next = this.waiting.shift();
     if (next && !this.closed) {
       this.starting += 1;
@@ -274,7 +232,7 @@ export class TesseractJsEngine implements OcrEngine {
       this.release(slot);
       return result;
     } catch (err) {
-      // Aborted (hung page) or a dead thread: the slot's state is unknown, replace it. A page
+      // Aborted (hung page) or a dead process: the slot's state is unknown, replace it. A page
       // the engine rejected cleanly (unreadable image) leaves the slot healthy.
       if (signal?.aborted) this.discard(slot);
       else this.release(slot);
@@ -284,17 +242,12 @@ export class TesseractJsEngine implements OcrEngine {
     }
   }
 
-  private async run(slot: Slot, image: ImageInput | ScaledPage): Promise<OcrResult> {
-    const detect: DetectOrientation = async (png) => {
-      const { data } = await slot.osd.detect(png);
-      if (data.orientation_degrees === null || data.orientation_confidence === null) return null;
-      return { rotate: data.orientation_degrees as Rotation, confidence: data.orientation_confidence };
-    };
+  private async run(slot: SlotProcess, image: ImageInput | ScaledPage): Promise<OcrResult> {
+    const detect: DetectOrientation = (png) => slot.detect(png);
     const read: ReadPrepared = async (prepared) => {
-      const worker = await this.recognizer(slot, prepared.languages.join('+'));
-      const { data } = await worker.recognize(prepared.png, {}, { text: true, tsv: true });
-      const words = wordsFromTsv(data.tsv ?? '');
-      return { prepared, text: data.text, words, confidence: meanConfidence(words) };
+      const { text, tsv } = await slot.recognize(prepared.languages.join('+'), prepared.png);
+      const words = wordsFromTsv(tsv);
+      return { prepared, text, words, confidence: meanConfidence(words) };
     };
     const page = isScaledPage(image) ? image : await scalePage(image, this.languages, this.languagePerPage);
     const r = await readUpright(page, read, detect);
@@ -306,7 +259,8 @@ export class TesseractJsEngine implements OcrEngine {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new Error('tesseract.js engine is closed'));
     for (const s of this.idle) clearTimeout(s.idleTimer);
-    await Promise.all(this.idle.splice(0).flatMap((s) => [...[...s.ocr.values()].map((w) => w.then((x) => x.terminate(), () => {})), s.osd.terminate()]));
+    for (const s of this.idle.splice(0)) this.end(s);
+    await Promise.all(this.ending);
     if (this.linkDir) {
       fs.rmSync(this.linkDir, { recursive: true, force: true });
       linkDirs.delete(this.linkDir);

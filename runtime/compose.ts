@@ -183,7 +183,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   // Downloads in the foreground: OCR and thumbnails work one page at a time while any export streams.
   const gate = new ForegroundGate({ whileBusy: 1 });
   const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, pagesAtOnce: ocrPagesAtOnce(config.ocr), engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
-  const metrics = new Metrics(new SqlOperationsReader(db, queue), { databaseCounts });
+  const metrics = new Metrics(new SqlOperationsReader(db, queue), { databaseCounts, ocrWorkerMemory: () => ocrEngine?.workerMemory?.() ?? [] });
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
       ingestHandler(ingestDeps, config.workers.ingestConcurrency),

@@ -248,6 +248,12 @@ export interface Config {
     readonly models: ModelSource;
     readonly pagesPerSlot: number;
     readonly pageTimeoutMs: number;
+    /**
+     * The whole environment of a tesseract.js slot process: none of the gateway's (no database
+     * URL, no key passwords). Two malloc arenas: a slot's threads need no more, and each arena
+     * a thread opened would otherwise stay resident until the process ends.
+     */
+    readonly processEnv: Readonly<Record<string, string>>;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly audit: { readonly checkpointEvery: number; readonly checkpointIntervalMs: number };
@@ -395,6 +401,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
       models: ocr.models,
       pagesPerSlot: e.OCR_PAGES_PER_SLOT,
       pageTimeoutMs: e.OCR_PAGE_TIMEOUT * 1000,
+      processEnv: { MALLOC_ARENA_MAX: '2' },
     },
     logLevel: e.LOG_LEVEL,
     audit: { checkpointEvery: e.AUDIT_CHECKPOINT_EVERY, checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL * 1000 },

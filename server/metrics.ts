@@ -31,8 +31,11 @@ export class Metrics {
   private readonly jobWaitSeconds: Histogram<'kind'>;
   private readonly written = new WeakMap<Socket, number>();
 
-  /** `databaseCounts`: this process's round trips (storage/db/counted-database.ts). */
-  constructor(operations: OperationsReader, options: { databaseCounts?: Readonly<DatabaseCounts> } = {}) {
+  /**
+   * `databaseCounts`: this process's round trips (storage/db/counted-database.ts).
+   * `ocrWorkerMemory`: the resident memory of this process's OCR worker processes.
+   */
+  constructor(operations: OperationsReader, options: { databaseCounts?: Readonly<DatabaseCounts>; ocrWorkerMemory?: () => readonly { readonly rssBytes: number }[] } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'dossier_' });
     this.requestSeconds = new Histogram({
       name: 'dossier_http_request_duration_seconds',
@@ -72,6 +75,21 @@ export class Metrics {
         collect(this: Counter) {
           this.reset();
           this.inc(counts.transactions);
+        },
+      });
+    }
+    const ocrMemory = options.ocrWorkerMemory;
+    if (ocrMemory) {
+      new Gauge({
+        name: 'dossier_ocr_worker_resident_bytes', help: 'resident memory of this process\'s OCR worker processes (tesseract.js slots), summed', registers: [this.registry],
+        collect(this: Gauge) {
+          this.set(ocrMemory().reduce((sum, m) => sum + m.rssBytes, 0));
+        },
+      });
+      new Gauge({
+        name: 'dossier_ocr_worker_processes', help: 'OCR worker processes (tesseract.js slots) of this process running now', registers: [this.registry],
+        collect(this: Gauge) {
+          this.set(ocrMemory().length);
         },
       });
     }

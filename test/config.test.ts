@@ -63,10 +63,10 @@ describe('configuration', () => {
 
   it('configures OCR: languages from the installed data packages, workers, engine, page timeout', () => {
     const d = configFromEnv({ OCR_ENGINE: 'tesseract.js', OCR_TESSDATA_DIR: os.tmpdir() });
-    expect(d.ocr).to.deep.equal({ langs: ['eng'], workers: d.cores, engine: 'tesseract.js', models: { kind: 'npm' }, pagesPerSlot: 200, pageTimeoutMs: 120_000 });
+    expect(d.ocr).to.deep.equal({ langs: ['eng'], workers: d.cores, engine: 'tesseract.js', models: { kind: 'npm' }, pagesPerSlot: 200, pageTimeoutMs: 120_000, processEnv: { MALLOC_ARENA_MAX: '2' } });
     if (fs.existsSync(DEBIAN_TESSDATA)) {
       const c = configFromEnv({ OCR_LANGS: 'chi_sim+eng', OCR_WORKERS: '3', OCR_ENGINE: 'tesseract', OCR_PAGE_TIMEOUT: '90s', OCR_PAGES_PER_SLOT: '50' });
-      expect(c.ocr).to.deep.equal({ langs: ['chi_sim', 'eng'], workers: 3, engine: 'tesseract', models: { kind: 'folder', dir: DEBIAN_TESSDATA }, pagesPerSlot: 50, pageTimeoutMs: 90_000 });
+      expect(c.ocr).to.deep.equal({ langs: ['chi_sim', 'eng'], workers: 3, engine: 'tesseract', models: { kind: 'folder', dir: DEBIAN_TESSDATA }, pagesPerSlot: 50, pageTimeoutMs: 90_000, processEnv: { MALLOC_ARENA_MAX: '2' } });
     }
     expect(() => configFromEnv({ OCR_TESSDATA_DIR: '/nonexistent/tessdata' })).to.throw(ConfigError, /OCR_TESSDATA_DIR/);
     expect(() => configFromEnv({ OCR_LANGS: 'eng+klingon' })).to.throw(ConfigError, /OCR_LANGS.*klingon/);

@@ -62,6 +62,7 @@ describe('operations: health, readiness and metrics', function () {
     expect(sample(text, 'dossier_workers', 'kind="ingest"')).to.equal(1);
     expect(sample(text, 'dossier_audit_chain_length')).to.be.greaterThan(0);
     expect(text).to.include('dossier_ocr_backlog_pages ');
+    expect(text).to.include('dossier_ocr_worker_resident_bytes ');
     expect(text).to.include('dossier_jobs{');
     expect(text).to.include('dossier_process_resident_memory_bytes');
     // Raw paths (ids) never become label values.

@@ -19,6 +19,16 @@ const MAX_CER_ENGLISH = 0.02;
 /** Measured ~1 % with chi_sim+eng on the rendered Chinese page. */
 const MAX_CER_CHINESE = 0.05;
 
+/** Whether a process of this id still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function wordBox(result: OcrResult, word: string) {
   const found = result.words.find((w) => w.text === word);
   expect(found, `"${word}" among the recognised words`).to.not.equal(undefined);
@@ -76,10 +86,18 @@ describe('OCR: tesseract.js engine (eng)', function () {
     const input = await turned(page, 0);
     const hung = new AbortController();
     const reason = new Error('page timed out');
-    const pages = [engine.recognize(input, hung.signal), engine.recognize(input), engine.recognize(input)];
-    setTimeout(() => hung.abort(reason), 300);
+    let before: number[] = [];
+    // Aborted 300 ms into its reading (a page takes a second or more): it hangs in its slot.
+    const hangs = () => {
+      before = engine.workerMemory().map((m) => m.pid);
+      setTimeout(() => hung.abort(reason), 300);
+    };
+    const pages = [engine.recognize(input, hung.signal, hangs), engine.recognize(input), engine.recognize(input)];
     const [first, ...rest] = await Promise.allSettled(pages);
     expect(first?.status === 'rejected' && first.reason).to.equal(reason);
+    // The hung page's slot process was killed, not left running.
+    expect(before).to.not.be.empty;
+    await eventually(async () => (before.some((pid) => !alive(pid)) ? true : undefined), 10_000, `one of the slot processes ${before} ended`);
     for (const r of rest) {
       expect(r.status).to.equal('fulfilled');
       if (r.status === 'fulfilled') expect(cer(r.value.text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
@@ -104,9 +122,35 @@ describe('OCR: tesseract.js engine, idle slots', function () {
       const input = await turned(page, 0);
       expect(cer((await engine.recognize(input)).text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
       expect(engine.slots).to.equal(1);
+      const [slot] = engine.workerMemory();
+      expect(slot?.rssBytes, 'the slot process\'s resident memory').to.be.above(0);
       await eventually(async () => (engine.slots === 0 ? true : undefined), 10_000, 'the idle slot ended');
+      await eventually(async () => (engine.workerMemory().length === 0 && !alive(slot!.pid) ? true : undefined), 10_000, 'its process exited');
       expect(cer((await engine.recognize(input)).text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
       expect(engine.slots).to.equal(1);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('OCR: tesseract.js engine, a slot process that dies', function () {
+  this.timeout(120_000);
+
+  it('rejects the page it was reading, and a fresh slot reads the next', async () => {
+    const engine = new TesseractJsEngine({ languages: ['eng'], workers: 1 });
+    try {
+      const page = await englishPage();
+      const input = await turned(page, 0);
+      let pid = 0;
+      const killed = engine.recognize(input, undefined, () => {
+        pid = engine.workerMemory()[0]!.pid;
+        process.kill(pid, 'SIGKILL');
+      });
+      expect(await killed.then(() => 'read', (e: Error) => e.message)).to.match(/worker process exited \(SIGKILL\)/);
+      expect(cer((await engine.recognize(input)).text, page.text)).to.be.at.most(MAX_CER_ENGLISH);
+      expect(engine.slots).to.equal(1);
+      expect(engine.workerMemory().map((m) => m.pid)).to.have.length(1).and.not.include(pid);
     } finally {
       await engine.close();
     }
