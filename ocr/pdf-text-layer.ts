@@ -3,7 +3,7 @@
  * in this thread, nothing fetched, nothing evaluated). Word boxes are in PDF points from the top-left of the
  * unrotated page (crop box); each text run's width is shared among its words by characters.
  */
-import { Util } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { Util } from '../dossier/pages/render/pdfjs-module.js';
 import type { WordsDocument } from '../dossier/ports/page-text.js';
 import { openPdf } from '../dossier/pages/render/pdfjs.js';
 

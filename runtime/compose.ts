@@ -129,7 +129,7 @@ export async function openBlobStore(config: Config, db: Database): Promise<BlobS
 export async function compose(config: Config, options: ComposeOptions = {}) {
   const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] }, options.logDestination);
   // Round trips counted for /metrics: on the embedded database each is main-thread CPU.
-  const { db, counts: databaseCounts } = countedDatabase(await openDatabase(config, log));
+  const { db, counts: databaseCounts, watch: watchStatements } = countedDatabase(await openDatabase(config, log));
   await migrate(db);
   const blobs = await openBlobStore(config, db).catch(async (err: unknown) => {
     await db.close();
@@ -289,6 +289,8 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     store,
     app,
     metrics,
+    /** Told of every SQL statement this process sends (tests and benchmarks count a dossier's). */
+    watchStatements,
     ingestDeps,
     /** Background work's turns (OCR, thumbnails) while downloads stream. */
     gate,

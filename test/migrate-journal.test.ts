@@ -58,4 +58,28 @@ describe('migrate journal', () => {
     expect(path.dirname(other.file)).to.equal(dir);
     await other.close();
   });
+
+  it('is not rewritten on open when there is nothing to compact (a re-run after a clean run), and is when a line lacks its newline', async () => {
+    const journal = await MigrateJournal.open(dir, '/archive', 'http://server');
+    await journal.recordCase('C-1', 'case-1');
+    for (let i = 0; i < 20; i++) await journal.record(item(i));
+    await journal.close();
+    const before = await fs.stat(journal.file);
+
+    const again = await MigrateJournal.open(dir, '/archive', 'http://server');
+    expect(again.size).to.equal(20);
+    await again.close();
+    const after = await fs.stat(journal.file);
+    expect({ ino: after.ino, size: after.size, mtimeMs: after.mtimeMs }).to.deep.equal({ ino: before.ino, size: before.size, mtimeMs: before.mtimeMs });
+
+    // Whole JSON but no newline (a write torn just before it): rewritten, so the next line starts clean.
+    await fs.writeFile(journal.file, (await fs.readFile(journal.file, 'utf8')).trimEnd());
+    const third = await MigrateJournal.open(dir, '/archive', 'http://server');
+    await third.record(item(99));
+    await third.close();
+    const fourth = await MigrateJournal.open(dir, '/archive', 'http://server');
+    expect(fourth.size).to.equal(21);
+    expect(fourth.get('C-19/cover.jpg')).to.deep.equal(item(19));
+    await fourth.close();
+  });
 });

@@ -33,13 +33,13 @@ export async function extractPages(
   let recording: Promise<void> = Promise.resolve();
 
   /** Records pages [recorded, upto) once their blobs are written; calls run one after another. */
-  const record = (upto: number): Promise<void> => {
+  const record = (upto: number, final = false): Promise<void> => {
     recording = recording.then(async () => {
       await Promise.all(writes.slice(recorded, upto));
       if (failure) throw failure;
-      await deps.dossiers.putPages(records.slice(recorded, upto));
+      // The last batch also removes the rows of an earlier attempt past the end.
+      await deps.dossiers.recordPages(d.id, records.slice(recorded, upto), upto, final ? upto + 1 : null);
       recorded = upto;
-      await deps.dossiers.setProgress(d.id, recorded);
     });
     return recording;
   };
@@ -85,8 +85,7 @@ export async function extractPages(
     await Promise.allSettled([...inFlight, recording]);
     throw err;
   }
-  await record(records.length);
-  await deps.dossiers.deletePagesFrom(d.id, records.length + 1);
+  await record(records.length, true);
   return { records, outline };
 }
 

@@ -55,6 +55,11 @@ export interface DossierRepository {
   /** Removes every page row at or after `fromIndex` (a re-run that finds fewer pages). */
   deletePagesFrom(id: string, fromIndex: number): Promise<void>;
   setProgress(id: string, pagesDone: number): Promise<void>;
+  /**
+   * `pages` written (as putPages), the progress set to `pagesDone`, and with `trimFrom` every row
+   * at or after it removed: what putPages, setProgress and deletePagesFrom do, in fewer round trips.
+   */
+  recordPages(id: string, pages: readonly PageRecord[], pagesDone: number, trimFrom: number | null): Promise<void>;
   seal(id: string, seal: SealRecord, within?: Tx): Promise<void>;
   reject(id: string, code: string, message: string, within?: Tx): Promise<void>;
   delete(id: string): Promise<void>;

@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import { clientDefaults } from '../../runtime/config.js';
 import { planArchive, planFromMapping } from '../support/archive-plan.js';
 import { MigrateJournal } from '../support/migrate-journal.js';
-import { CaseDirectory, migrateItem } from '../support/migrate-item.js';
+import { CaseDirectory, doneInJournal, migrateItem } from '../support/migrate-item.js';
 import { MigratePhases } from '../support/migrate-phases.js';
 import { describe, MigrateProgress } from '../support/migrate-progress.js';
 import { ReportWriter } from '../support/migrate-report.js';
@@ -99,13 +99,20 @@ export function registerMigrate(program: Command): void {
       await orderedWindow(
         items(),
         window,
-        async ({ c, d }) => {
-          const { outcome, how, sealedNow } = await migrateItem(deps, c, d);
-          progress.item(c.number, how, outcome.bytes);
-          if (sealedNow) ocr.sealed(sealedNow);
-          return outcome;
+        ({ c, d }) => {
+          // Unchanged and done: decided here, at once (a re-run of 100,000 such items takes seconds).
+          const done = doneInJournal(deps, d);
+          if (done) {
+            progress.item(c.number, done.how, done.outcome.bytes);
+            return done.outcome;
+          }
+          return migrateItem(deps, c, d).then(({ outcome, how, sealedNow }) => {
+            progress.item(c.number, how, outcome.bytes);
+            if (sealedNow) ocr.sealed(sealedNow);
+            return outcome;
+          });
         },
-        async (outcome) => {
+        (outcome) => {
           counts.rows++;
           if (outcome.status === 'sealed') counts.sealed++;
           else if (outcome.status === 'skipped') counts.skipped++;
@@ -113,7 +120,7 @@ export function registerMigrate(program: Command): void {
             counts.failed++;
             if (failed.length < 1000) failed.push({ item: outcome.item, error: outcome.error });
           }
-          await report.row(outcome);
+          return report.row(outcome);
         },
       );
       ocr.stop();

@@ -35,11 +35,21 @@ const SMALL_FILE_BYTES = 8 * 1024 * 1024;
 /** How the item ended in this run: its bytes sent now, found done already, or failed. */
 export type ItemHow = 'sent' | 'alreadyThere' | 'failed';
 
+/**
+ * An item the journal knows as done with the same path, size and mtime (and no --rehash): decided
+ * from the journal alone, nothing read or asked, no line appended. Undefined when it needs work.
+ */
+export function doneInJournal(x: Pick<ItemDeps, 'journal' | 'rehash'>, d: PlannedDossier): { outcome: ItemOutcome; how: ItemHow } | undefined {
+  const known = x.journal.get(d.key);
+  if (x.rehash || known?.stamp !== d.stamp || (known.status !== 'sealed' && known.status !== 'skipped')) return undefined;
+  return { outcome: outcomeOf(known), how: 'alreadyThere' };
+}
+
 export async function migrateItem(x: ItemDeps, c: PlannedCase, d: PlannedDossier): Promise<{ outcome: ItemOutcome; how: ItemHow; sealedNow?: DossierJson }> {
+  const done = doneInJournal(x, d);
+  if (done) return done;
   const known = x.journal.get(d.key);
   const unchanged = known?.stamp === d.stamp && !x.rehash;
-  // Decided from path, size and mtime alone: nothing is read or asked.
-  if (unchanged && (known.status === 'sealed' || known.status === 'skipped')) return { outcome: outcomeOf(known), how: 'alreadyThere' };
   let base: ItemRecord = { case: c.number, item: d.key, caseId: null, dossierId: null, status: 'failed', pages: null, bytes: 0, sha256: null, error: null, stamp: d.stamp };
   let file: string | null = null;
   try {

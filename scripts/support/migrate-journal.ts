@@ -64,18 +64,28 @@ export class MigrateJournal {
       if (err.code === 'ENOENT') return '';
       throw err;
     });
+    // Lines that a rewrite would drop: superseded, finished uploads, a torn tail.
+    let superseded = 0;
     for (const raw of text.split('\n')) {
       if (!raw) continue;
       let line: Line;
       try {
         line = JSON.parse(raw) as Line;
       } catch {
+        superseded++;
         continue; // the torn tail of a write a crash interrupted
       }
+      if (line.t === 'item' ? items.has(line.v.item) : line.t === 'case' ? cases.has(line.number) : true) superseded++;
       if (line.t === 'item') items.set(line.v.item, line.v);
       else if (line.t === 'case') cases.set(line.number, line.id);
       else if (line.t === 'upload') uploads.set(line.key, { fingerprint: line.fingerprint, v: line.v });
       else if (line.t === 'upload-done') uploads.delete(line.key);
+    }
+    // (A last line without its newline is a torn write too: the next append would run into it.)
+    if (text === '' || (superseded === 0 && text.endsWith('\n'))) {
+      // Nothing to compact (a re-run after a clean run): no rewrite of the whole journal.
+      const handle = await fs.open(file, 'a');
+      return new MigrateJournal(file, handle, items, cases, uploads, Buffer.byteLength(text));
     }
     // Compact: what is live now, written beside and renamed over the old journal.
     const tmp = `${file}.tmp`;

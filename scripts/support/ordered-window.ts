@@ -3,11 +3,18 @@
  * emits the results in the items' order. Memory is bounded by the window, not by the number of
  * items: a slow item at the head holds back new starts instead of letting finished rows pile up.
  */
-export async function orderedWindow<T, R>(items: Iterable<T>, window: number, work: (item: T) => Promise<R>, emit: (result: R) => Promise<void> | void): Promise<void> {
+export async function orderedWindow<T, R>(items: Iterable<T>, window: number, work: (item: T) => Promise<R> | R, emit: (result: R) => Promise<void> | void): Promise<void> {
   const started: Promise<R>[] = [];
   try {
     for (const item of items) {
-      started.push(work(item));
+      const result = work(item);
+      // Decided at once (a re-run's unchanged item) with nothing ahead of it: emitted now, no promise.
+      if (started.length === 0 && !(result instanceof Promise)) {
+        const emitted = emit(result);
+        if (emitted) await emitted;
+        continue;
+      }
+      started.push(Promise.resolve(result));
       if (started.length >= window) await emit(await started.shift()!);
     }
     while (started.length) await emit(await started.shift()!);

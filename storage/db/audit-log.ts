@@ -63,6 +63,28 @@ export interface SqlAuditLogOptions {
 }
 
 const VISIBLE_TO_P1 = caseVisibleSql('c', '$1');
+
+function chainEvents(entries: readonly AuditEntry[], head: { seq: number; hash: string }, now: Date): AuditEvent[] {
+  let tip = head;
+  const events: AuditEvent[] = [];
+  for (const entry of entries) {
+    const e = chainEvent(entry, tip, now);
+    events.push(e);
+    tip = e;
+  }
+  return events;
+}
+
+const paramsOf = (events: readonly AuditEvent[]) =>
+  events.flatMap((e) => [e.seq, e.time, e.actor, e.agency, e.action, e.target.type, e.target.id, e.caseId, JSON.stringify(e.details), e.prevHash, e.hash]);
+
+/** Eleven parameters an event from `$<offset + 1>`; typed when the rows are a SELECT's VALUES (no target column to infer from). */
+const COLUMN_TYPES = ['bigint', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'uuid', 'jsonb', 'text', 'text'];
+function valuesOf(events: readonly AuditEvent[], offset: number, typed: boolean): string {
+  return events
+    .map((_, i) => `(${COLUMN_TYPES.map((t, k) => `$${offset + i * 11 + k + 1}${typed || k === 8 ? `::${t}` : ''}`).join(', ')})`)
+    .join(', ');
+}
 /** Appends per group-committed transaction at most. */
 const MAX_BATCH = 200;
 
@@ -117,28 +139,49 @@ export class SqlAuditLog implements AuditLog, AuditTrail {
     }
   }
 
+  /**
+   * The chain head as this process last wrote or read it. An append first tries it in one statement:
+   * the head is moved on only if it still is this tip (seq and hash, checked under the row's lock),
+   * and the events are inserted only if it was. Anything else (another process appended, a
+   * transaction rolled back after our append) inserts nothing, and the append falls back to
+   * reading the head FOR UPDATE. Either way the same rows: one statement instead of three.
+   */
+  private tip: { seq: number; hash: string } | null = null;
+
   private async append(entries: readonly AuditEntry[], tx: Queryable): Promise<void> {
+    const events = (this.tip && (await this.appendAtTip(entries, this.tip, tx))) || (await this.appendLocked(entries, tx));
+    for (const e of events) if (e.seq % this.options.checkpointEvery === 0) await this.insertCheckpoint(tx, e);
+    await this.options.onAppend?.(events, tx);
+  }
+
+  private async appendAtTip(entries: readonly AuditEntry[], tip: { seq: number; hash: string }, tx: Queryable): Promise<AuditEvent[] | null> {
+    // The time is taken before the statement that takes the head's lock: a later event of another
+    // transaction can only commit after this one's lock is released, with a later time.
+    const events = chainEvents(entries, tip, new Date());
+    const last = events[events.length - 1]!;
+    failpoint('audit.append');
+    const rows = await tx.query(
+      `WITH head AS (UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1)
+       INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash)
+       SELECT v.* FROM (VALUES ${valuesOf(events, 4, true)}) AS v WHERE EXISTS (SELECT 1 FROM head) RETURNING seq`,
+      [last.seq, last.hash, tip.seq, tip.hash, ...paramsOf(events)],
+    );
+    if (rows.length !== events.length) return null;
+    this.tip = { seq: last.seq, hash: last.hash };
+    return events;
+  }
+
+  private async appendLocked(entries: readonly AuditEntry[], tx: Queryable): Promise<AuditEvent[]> {
     const [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
     if (!head) throw new Error('audit: the chain head is missing (migration 4 not applied?)');
     // The time is taken under the lock, so that time order follows seq order within one clock.
-    const now = new Date();
-    let tip = { seq: Number(head.seq), hash: head.hash };
-    const events: AuditEvent[] = [];
-    for (const entry of entries) {
-      const e = chainEvent(entry, tip, now);
-      events.push(e);
-      tip = e;
-    }
-    const params = events.flatMap((e) => [e.seq, e.time, e.actor, e.agency, e.action, e.target.type, e.target.id, e.caseId, JSON.stringify(e.details), e.prevHash, e.hash]);
-    const rows = events.map((_, i) => `(${Array.from({ length: 11 }, (_, k) => `$${i * 11 + k + 1}${k === 8 ? '::jsonb' : ''}`).join(', ')})`);
+    const events = chainEvents(entries, { seq: Number(head.seq), hash: head.hash }, new Date());
+    const last = events[events.length - 1]!;
     failpoint('audit.append');
-    await tx.query(
-      `INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash) VALUES ${rows.join(', ')}`,
-      params,
-    );
-    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [tip.seq, tip.hash]);
-    for (const e of events) if (e.seq % this.options.checkpointEvery === 0) await this.insertCheckpoint(tx, e);
-    await this.options.onAppend?.(events, tx);
+    await tx.query(`INSERT INTO audit_events (seq, time, actor, agency, action, target_type, target_id, case_id, details, prev_hash, hash) VALUES ${valuesOf(events, 0, false)}`, paramsOf(events));
+    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);
+    this.tip = { seq: last.seq, hash: last.hash };
+    return events;
   }
 
   private async insertCheckpoint(tx: Queryable, tip: { seq: number; hash: string }): Promise<AuditCheckpoint> {

@@ -86,6 +86,28 @@ const toPage = (r: PageRow): PageRecord => ({
 /** Rows per multi-row INSERT: few round trips, well under PostgreSQL's 65,535 parameters. */
 const PAGE_BATCH = 500;
 
+/** The upsert of page rows; with `progress`, the dossier's progress set (and rows from `trimFrom` on removed) by the same statement. */
+function pageUpsert(batch: readonly PageRecord[], progress: { id: string; pagesDone: number; trimFrom: number | null } | null): [string, (string | number | null)[]] {
+  const params: (string | number | null)[] = progress ? [progress.id, progress.pagesDone, progress.trimFrom] : [];
+  const tuples = batch.map((p) => {
+    const n = params.length;
+    params.push(p.dossierId, p.index, p.sha256, p.size, p.mediaType, p.width, p.height, p.sourceName, p.signature, p.sm3 ?? null);
+    return `(${Array.from({ length: 10 }, (_, k) => `$${n + k + 1}`).join(', ')})`;
+  });
+  const upsert = `INSERT INTO pages (dossier_id, index, sha256, size, media_type, width, height, source_name, signature, sm3)
+         VALUES ${tuples.join(', ')}
+         ON CONFLICT (dossier_id, index) DO UPDATE SET sha256 = excluded.sha256, sm3 = excluded.sm3, size = excluded.size,
+           media_type = excluded.media_type, width = excluded.width, height = excluded.height,
+           source_name = excluded.source_name, signature = excluded.signature`;
+  if (!progress) return [upsert, params];
+  return [
+    `WITH upsert AS (${upsert} RETURNING 1),
+          trim AS (DELETE FROM pages WHERE dossier_id = $1 AND index >= $3 AND $3::int IS NOT NULL)
+     UPDATE dossiers SET pages_done = $2, updated_at = now() WHERE id = $1`,
+    params,
+  ];
+}
+
 export class SqlDossierRepository implements DossierRepository {
   constructor(private readonly db: Database) {}
 
@@ -145,21 +167,21 @@ export class SqlDossierRepository implements DossierRepository {
   }
 
   async putPages(pages: readonly PageRecord[]): Promise<void> {
+    for (let i = 0; i < pages.length; i += PAGE_BATCH) await this.db.query(...pageUpsert(pages.slice(i, i + PAGE_BATCH), null));
+  }
+
+  async recordPages(id: string, pages: readonly PageRecord[], pagesDone: number, trimFrom: number | null): Promise<void> {
+    // The rows, the progress and (for the last batch) the trim of an earlier attempt's extra rows
+    // in one statement: on the embedded database each statement is main-thread CPU.
     for (let i = 0; i < pages.length; i += PAGE_BATCH) {
-      const batch = pages.slice(i, i + PAGE_BATCH);
-      const params: (string | number | null)[] = [];
-      const tuples = batch.map((p) => {
-        const n = params.length;
-        params.push(p.dossierId, p.index, p.sha256, p.size, p.mediaType, p.width, p.height, p.sourceName, p.signature, p.sm3 ?? null);
-        return `(${Array.from({ length: 10 }, (_, k) => `$${n + k + 1}`).join(', ')})`;
-      });
+      const last = i + PAGE_BATCH >= pages.length;
+      await this.db.query(...pageUpsert(pages.slice(i, i + PAGE_BATCH), { id, pagesDone: last ? pagesDone : pagesDone - pages.length + i + PAGE_BATCH, trimFrom: last ? trimFrom : null }));
+    }
+    if (pages.length === 0) {
       await this.db.query(
-        `INSERT INTO pages (dossier_id, index, sha256, size, media_type, width, height, source_name, signature, sm3)
-         VALUES ${tuples.join(', ')}
-         ON CONFLICT (dossier_id, index) DO UPDATE SET sha256 = excluded.sha256, sm3 = excluded.sm3, size = excluded.size,
-           media_type = excluded.media_type, width = excluded.width, height = excluded.height,
-           source_name = excluded.source_name, signature = excluded.signature`,
-        params,
+        `WITH trim AS (DELETE FROM pages WHERE dossier_id = $1 AND index >= $3 AND $3::int IS NOT NULL)
+         UPDATE dossiers SET pages_done = $2, updated_at = now() WHERE id = $1`,
+        [id, pagesDone, trimFrom],
       );
     }
   }

@@ -20,6 +20,8 @@ export const testEnv = {
   migrateScaleSideCases: Number(process.env.MIGRATE_SCALE_CASES ?? 24),
   migrateScaleSideKills: Number(process.env.MIGRATE_SCALE_KILLS ?? (process.env.MIGRATE_SCALE_CASES ? 3 : 1)),
   migrateScaleKills: Number(process.env.MIGRATE_SCALE_KILLS ?? 3),
+  /** test/ingest-statements.test.ts prints each statement's count per dossier (SHOW_STATEMENTS=1). */
+  showStatements: process.env.SHOW_STATEMENTS === '1',
   /** Fuzzing (`npm run test:fuzz`): runs over all its properties, and the seed (`random`: a new one, printed). */
   fuzzRuns: Number(process.env.FUZZ_RUNS ?? 2000),
   fuzzSeed: process.env.FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? 17),

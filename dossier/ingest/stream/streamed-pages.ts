@@ -82,10 +82,9 @@ export async function streamedPages(
 async function recordAll(deps: StreamedPagesDeps, dossierId: string, records: readonly PageRecord[]): Promise<void> {
   const batch = deps.batchSize ?? 250;
   for (let at = 0; at < records.length; at += batch) {
-    await deps.dossiers.putPages(records.slice(at, at + batch));
-    await deps.dossiers.setProgress(dossierId, Math.min(records.length, at + batch));
+    const upto = Math.min(records.length, at + batch);
+    await deps.dossiers.recordPages(dossierId, records.slice(at, upto), upto, upto === records.length ? upto + 1 : null);
   }
-  await deps.dossiers.deletePagesFrom(dossierId, records.length + 1);
 }
 
 /** A single image upload: one page, whose hash is the upload's own (the page is the file). */

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { getDocument, type PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { getDocument } from './pdfjs-module.js';
+import { restoreNativeJson } from './native-json.js';
 import { DossierError } from '../../errors.js';
 
 const pdfjsDir = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
@@ -38,5 +40,9 @@ export async function openPdf(bytes: Uint8Array, options: OpenPdfOptions = {}): 
     }).promise;
   } catch (err) {
     throw new DossierError('corrupt_pdf', `a stored PDF page cannot be read: ${(err as Error).message}`);
+  } finally {
+    // The first document loads pdf.js's worker code into this thread (no pdf.js worker), and its
+    // bundled core-js replaces JSON again (pdfjs-module.ts): put the engine's back.
+    restoreNativeJson();
   }
 }

@@ -11,7 +11,8 @@
  * (page-renderer.ts).
  */
 import { createCanvas } from '@napi-rs/canvas';
-import { OPS, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { OPS } from './pdfjs-module.js';
 import { DossierError } from '../../errors.js';
 import { scanPageImages } from './pdf-page-images.js';
 import { popplerAvailable, renderWithPoppler } from './poppler.js';
