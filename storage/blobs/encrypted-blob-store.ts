@@ -12,13 +12,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { BlobPreparation, BlobStore, PreparedBlob } from '../../dossier/ports/blob-store.js';
 import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
 import type { MasterKeys } from '../keys/master-keys.js';
 import { storedRange, storedSize } from './envelope/layout.js';
 import { inlineSealer, type Sealer } from './envelope/seal-pool.js';
 import { OpeningTransform, type BlobSealKey } from './envelope/seal-streams.js';
 import { KEY_BYTES, segmentCipher, type CipherName } from './envelope/segment-cipher.js';
+import { sealedNote, sealingPreparation } from './envelope/thread-sealer.js';
 
 /** What the encrypting store needs of the store beneath: puts whose stored bytes are not the key's. */
 export interface SealableStore {
@@ -51,11 +52,36 @@ const CACHED_KEYS = 4096;
 export class EncryptedBlobStore implements BlobStore {
   /** Unwrapped data keys of recent blobs: a data key never changes, even across a master-key rotation. */
   private readonly cache = new Map<string, { row: BlobKeyRow; dataKey: Buffer }>();
+  private readonly keyRows: KeyRowGroups;
 
   constructor(
     private readonly inner: SealableStore,
     private readonly o: EncryptedBlobStoreOptions,
-  ) {}
+  ) {
+    this.keyRows = new KeyRowGroups(o.keys);
+  }
+
+  /** New blobs sealed where their bytes are made (a page reader's thread): thread-sealer.ts. */
+  preparation(): BlobPreparation | null {
+    return this.o.cipher ? sealingPreparation(this.o.cipher, this.o.master.current, !this.inner.keepsNoChecksum) : null;
+  }
+
+  /**
+   * A page sealed in its reader's thread under a data key made there: its key row first (grouped
+   * with those of the puts around it into one statement), then its bytes, as `putBytes` orders
+   * them, so no blob is ever stored without the key that opens it. A blob stored already, or one
+   * whose hash got another key meanwhile (the same page in another dossier), goes the way of
+   * `putBytes`, which seals it again under the key that stands.
+   */
+  async putPrepared(sha256: string, bytes: Uint8Array, prepared: PreparedBlob): Promise<void> {
+    const note = sealedNote(prepared);
+    if (!note || note.cipher !== this.o.cipher || note.masterKid !== this.o.master.current.kid) return this.putBytes(sha256, bytes);
+    if ((await this.inner.size(sha256)) !== null) return this.putBytes(sha256, bytes);
+    const row = await this.keyRows.ensure({ sha256, size: bytes.byteLength, cipher: note.cipher, masterKid: note.masterKid, wrapped: note.wrapped });
+    if (row.masterKid !== note.masterKid || !row.wrapped.equals(note.wrapped)) return this.putBytes(sha256, bytes);
+    const storedSha256 = note.storedSha256 ?? (this.inner.keepsNoChecksum ? undefined : createHash('sha256').update(prepared.stored).digest('hex'));
+    await this.inner.putBytes(sha256, prepared.stored, storedSha256);
+  }
 
   async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
     const sealKey = await this.keyForPut(sha256, bytes.byteLength);
@@ -135,7 +161,7 @@ export class EncryptedBlobStore implements BlobStore {
     const existing = stored === null && this.o.cipher ? null : await this.o.keys.get(sha256);
     if (stored !== null && (!existing || stored === storedSize(existing.size))) return 'present';
     if (!existing && !this.o.cipher) return 'clear';
-    const row = existing ?? (await this.o.keys.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));
+    const row = existing ?? (await this.keyRows.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));
     return this.remember(row);
   }
 
@@ -154,5 +180,43 @@ export class EncryptedBlobStore implements BlobStore {
     this.cache.set(row.sha256, { row, dataKey });
     if (this.cache.size > CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
     return { cipher: segmentCipher(row.cipher), dataKey, sha256: row.sha256 };
+  }
+}
+
+/**
+ * Key rows of concurrent puts written in one statement: the rows asked for within one turn of the
+ * event loop, or while the previous statement runs, go in together (a page's row and those of the
+ * pages beside it, a thumbnail's and its neighbours'). Each caller still gets the row that stands
+ * for its hash before it writes a byte.
+ */
+class KeyRowGroups {
+  private queued: { row: BlobKeyRow; resolve: (r: BlobKeyRow) => void; reject: (e: unknown) => void }[] = [];
+  private busy = false;
+
+  constructor(private readonly keys: SqlBlobKeyRepository, private readonly most = 500) {}
+
+  ensure(row: BlobKeyRow): Promise<BlobKeyRow> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ row, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.busy) return;
+    this.busy = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.queued.splice(0, this.most);
+    try {
+      const rows = await this.keys.ensureAll(group.map((g) => g.row));
+      group.forEach((g, i) => g.resolve(rows[i]!));
+    } catch (err) {
+      for (const g of group) g.reject(err);
+    }
+    this.busy = false;
+    if (this.queued.length) this.kick();
   }
 }
