@@ -31,9 +31,9 @@ async function noisyJpeg(seed: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width: 900, height: 1200, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
 }
 
-async function uploadJpeg(gw: TestGateway, seed: number) {
+async function uploadJpeg(gw: TestGateway, seed: number, caseNumber = `REST-${seed}`) {
   const clerk = await gw.token('police-1', 'clerk');
-  const caseId = (await gw.api('POST', '/api/cases', clerk, { number: `REST-${seed}` })).json.id;
+  const caseId = (await gw.api('POST', '/api/cases', clerk, { number: caseNumber })).json.id;
   // A scan-like JPEG whose entropy-coded data is far from flat (a flat test card compresses to a few kB).
   const jpeg = await noisyJpeg(seed);
   const id = idFromUrl(await tusUpload(gw.url, jpeg, { token: clerk, metadata: { filename: 'scan.jpg', caseId } }).done);
@@ -75,6 +75,18 @@ describe('encryption at rest through the gateway (MASTER_KEY_FILE)', function ()
     const part = await page(gw, clerk, id, 'bytes=65530-70000');
     expect(part.status).to.equal(206);
     expect(part.body.equals(jpeg.subarray(65530, 70001))).to.equal(true);
+    // The same page in a second dossier (sealed again in its reader's thread, under another data
+    // key): stored once, under the key that stood, and read back from both dossiers.
+    const blobFiles = async () => (await fs.readdir(path.join(dataDir, 'blobs', 'sha256'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+    const before = await blobFiles();
+    const second = await uploadJpeg(gw, 5, 'REST-5-again');
+    expect(second.jpeg.equals(jpeg)).to.equal(true);
+    expect(await blobFiles(), 'the page, its original (the same bytes) and its thumbnail: stored once').to.equal(before);
+    for (const d of [id, second.id]) {
+      expect((await page(gw, clerk, d)).body.equals(jpeg)).to.equal(true);
+      expect((await page(gw, clerk, d, 'bytes=1000-140000')).body.equals(jpeg.subarray(1000, 140001))).to.equal(true);
+    }
+    expect(await filesContaining(dataDir, run)).to.deep.equal([]);
     await gw.stop();
 
     const wrong = await masterKeyFile(dir, 'wrong.key');

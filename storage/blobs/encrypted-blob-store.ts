@@ -7,11 +7,10 @@
  * encryption was turned on (no key row) are still read as they are.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { hashFile } from '../../dossier/hash.js';
 import type { BlobPreparation, BlobStore, PreparedBlob } from '../../dossier/ports/blob-store.js';
 import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
 import type { MasterKeys } from '../keys/master-keys.js';
@@ -102,12 +101,12 @@ export class EncryptedBlobStore implements BlobStore {
     await fs.mkdir(this.o.scratchDir, { recursive: true });
     const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
     try {
-      const hash = this.inner.keepsNoChecksum ? null : createHash('sha256');
-      const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash?.update(chunk), done(null, chunk)) });
-      await pipeline(createReadStream(localPath, { highWaterMark: 1024 * 1024 }), this.sealer.sealingTransform(sealKey), tap, createWriteStream(sealedPath, { mode: 0o600 }));
+      await this.sealer.sealFile(sealKey, localPath, sealedPath);
       const written = await fs.open(sealedPath, 'r');
       await written.datasync().finally(() => written.close());
-      await this.inner.putFile(sha256, sealedPath, { move: true, ...(hash ? { storedSha256: hash.digest('hex') } : {}) });
+      // An S3 put's checksum: the sealed bytes' SHA-256, read back (the filesystem keeps none).
+      const storedSha256 = this.inner.keepsNoChecksum ? null : (await hashFile(sealedPath)).sha256;
+      await this.inner.putFile(sha256, sealedPath, { move: true, ...(storedSha256 ? { storedSha256 } : {}) });
     } finally {
       await fs.rm(sealedPath, { force: true });
     }
