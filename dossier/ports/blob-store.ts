@@ -36,6 +36,18 @@ export interface BlobStore {
    * `bytes` are the blob itself, for a blob the preparation no longer fits (stored meanwhile).
    */
   putPrepared?(sha256: string, bytes: Uint8Array, prepared: PreparedBlob): Promise<void>;
+  /**
+   * For a store that rewrites a file to keep it (sealing it at rest, where no rename will do):
+   * that work begins now, while the file is still being read elsewhere (its pages extracted).
+   * `finish` then does what `putFile(sha256, localPath, { move: true })` does; `abandon` leaves
+   * nothing of the file in the store. Absent: keep the file with `putFile` when done with it.
+   */
+  beginPutFile?(sha256: string, localPath: string): PendingPut;
+}
+
+export interface PendingPut {
+  finish(): Promise<void>;
+  abandon(): Promise<void>;
 }
 
 /**

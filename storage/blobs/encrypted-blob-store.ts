@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { hashFile } from '../../dossier/hash.js';
-import type { BlobPreparation, BlobStore, PreparedBlob } from '../../dossier/ports/blob-store.js';
+import type { BlobPreparation, BlobStore, PendingPut, PreparedBlob } from '../../dossier/ports/blob-store.js';
 import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
 import type { MasterKeys } from '../keys/master-keys.js';
 import { storedRange, storedSize } from './envelope/layout.js';
@@ -47,6 +47,8 @@ export interface EncryptedBlobStoreOptions {
 }
 
 const CACHED_KEYS = 4096;
+
+type SealedAhead = { kind: 'present' | 'clear' } | { kind: 'sealed'; sealedPath: string; storedSha256: string | null };
 
 export class EncryptedBlobStore implements BlobStore {
   /** Unwrapped data keys of recent blobs: a data key never changes, even across a master-key rotation. */
@@ -91,13 +93,31 @@ export class EncryptedBlobStore implements BlobStore {
   }
 
   async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
+    await this.keepSealed(sha256, localPath, await this.sealAhead(sha256, localPath), options.move);
+  }
+
+  /**
+   * A file cannot be kept by renaming it when it is sealed: it is read and written whole. That
+   * starts here, into scratch space, while the file is still read elsewhere (the upload whose
+   * pages are being extracted); `finish` moves the sealed copy in, `abandon` leaves nothing of it.
+   */
+  beginPutFile(sha256: string, localPath: string): PendingPut {
+    const ahead = this.sealAhead(sha256, localPath);
+    ahead.catch(() => {}); // surfaces in finish
+    return {
+      finish: async () => this.keepSealed(sha256, localPath, await ahead, true),
+      abandon: async () => {
+        const a = await ahead.catch(() => null);
+        if (a?.kind === 'sealed') await fs.rm(a.sealedPath, { force: true });
+      },
+    };
+  }
+
+  /** The file's key row, then its sealed copy in scratch space made durable; or that it need not be (present, or kept in the clear). */
+  private async sealAhead(sha256: string, localPath: string): Promise<SealedAhead> {
     const { size } = await fs.stat(localPath);
     const sealKey = await this.keyForPut(sha256, size);
-    if (sealKey === 'present') {
-      if (options.move) await fs.rm(localPath, { force: true });
-      return;
-    }
-    if (sealKey === 'clear') return this.inner.putFile(sha256, localPath, { move: options.move, storedSha256: sha256 });
+    if (sealKey === 'present' || sealKey === 'clear') return { kind: sealKey };
     await fs.mkdir(this.o.scratchDir, { recursive: true });
     const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
     try {
@@ -105,13 +125,24 @@ export class EncryptedBlobStore implements BlobStore {
       const written = await fs.open(sealedPath, 'r');
       await written.datasync().finally(() => written.close());
       // An S3 put's checksum: the sealed bytes' SHA-256, read back (the filesystem keeps none).
-      const storedSha256 = this.inner.keepsNoChecksum ? null : (await hashFile(sealedPath)).sha256;
-      await this.inner.putFile(sha256, sealedPath, { move: true, ...(storedSha256 ? { storedSha256 } : {}) });
-    } finally {
+      return { kind: 'sealed', sealedPath, storedSha256: this.inner.keepsNoChecksum ? null : (await hashFile(sealedPath)).sha256 };
+    } catch (err) {
       await fs.rm(sealedPath, { force: true });
+      throw err;
+    }
+  }
+
+  private async keepSealed(sha256: string, localPath: string, ahead: SealedAhead, move: boolean): Promise<void> {
+    if (ahead.kind === 'clear') return this.inner.putFile(sha256, localPath, { move, storedSha256: sha256 });
+    if (ahead.kind === 'sealed') {
+      try {
+        await this.inner.putFile(sha256, ahead.sealedPath, { move: true, ...(ahead.storedSha256 ? { storedSha256: ahead.storedSha256 } : {}) });
+      } finally {
+        await fs.rm(ahead.sealedPath, { force: true });
+      }
     }
     // The plaintext goes only once its sealed copy is durable.
-    if (options.move) await fs.rm(localPath, { force: true });
+    if (move) await fs.rm(localPath, { force: true });
   }
 
   async size(sha256: string): Promise<number | null> {
