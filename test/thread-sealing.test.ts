@@ -10,7 +10,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { expect } from 'chai';
-import sharp from 'sharp';
 import type { HashedPage } from '../dossier/pages/page-source.js';
 import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import { DEFAULT_LIMITS } from '../dossier/pages/types.js';
@@ -27,25 +26,8 @@ import { openPglite } from '../storage/db/pglite-database.js';
 import { MasterKeys, readMasterKeyFile } from '../storage/keys/master-keys.js';
 import { rotateMasterKey } from '../storage/keys/rotate-master.js';
 import { tempDir } from './support/fixtures.js';
-import { filesContaining, masterKeyFile } from './support/master-key.js';
+import { filesContaining, masterKeyFile, middleRun, noisyJpeg } from './support/master-key.js';
 import { startS3, type TestS3 } from './support/s3-server.js';
-
-/** A scan-like JPEG of seeded noise, several 64 KiB segments long. */
-async function noisyJpeg(seed: number, width = 500, height = 600): Promise<Buffer> {
-  const pixels = Buffer.alloc(width * height * 3);
-  let x = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < pixels.length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    pixels[i] = x & 0xff;
-  }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
-}
-
-/** A run of 48 varied bytes from the middle of `jpeg`. */
-function middleRun(jpeg: Buffer): Buffer {
-  for (let i = jpeg.length >> 1; i + 48 <= jpeg.length; i++) if (new Set(jpeg.subarray(i, i + 48)).size >= 32) return jpeg.subarray(i, i + 48);
-  throw new Error('no varied run past the middle');
-}
 
 describe('pages sealed in their reader thread', function () {
   this.timeout(120_000);
@@ -59,7 +41,7 @@ describe('pages sealed in their reader thread', function () {
     dir = await tempDir('thread-sealing-');
     db = await openPglite(path.join(dir, 'db'));
     await migrate(db);
-    jpegs = await Promise.all([1, 2, 3].map((seed) => noisyJpeg(seed)));
+    jpegs = await Promise.all([1, 2, 3].map((seed) => noisyJpeg(seed, 500, 600)));
     expect(jpegs.every((j) => j.length > 2 * SEGMENT_BYTES), 'pages of several segments').to.equal(true);
     zip = await zipOf(path.join(dir, 'dossier.zip'), jpegs.map((data, i) => ({ name: `p${i + 1}.jpg`, data })));
   });

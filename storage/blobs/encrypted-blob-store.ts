@@ -93,7 +93,7 @@ export class EncryptedBlobStore implements BlobStore {
   }
 
   async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
-    await this.keepSealed(sha256, localPath, await this.sealAhead(sha256, localPath), options.move);
+    await this.keepSealed(sha256, localPath, await this.sealAhead(sha256, localPath, false), options.move);
   }
 
   /**
@@ -102,7 +102,8 @@ export class EncryptedBlobStore implements BlobStore {
    * pages are being extracted); `finish` moves the sealed copy in, `abandon` leaves nothing of it.
    */
   beginPutFile(sha256: string, localPath: string): PendingPut {
-    const ahead = this.sealAhead(sha256, localPath);
+    // One run at a time: the page extraction beside it keeps the cores, and leaves it time enough.
+    const ahead = this.sealAhead(sha256, localPath, true);
     ahead.catch(() => {}); // surfaces in finish
     return {
       finish: async () => this.keepSealed(sha256, localPath, await ahead, true),
@@ -114,14 +115,14 @@ export class EncryptedBlobStore implements BlobStore {
   }
 
   /** The file's key row, then its sealed copy in scratch space made durable; or that it need not be (present, or kept in the clear). */
-  private async sealAhead(sha256: string, localPath: string): Promise<SealedAhead> {
+  private async sealAhead(sha256: string, localPath: string, background: boolean): Promise<SealedAhead> {
     const { size } = await fs.stat(localPath);
     const sealKey = await this.keyForPut(sha256, size);
     if (sealKey === 'present' || sealKey === 'clear') return { kind: sealKey };
     await fs.mkdir(this.o.scratchDir, { recursive: true });
     const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
     try {
-      await this.sealer.sealFile(sealKey, localPath, sealedPath);
+      await this.sealer.sealFile(sealKey, localPath, sealedPath, { background });
       const written = await fs.open(sealedPath, 'r');
       await written.datasync().finally(() => written.close());
       // An S3 put's checksum: the sealed bytes' SHA-256, read back (the filesystem keeps none).

@@ -19,8 +19,11 @@ import type { SealTask } from './seal-worker.js';
 
 export interface Sealer {
   sealBuffer(k: BlobSealKey, plain: Uint8Array): Promise<Buffer>;
-  /** The sealed blob of the file at `src` (header first), written to a new file at `dst` (mode 0600, not yet synced). */
-  sealFile(k: BlobSealKey, src: string, dst: string): Promise<void>;
+  /**
+   * The sealed blob of the file at `src` (header first), written to a new file at `dst` (mode
+   * 0600, not yet synced). `background`: one run at a time, beside other work (the page extraction).
+   */
+  sealFile(k: BlobSealKey, src: string, dst: string, options?: { background?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,7 +63,7 @@ export class SealPool implements Sealer {
     return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   }
 
-  async sealFile(k: BlobSealKey, src: string, dst: string): Promise<void> {
+  async sealFile(k: BlobSealKey, src: string, dst: string, options: { background?: boolean } = {}): Promise<void> {
     const input = await fs.open(src, 'r');
     try {
       const { size } = await input.stat();
@@ -77,7 +80,7 @@ export class SealPool implements Sealer {
             await this.pool.run({ ...key, file: { input: input.fd, output: output.fd, position, length: Math.min(RUN_BYTES, size - position), last: r === runs - 1 } });
           }
         };
-        await Promise.all(Array.from({ length: Math.min(this.depth, runs) }, lane));
+        await Promise.all(Array.from({ length: options.background ? 1 : Math.min(this.depth, runs) }, lane));
       } finally {
         await output.close();
       }
