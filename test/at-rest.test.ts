@@ -61,7 +61,8 @@ describe('encryption at rest through the gateway (MASTER_KEY_FILE)', function ()
     expect(part.body.equals(jpeg.subarray(65530, 70001))).to.equal(true);
     // The same page in a second dossier (sealed again in its reader's thread, under another data
     // key): stored once, under the key that stood, and read back from both dossiers.
-    const blobFiles = async () => (await fs.readdir(path.join(dataDir, 'blobs', 'sha256'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+    // (On the filesystem store: under TEST_WIRING=postgres-s3 the blobs are in the bucket.)
+    const blobFiles = async () => (await fs.readdir(path.join(dataDir, 'blobs', 'sha256'), { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).length;
     const before = await blobFiles();
     const second = await uploadJpeg(gw, 5, 'REST-5-again');
     expect(second.jpeg.equals(jpeg)).to.equal(true);
