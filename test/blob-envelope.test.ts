@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { isDossierError } from '../dossier/errors.js';
 import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
 import { storedSize, SEGMENT_BYTES } from '../storage/blobs/envelope/layout.js';
-import { inlineSealer, SealPool, type Sealer } from '../storage/blobs/envelope/seal-pool.js';
+import { inlineSealer, RUN_SEGMENTS, SealPool, type Sealer } from '../storage/blobs/envelope/seal-pool.js';
 import { segmentCipher } from '../storage/blobs/envelope/segment-cipher.js';
 import { Readable } from 'node:stream';
 import type { CipherName } from '../storage/blobs/envelope/segment-cipher.js';
@@ -75,8 +75,13 @@ blobStoreContract('fs sealed with sm4-ctr-hmac-sm3 in the seal pool', () => seal
 describe('the seal pool', function () {
   this.timeout(60_000);
   const pool = new SealPool({ threads: 2 });
-  after(() => pool.close());
-  const run = 16 * SEGMENT_BYTES;
+  let dir: string;
+  before(async () => (dir = await tempDir('seal-pool-')));
+  after(async () => {
+    await pool.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  const run = RUN_SEGMENTS * SEGMENT_BYTES;
 
   for (const cipher of ['aes-256-gcm', 'sm4-ctr-hmac-sm3'] as const) {
     it(`seals exactly as this thread does, buffers and files across run edges (${cipher})`, async () => {
@@ -85,12 +90,15 @@ describe('the seal pool', function () {
         const k = { cipher: segmentCipher(cipher), dataKey: randomBytes(32), sha256: sha(plain) };
         const here = await inlineSealer.sealBuffer(k, plain);
         expect((await pool.sealBuffer(k, plain)).equals(here), `buffer of ${size}`).to.equal(true);
-        // A file arrives in uneven chunks; the runs sealed on the threads are joined in order.
-        const chunks = [];
-        for (let at = 0, step = 1; at < size; at += step, step = step * 7 + 1) chunks.push(plain.subarray(at, Math.min(size, at + step)));
-        const streamed = await buffer(Readable.from(chunks).pipe(pool.sealingTransform(k)));
-        expect(streamed.equals(here), `file of ${size}`).to.equal(true);
-        expect(streamed.equals(await inlineSealer.sealBuffer({ ...k, dataKey: randomBytes(32) }, plain)), 'another key seals otherwise').to.equal(false);
+        // A file: its runs read, sealed and written in place by the threads; and streamed in this one.
+        const src = path.join(dir, `plain-${cipher}-${size}`);
+        await fs.writeFile(src, plain);
+        for (const [name, sealer] of [['pool', pool], ['inline', inlineSealer]] as const) {
+          const dst = `${src}.${name}.sealed`;
+          await sealer.sealFile(k, src, dst);
+          expect((await fs.readFile(dst)).equals(here), `file of ${size}, ${name}`).to.equal(true);
+        }
+        expect(here.equals(await inlineSealer.sealBuffer({ ...k, dataKey: randomBytes(32) }, plain)), 'another key seals otherwise').to.equal(false);
       }
     });
   }

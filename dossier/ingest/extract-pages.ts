@@ -47,14 +47,17 @@ export async function extractPages(
   try {
     // Statements are signed where the pages are read (a worker thread) when the key can go there.
     const key = signer.portable?.();
-    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}) };
+    // Likewise what the store does to a page (sealing at rest): where the page is read, not here.
+    const preparation = deps.blobs.putPrepared ? deps.blobs.preparation?.() : null;
+    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}) };
     for await (const page of pages(input, deps.limits, digests)) {
       if (failure) throw failure;
       const index = records.length + 1;
       if (page.outline) outline.push(...inDossierPages(page.outline, index - 1));
       const signed = page.statement?.index === index && page.statement.kid === signer.kid ? page.statement.jws : null;
       const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size: page.bytes.byteLength })));
-      const write = deps.blobs.putBytes(page.sha256, page.bytes).catch((err: unknown) => {
+      const put = page.prepared && deps.blobs.putPrepared ? deps.blobs.putPrepared(page.sha256, page.bytes, page.prepared) : deps.blobs.putBytes(page.sha256, page.bytes);
+      const write = put.catch((err: unknown) => {
         failure ??= err;
       });
       writes.push(write);

@@ -10,7 +10,7 @@ import { DossierError, REJECTION_CODES, isDossierError } from '../errors.js';
 import { hashFile } from '../hash.js';
 import type { PageRecord } from '../model.js';
 import type { AuditLog } from '../ports/audit-log.js';
-import type { BlobStore } from '../ports/blob-store.js';
+import type { BlobStore, PendingPut } from '../ports/blob-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Log } from '../ports/log.js';
 import type { DossierRepository } from '../ports/repositories.js';
@@ -62,6 +62,7 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
 
   const started = Date.now();
   const phase = phaseTimer();
+  let keeping: PendingPut | null = null;
   try {
     const source = await locateBytes(deps, dossierId, d.sha256, d.bytes);
     const staged = source.kind === 'staged' ? source.path : null;
@@ -71,6 +72,8 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     const original = d.sha256 && d.bytes !== null ? { sha256: d.sha256, size: d.bytes } : await hashFile(staged ?? fail('the staged upload has no hash'));
     // Recorded first, so that even a rejected dossier names exactly what was received.
     await deps.dossiers.setOriginal(d.id, original.sha256, await sniffMediaType(source.input));
+    // A store that seals the original rewrites it instead of renaming it: that overlaps the pages.
+    if (staged) keeping = deps.blobs.beginPutFile?.(original.sha256, staged) ?? null;
     phase('hash');
     const streamed = staged ? await deps.streamed?.take(dossierId) : null;
     if (streamed) phase('streamTail');
@@ -80,7 +83,7 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     if (!fromStream) phase('pages');
     if (staged) {
       await flushing;
-      await deps.blobs.putFile(original.sha256, staged, { move: true });
+      await (keeping ? keeping.finish() : deps.blobs.putFile(original.sha256, staged, { move: true }));
       await deps.staging.forget(dossierId);
     }
     phase('keepOriginal');
@@ -110,6 +113,8 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     log.info({ pages: pages.records.length, bytes: original.size, ms: Date.now() - started, phases: phase.done(), root: sealed.merkleRoot, ...ranged }, 'dossier sealed');
     return 'sealed';
   } catch (err) {
+    // Nothing of an original begun early stays in the store when its dossier does not seal.
+    await keeping?.abandon();
     if (isDossierError(err) && REJECTION_CODES.has(err.code)) {
       log.warn({ code: err.code, reason: err.message }, 'dossier rejected');
       await rejectDossier(deps, d, err.code, err.message);

@@ -34,25 +34,37 @@ export async function makeThumbnails(
   const results: { index: number; sha256: string | null }[] = [];
   const todo = pages.filter((p) => p.thumbnailSha256 === null);
   const lanes = Math.max(1, deps.concurrency ?? 2);
+  // A lane draws its next page while the blob of its last goes in: the writes of a job overlap,
+  // and a store that records something per blob (a key row, sealed at rest) does it for many at once.
+  const writes: Promise<void>[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {
       while (next < todo.length) {
         const page = todo[next++]!;
         const giveBack = await deps.backgroundTurn?.();
+        let drawn: { sha256: string; bytes: Buffer } | null;
         try {
-          results.push({ index: page.index, sha256: await thumbnail(deps, page.sha256, page.mediaType) });
+          drawn = await thumbnail(deps, page.sha256, page.mediaType);
         } finally {
           giveBack?.();
+        }
+        if (!drawn) results.push({ index: page.index, sha256: null });
+        else {
+          const { sha256, bytes } = drawn;
+          // A thumbnail that cannot be stored is recorded as none, like one that cannot be drawn.
+          writes.push(deps.blobs.putBytes(sha256, bytes).then(() => sha256, () => null).then((stored) => void results.push({ index: page.index, sha256: stored })));
         }
       }
     }),
   );
+  await Promise.all(writes);
   await deps.dossiers.setThumbnails(job.dossierId, results);
   return results.length;
 }
 
-async function thumbnail(deps: ThumbnailDeps, pageSha256: string, mediaType: PageMediaType): Promise<string | null> {
+/** The page's thumbnail and its hash, or null for a page that cannot be drawn. */
+async function thumbnail(deps: ThumbnailDeps, pageSha256: string, mediaType: PageMediaType): Promise<{ sha256: string; bytes: Buffer } | null> {
   if (!SCALABLE.has(mediaType) && !renderableMediaTypes.has(mediaType)) return null;
   const bytes = await buffer(await deps.blobs.read(pageSha256));
   try {
@@ -64,9 +76,7 @@ async function thumbnail(deps: ThumbnailDeps, pageSha256: string, mediaType: Pag
       image = sharp(drawn.pixels, { raw: { width: drawn.width, height: drawn.height, channels: drawn.channels } }).flatten({ background: '#ffffff' });
     }
     const out = await image.jpeg({ quality: 70, mozjpeg: false }).toBuffer();
-    const sha = sha256Hex(out);
-    await deps.blobs.putBytes(sha, out);
-    return sha;
+    return { sha256: sha256Hex(out), bytes: out };
   } catch {
     return null; // a page that cannot be drawn keeps no thumbnail; the page itself is intact
   }

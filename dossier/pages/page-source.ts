@@ -5,6 +5,7 @@
  * while this thread stores and records.
  */
 import { sm3Hex } from '../digest.js';
+import type { BlobPreparation, PrepareBlob, PreparedBlob } from '../ports/blob-store.js';
 import { pageStatement, signCanonical } from '../evidence/statements.js';
 import { sha256Hex } from '../hash.js';
 import { portableSigner } from '../signing/portable-signer.js';
@@ -19,6 +20,8 @@ export interface HashedPage extends ExtractedPage {
   readonly sm3?: string;
   /** Only when asked for (`statements`): the page statement, signed at `statement.index`. */
   readonly statement?: { readonly index: number; readonly kid: string; readonly jws: string };
+  /** Only when asked for (`blobs`): the page as the blob store keeps it, made where it was read. */
+  readonly prepared?: PreparedBlob;
 }
 
 /**
@@ -28,6 +31,8 @@ export interface HashedPage extends ExtractedPage {
 export interface DigestOptions {
   readonly sm3?: boolean;
   readonly statements?: { readonly dossier: string; readonly case: string; readonly key: PortableSigningKey };
+  /** The blob store's preparation of the pages (sealing at rest: BlobStore.preparation). */
+  readonly blobs?: BlobPreparation;
 }
 
 /**
@@ -45,12 +50,22 @@ export function pageDigests(bytes: Uint8Array, digests?: DigestOptions): { sha25
 export function pageEvidence(digests?: DigestOptions): (page: ExtractedPage, index: number) => Promise<HashedPage> {
   const st = digests?.statements;
   const signer = st ? portableSigner(st.key) : null;
+  const blobs = digests?.blobs;
+  let prepare: Promise<PrepareBlob> | null = null;
   return async (page, index) => {
-    const hashed = { ...page, ...pageDigests(page.bytes, digests) };
+    const digested = { ...page, ...pageDigests(page.bytes, digests) };
+    // The evidence stays over the page's own bytes; what the store keeps is made beside it.
+    const hashed = blobs ? { ...digested, prepared: (await (prepare ??= loadPreparation(blobs)))(digested.sha256, page.bytes) } : digested;
     if (!st || !signer) return hashed;
     const jws = await signCanonical(signer, pageStatement(st, index, { ...hashed, size: page.bytes.byteLength }));
     return { ...hashed, statement: { index, kid: signer.kid, jws } };
   };
+}
+
+/** The preparing function of a store's preparation, made in this thread (the one that reads the pages). */
+async function loadPreparation(p: BlobPreparation): Promise<PrepareBlob> {
+  const made = (await import(p.module)) as { default: (material: unknown) => PrepareBlob };
+  return made.default(p.material);
 }
 
 export function inThreadPageSource(read: PageReader): PageSource {

@@ -77,14 +77,15 @@ async function read(req: ReadRequest): Promise<void> {
   let index = 0;
   try {
     for await (const page of readPages(input, req.limits)) {
-      // Own the bytes outright so the transfer moves exactly this page, never a larger parent buffer.
-      const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : Buffer.from(new Uint8Array(page.bytes).buffer);
-      // Hashed and signed before waiting for credit: the work overlaps the main thread's.
-      const message: WorkerMessage = { type: 'page', page: await evidence({ ...page, bytes: owned }, ++index) };
+      const owned = ownedBytes(page.bytes);
+      // Hashed, signed and prepared for the store (sealed at rest) before waiting for credit: the work overlaps the main thread's.
+      const evidenced = await evidence({ ...page, bytes: owned }, ++index);
+      const prepared = evidenced.prepared ? { ...evidenced.prepared, stored: ownedBytes(evidenced.prepared.stored) } : null;
+      const message: WorkerMessage = { type: 'page', page: prepared ? { ...evidenced, prepared } : evidenced };
       while (credit <= 0) await new Promise<void>((r) => (wake = r));
       wake = null;
       credit--;
-      port.postMessage(message, [owned.buffer as ArrayBuffer]);
+      port.postMessage(message, prepared ? [owned.buffer as ArrayBuffer, prepared.stored.buffer as ArrayBuffer] : [owned.buffer as ArrayBuffer]);
     }
     port.postMessage({ type: 'done' } satisfies WorkerMessage);
   } catch (err) {
@@ -94,6 +95,11 @@ async function read(req: ReadRequest): Promise<void> {
     port.postMessage(message);
   }
   port.close();
+}
+
+/** Bytes that own their memory outright, so a transfer moves exactly them, never a larger parent buffer. */
+function ownedBytes<T extends Uint8Array>(b: T): T | Buffer {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b).buffer);
 }
 
 if (parentPort) {

@@ -25,7 +25,49 @@ export interface BlobStore {
    * store has none (the filesystem store): then the gateway streams it.
    */
   downloadUrl(sha256: string, options: DownloadUrlOptions): Promise<string | null>;
+  /**
+   * What the store does to a blob's bytes before it keeps them (sealing at rest), in a form that
+   * crosses to another thread, so that the thread that makes a page (its reader) does it there;
+   * absent or null when the store keeps the bytes as they are.
+   */
+  preparation?(): BlobPreparation | null;
+  /**
+   * Stores a blob that `preparation()`'s function prepared: like `putBytes`, with the work done.
+   * `bytes` are the blob itself, for a blob the preparation no longer fits (stored meanwhile).
+   */
+  putPrepared?(sha256: string, bytes: Uint8Array, prepared: PreparedBlob): Promise<void>;
+  /**
+   * For a store that rewrites a file to keep it (sealing it at rest, where no rename will do):
+   * that work begins now, while the file is still being read elsewhere (its pages extracted).
+   * `finish` then does what `putFile(sha256, localPath, { move: true })` does; `abandon` leaves
+   * nothing of the file in the store. Absent: keep the file with `putFile` when done with it.
+   */
+  beginPutFile?(sha256: string, localPath: string): PendingPut;
 }
+
+export interface PendingPut {
+  finish(): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+/**
+ * A store's preparation of blobs, as structured-clonable data: the URL of a module whose default
+ * export makes the preparing function (`PrepareBlob`) of `material`. Opaque to the domain, which
+ * only carries it to the thread and the prepared blobs back.
+ */
+export interface BlobPreparation {
+  readonly module: string;
+  readonly material: unknown;
+}
+
+/** A blob as the store will keep it, and what the store needs with it (`note`, opaque here). */
+export interface PreparedBlob {
+  /** A buffer of its own (transferable to another thread whole). */
+  readonly stored: Uint8Array;
+  readonly note: unknown;
+}
+
+export type PrepareBlob = (sha256: string, bytes: Uint8Array) => PreparedBlob;
 
 export interface DownloadUrlOptions {
   readonly expiresInSeconds: number;

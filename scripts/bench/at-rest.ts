@@ -39,6 +39,8 @@ async function openRate(name: CipherName): Promise<number> {
 }
 
 interface Row {
+  /** What `--rows` names it by. */
+  readonly name: string;
   readonly label: string;
   readonly suite: SignatureSuite;
   readonly cipher: CipherName | null;
@@ -46,21 +48,23 @@ interface Row {
 
 /** The default first (the baseline), then each suite and cipher alone, then the national deployment. */
 const ROWS: readonly Row[] = [
-  { label: 'default: ed25519-sha256, at rest off', suite: 'ed25519-sha256', cipher: null },
-  { label: 'ed25519-sha256, AES-256-GCM at rest', suite: 'ed25519-sha256', cipher: 'aes-256-gcm' },
-  { label: 'sm2-sm3, at rest off', suite: 'sm2-sm3', cipher: null },
-  { label: 'sm2-sm3, AES-256-GCM at rest', suite: 'sm2-sm3', cipher: 'aes-256-gcm' },
-  { label: 'national: sm2-sm3, SM4-CTR + HMAC-SM3 at rest', suite: 'sm2-sm3', cipher: 'sm4-ctr-hmac-sm3' },
+  { name: 'default', label: 'default: ed25519-sha256, at rest off', suite: 'ed25519-sha256', cipher: null },
+  { name: 'aes', label: 'ed25519-sha256, AES-256-GCM at rest', suite: 'ed25519-sha256', cipher: 'aes-256-gcm' },
+  { name: 'sm2', label: 'sm2-sm3, at rest off', suite: 'sm2-sm3', cipher: null },
+  { name: 'sm2-aes', label: 'sm2-sm3, AES-256-GCM at rest', suite: 'sm2-sm3', cipher: 'aes-256-gcm' },
+  { name: 'national', label: 'national: sm2-sm3, SM4-CTR + HMAC-SM3 at rest', suite: 'sm2-sm3', cipher: 'sm4-ctr-hmac-sm3' },
 ];
 
-async function ingest(runDir: string, zip: string, row: Row, masterKey: string) {
+async function ingest(runDir: string, zip: string, row: Row, masterKey: string, cpuProfDir?: string) {
   const dataDir = path.join(runDir, `at-rest-${Date.now()}`);
   await fs.mkdir(dataDir, { recursive: true });
   const env: Record<string, string> = { DATA_DIR: dataDir, SIGNATURE_SUITE: row.suite, OCR_WORKERS: '1', ...(row.cipher ? { MASTER_KEY_FILE: masterKey, ENCRYPTION_AT_REST: row.cipher } : {}) };
   // First start: PGlite's initdb (whose heap stays for the process); measure a restarted gateway.
   const first = await spawnServer({ ...env, LOG_LEVEL: 'warn' }, undefined, { compiled: true, startTimeoutMs: 300_000 });
   await first.kill('SIGTERM');
-  const server = await spawnServer({ ...env, LOG_LEVEL: 'info' }, undefined, { compiled: true, startTimeoutMs: 300_000 });
+  // Profiled: every thread of the measured gateway (main, page readers, seal pool), written at its exit.
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfDir, row.name)}`] : [];
+  const server = await spawnServer({ ...env, LOG_LEVEL: 'info' }, undefined, { compiled: true, startTimeoutMs: 300_000, nodeArgs });
   try {
     const token = await tokenFor(dataDir, 'police-bench', 'clerk');
     const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `REST-${Date.now()}` });
@@ -81,7 +85,8 @@ async function ingest(runDir: string, zip: string, row: Row, masterKey: string) 
   }
 }
 
-export async function atRestBench(o: { runDir: string; pagesDir: string; pages: number }): Promise<void> {
+export async function atRestBench(o: { runDir: string; pagesDir: string; pages: number; rows?: readonly string[]; cpuProfDir?: string }): Promise<void> {
+  const rows = o.rows ? ROWS.filter((r) => o.rows!.includes(r.name)) : ROWS;
   console.log('| cipher (one core, 64 MiB in 64 KiB segments, this thread) | seal MB/s | open MB/s |');
   console.log('|---|---|---|');
   for (const name of ['aes-256-gcm', 'sm4-ctr-hmac-sm3'] as const) {
@@ -98,8 +103,8 @@ export async function atRestBench(o: { runDir: string; pagesDir: string; pages: 
   console.log('| suite, encryption at rest | pages | upload s | upload → sealed s | total s | × default | pages (ms) | keepOriginal (ms) | seal (ms) |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   let base: number | null = null;
-  for (const row of ROWS) {
-    const r = await ingest(o.runDir, file, row, key);
+  for (const row of rows) {
+    const r = await ingest(o.runDir, file, row, key, o.cpuProfDir);
     base ??= r.seconds;
     console.log(`| ${row.label} | ${r.pages} | ${fmt(r.uploadS)} | ${fmt(r.seconds - r.uploadS)} | ${fmt(r.seconds)} | ${fmt(r.seconds / base, 2)} | ${r.phases.pages ?? '?'} | ${r.phases.keepOriginal ?? '?'} | ${r.phases.seal ?? '?'} |`);
   }

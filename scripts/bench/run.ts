@@ -44,9 +44,10 @@
  * (scripts/bench/workers-scale.ts, ranged-read.ts). `--only ranged [--pages N]`: that last read alone.
  * `--only suites [--pages N]`: SM3 vs SHA-256, SM2 vs Ed25519, and the ingest of the benchmark
  * dossier (its first N pages) under each SIGNATURE_SUITE, alternating (scripts/bench/suites.ts).
- * `--only at-rest [--pages N]`: AES-256-GCM and SM4 seal rates, then the ingest of the benchmark
- * dossier (its first N pages) under each suite with encryption at rest off and on, against the
- * default, in one run: the issue-16 cost table (scripts/bench/at-rest.ts).
+ * `--only at-rest [--pages N] [--rows default,aes,sm2,sm2-aes,national] [--cpu-prof DIR]`: AES-256-GCM
+ * and SM4 seal rates, then the ingest of the benchmark dossier (its first N pages) under each suite
+ * with encryption at rest off and on, against the default, in one run: the issue-16 cost table
+ * (scripts/bench/at-rest.ts); `--cpu-prof` writes each measured gateway's CPU profiles to DIR.
  *
  * `--only web [--pages N]`: the web application in Debian's chromium: first-load script, time to
  * show the grid of the N-page dossier (ingested once into .cache/bench/web-grid), the longest
@@ -110,6 +111,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'pdf-pages': { type: 'string', default: '1000,5253,20000' },
     'pdf-gateway-max': { type: 'string', default: '5253' },
+    rows: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const pages = Number(args.pages);
@@ -302,7 +305,7 @@ async function main() {
     const have = (await fs.readdir(pagesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.jpg')).length;
     if (have < pages) await ensureSyntheticDossier({ dir: cacheDir, pages });
     const { atRestBench } = await import('./at-rest.js');
-    await atRestBench({ runDir, pagesDir, pages });
+    await atRestBench({ runDir, pagesDir, pages, ...(args.rows ? { rows: args.rows.split(',') } : {}), ...(args['cpu-prof'] ? { cpuProfDir: path.resolve(args['cpu-prof']) } : {}) });
   }
   if (!only || only === 'zip' || only === 'pdf') {
     const t = performance.now();

@@ -40,9 +40,9 @@ export interface ServerProcess {
  * Starts `dossier serve` and waits until /healthz answers: from source through tsx, or the
  * compiled build (what `npm start` runs) with `compiled`.
  */
-export async function spawnServer(env: Record<string, string>, port?: number, options: { compiled?: boolean; startTimeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, port?: number, options: { compiled?: boolean; startTimeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<ServerProcess> {
   const p = port ?? (await freePort());
-  const args = options.compiled ? [path.join(root, 'dist/scripts/dossier.js'), 'serve'] : ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), 'serve'];
+  const args = [...(options.nodeArgs ?? []), ...(options.compiled ? [path.join(root, 'dist/scripts/dossier.js'), 'serve'] : ['--import', 'tsx', path.join(root, 'scripts/dossier.ts'), 'serve'])];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(p), HOST: '127.0.0.1' },

@@ -7,18 +7,18 @@
  * encryption was turned on (no key row) are still read as they are.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { Readable } from 'node:stream';
+import { hashFile } from '../../dossier/hash.js';
+import type { BlobPreparation, BlobStore, PendingPut, PreparedBlob } from '../../dossier/ports/blob-store.js';
 import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
 import type { MasterKeys } from '../keys/master-keys.js';
 import { storedRange, storedSize } from './envelope/layout.js';
 import { inlineSealer, type Sealer } from './envelope/seal-pool.js';
 import { OpeningTransform, type BlobSealKey } from './envelope/seal-streams.js';
 import { KEY_BYTES, segmentCipher, type CipherName } from './envelope/segment-cipher.js';
+import { sealedNote, sealingPreparation } from './envelope/thread-sealer.js';
 
 /** What the encrypting store needs of the store beneath: puts whose stored bytes are not the key's. */
 export interface SealableStore {
@@ -48,14 +48,41 @@ export interface EncryptedBlobStoreOptions {
 
 const CACHED_KEYS = 4096;
 
+type SealedAhead = { kind: 'present' | 'clear' } | { kind: 'sealed'; sealedPath: string; storedSha256: string | null };
+
 export class EncryptedBlobStore implements BlobStore {
   /** Unwrapped data keys of recent blobs: a data key never changes, even across a master-key rotation. */
   private readonly cache = new Map<string, { row: BlobKeyRow; dataKey: Buffer }>();
+  private readonly keyRows: KeyRowGroups;
 
   constructor(
     private readonly inner: SealableStore,
     private readonly o: EncryptedBlobStoreOptions,
-  ) {}
+  ) {
+    this.keyRows = new KeyRowGroups(o.keys);
+  }
+
+  /** New blobs sealed where their bytes are made (a page reader's thread): thread-sealer.ts. */
+  preparation(): BlobPreparation | null {
+    return this.o.cipher ? sealingPreparation(this.o.cipher, this.o.master.current, !this.inner.keepsNoChecksum) : null;
+  }
+
+  /**
+   * A page sealed in its reader's thread under a data key made there: its key row first (grouped
+   * with those of the puts around it into one statement), then its bytes, as `putBytes` orders
+   * them, so no blob is ever stored without the key that opens it. A blob stored already, or one
+   * whose hash got another key meanwhile (the same page in another dossier), goes the way of
+   * `putBytes`, which seals it again under the key that stands.
+   */
+  async putPrepared(sha256: string, bytes: Uint8Array, prepared: PreparedBlob): Promise<void> {
+    const note = sealedNote(prepared);
+    if (!note || note.cipher !== this.o.cipher || note.masterKid !== this.o.master.current.kid) return this.putBytes(sha256, bytes);
+    if ((await this.inner.size(sha256)) !== null) return this.putBytes(sha256, bytes);
+    const row = await this.keyRows.ensure({ sha256, size: bytes.byteLength, cipher: note.cipher, masterKid: note.masterKid, wrapped: note.wrapped });
+    if (row.masterKid !== note.masterKid || !row.wrapped.equals(note.wrapped)) return this.putBytes(sha256, bytes);
+    const storedSha256 = note.storedSha256 ?? (this.inner.keepsNoChecksum ? undefined : createHash('sha256').update(prepared.stored).digest('hex'));
+    await this.inner.putBytes(sha256, prepared.stored, storedSha256);
+  }
 
   async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
     const sealKey = await this.keyForPut(sha256, bytes.byteLength);
@@ -66,27 +93,57 @@ export class EncryptedBlobStore implements BlobStore {
   }
 
   async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
+    await this.keepSealed(sha256, localPath, await this.sealAhead(sha256, localPath, false), options.move);
+  }
+
+  /**
+   * A file cannot be kept by renaming it when it is sealed: it is read and written whole. That
+   * starts here, into scratch space, while the file is still read elsewhere (the upload whose
+   * pages are being extracted); `finish` moves the sealed copy in, `abandon` leaves nothing of it.
+   */
+  beginPutFile(sha256: string, localPath: string): PendingPut {
+    // One run at a time: the page extraction beside it keeps the cores, and leaves it time enough.
+    const ahead = this.sealAhead(sha256, localPath, true);
+    ahead.catch(() => {}); // surfaces in finish
+    return {
+      finish: async () => this.keepSealed(sha256, localPath, await ahead, true),
+      abandon: async () => {
+        const a = await ahead.catch(() => null);
+        if (a?.kind === 'sealed') await fs.rm(a.sealedPath, { force: true });
+      },
+    };
+  }
+
+  /** The file's key row, then its sealed copy in scratch space made durable; or that it need not be (present, or kept in the clear). */
+  private async sealAhead(sha256: string, localPath: string, background: boolean): Promise<SealedAhead> {
     const { size } = await fs.stat(localPath);
     const sealKey = await this.keyForPut(sha256, size);
-    if (sealKey === 'present') {
-      if (options.move) await fs.rm(localPath, { force: true });
-      return;
-    }
-    if (sealKey === 'clear') return this.inner.putFile(sha256, localPath, { move: options.move, storedSha256: sha256 });
+    if (sealKey === 'present' || sealKey === 'clear') return { kind: sealKey };
     await fs.mkdir(this.o.scratchDir, { recursive: true });
     const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
     try {
-      const hash = this.inner.keepsNoChecksum ? null : createHash('sha256');
-      const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash?.update(chunk), done(null, chunk)) });
-      await pipeline(createReadStream(localPath, { highWaterMark: 1024 * 1024 }), this.sealer.sealingTransform(sealKey), tap, createWriteStream(sealedPath, { mode: 0o600 }));
+      await this.sealer.sealFile(sealKey, localPath, sealedPath, { background });
       const written = await fs.open(sealedPath, 'r');
       await written.datasync().finally(() => written.close());
-      await this.inner.putFile(sha256, sealedPath, { move: true, ...(hash ? { storedSha256: hash.digest('hex') } : {}) });
-    } finally {
+      // An S3 put's checksum: the sealed bytes' SHA-256, read back (the filesystem keeps none).
+      return { kind: 'sealed', sealedPath, storedSha256: this.inner.keepsNoChecksum ? null : (await hashFile(sealedPath)).sha256 };
+    } catch (err) {
       await fs.rm(sealedPath, { force: true });
+      throw err;
+    }
+  }
+
+  private async keepSealed(sha256: string, localPath: string, ahead: SealedAhead, move: boolean): Promise<void> {
+    if (ahead.kind === 'clear') return this.inner.putFile(sha256, localPath, { move, storedSha256: sha256 });
+    if (ahead.kind === 'sealed') {
+      try {
+        await this.inner.putFile(sha256, ahead.sealedPath, { move: true, ...(ahead.storedSha256 ? { storedSha256: ahead.storedSha256 } : {}) });
+      } finally {
+        await fs.rm(ahead.sealedPath, { force: true });
+      }
     }
     // The plaintext goes only once its sealed copy is durable.
-    if (options.move) await fs.rm(localPath, { force: true });
+    if (move) await fs.rm(localPath, { force: true });
   }
 
   async size(sha256: string): Promise<number | null> {
@@ -135,7 +192,7 @@ export class EncryptedBlobStore implements BlobStore {
     const existing = stored === null && this.o.cipher ? null : await this.o.keys.get(sha256);
     if (stored !== null && (!existing || stored === storedSize(existing.size))) return 'present';
     if (!existing && !this.o.cipher) return 'clear';
-    const row = existing ?? (await this.o.keys.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));
+    const row = existing ?? (await this.keyRows.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));
     return this.remember(row);
   }
 
@@ -154,5 +211,43 @@ export class EncryptedBlobStore implements BlobStore {
     this.cache.set(row.sha256, { row, dataKey });
     if (this.cache.size > CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
     return { cipher: segmentCipher(row.cipher), dataKey, sha256: row.sha256 };
+  }
+}
+
+/**
+ * Key rows of concurrent puts written in one statement: the rows asked for within one turn of the
+ * event loop, or while the previous statement runs, go in together (a page's row and those of the
+ * pages beside it, a thumbnail's and its neighbours'). Each caller still gets the row that stands
+ * for its hash before it writes a byte.
+ */
+class KeyRowGroups {
+  private queued: { row: BlobKeyRow; resolve: (r: BlobKeyRow) => void; reject: (e: unknown) => void }[] = [];
+  private busy = false;
+
+  constructor(private readonly keys: SqlBlobKeyRepository, private readonly most = 500) {}
+
+  ensure(row: BlobKeyRow): Promise<BlobKeyRow> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ row, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.busy) return;
+    this.busy = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.queued.splice(0, this.most);
+    try {
+      const rows = await this.keys.ensureAll(group.map((g) => g.row));
+      group.forEach((g, i) => g.resolve(rows[i]!));
+    } catch (err) {
+      for (const g of group) g.reject(err);
+    }
+    this.busy = false;
+    if (this.queued.length) this.kick();
   }
 }

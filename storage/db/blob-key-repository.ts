@@ -1,7 +1,7 @@
 /** The wrapped data keys of blobs sealed at rest (migration 018). */
 import type { CipherName } from '../blobs/envelope/segment-cipher.js';
 import type { WrappedKey } from '../keys/master-keys.js';
-import type { Database } from './database.js';
+import type { Database, SqlParam } from './database.js';
 
 export interface BlobKeyRow extends WrappedKey {
   readonly sha256: string;
@@ -29,12 +29,37 @@ export class SqlBlobKeyRepository {
 
   /** Records the key unless the blob has one already; answers the key that stands (first writer wins). */
   async ensure(k: BlobKeyRow): Promise<BlobKeyRow> {
-    const [r] = await this.db.query<Raw>(
-      `INSERT INTO blob_keys (sha256, cipher, master_kid, wrapped, size) VALUES ($1, $2, $3, $4, $5)
+    return (await this.ensureAll([k]))[0]!;
+  }
+
+  /**
+   * `ensure` of many keys in one statement (one round trip, which on the embedded database is
+   * main-thread work): the key that stands for each, in order. A hash given twice keeps its first.
+   */
+  async ensureAll(ks: readonly BlobKeyRow[]): Promise<BlobKeyRow[]> {
+    if (ks.length === 0) return [];
+    const params: SqlParam[] = [];
+    const seen = new Set<string>();
+    const tuples: string[] = [];
+    for (const k of ks) {
+      if (seen.has(k.sha256)) continue;
+      seen.add(k.sha256);
+      const n = params.length;
+      params.push(k.sha256, k.cipher, k.masterKid, k.wrapped, k.size);
+      tuples.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5})`);
+    }
+    const inserted = await this.db.query<Raw>(
+      `INSERT INTO blob_keys (sha256, cipher, master_kid, wrapped, size) VALUES ${tuples.join(', ')}
        ON CONFLICT (sha256) DO NOTHING RETURNING sha256, cipher, master_kid, wrapped, size`,
-      [k.sha256, k.cipher, k.masterKid, k.wrapped, k.size],
+      params,
     );
-    return r ? row(r) : (await this.get(k.sha256))!;
+    const standing = new Map(inserted.map((r) => [r.sha256, row(r)]));
+    const others = [...seen].filter((h) => !standing.has(h));
+    if (others.length) {
+      const rs = await this.db.query<Raw>('SELECT sha256, cipher, master_kid, wrapped, size FROM blob_keys WHERE sha256 = ANY($1)', [others]);
+      for (const r of rs) standing.set(r.sha256, row(r));
+    }
+    return ks.map((k) => standing.get(k.sha256)!);
   }
 
   /** How many data keys each master key wraps, with one row of each to try the key on. */

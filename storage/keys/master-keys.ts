@@ -51,6 +51,16 @@ export interface WrappedKey {
 
 const wrapAad = (sha256: string, cipher: CipherName) => Buffer.from(`dossier-blob-key-v1|${sha256}|${cipher}`, 'ascii');
 
+/**
+ * A data key wrapped under `master` with the blob's own cipher, bound to the blob: here, and in a
+ * page reader's thread that seals the pages it reads (envelope/thread-sealer.ts).
+ */
+export function wrapDataKey(master: MasterKey, sha256: string, cipher: CipherName, dataKey: Buffer): WrappedKey {
+  const nonce = randomBytes(NONCE_BYTES);
+  const sealed = segmentCipher(cipher).seal(master.key, nonce, wrapAad(sha256, cipher), dataKey);
+  return { masterKid: master.kid, cipher, wrapped: Buffer.concat([nonce, sealed]) };
+}
+
 export class MasterKeys {
   private readonly byKid: Map<string, MasterKey>;
 
@@ -67,9 +77,7 @@ export class MasterKeys {
 
   /** A data key wrapped under the current master key with the blob's own cipher, bound to the blob. */
   wrap(sha256: string, cipher: CipherName, dataKey: Buffer): WrappedKey {
-    const nonce = randomBytes(NONCE_BYTES);
-    const sealed = segmentCipher(cipher).seal(this.current.key, nonce, wrapAad(sha256, cipher), dataKey);
-    return { masterKid: this.current.kid, cipher, wrapped: Buffer.concat([nonce, sealed]) };
+    return wrapDataKey(this.current, sha256, cipher, dataKey);
   }
 
   /** The data key, or a MasterKeyError naming the master key it needs (never the key itself). */

@@ -1,37 +1,45 @@
 /**
  * Where blobs are sealed: in this thread (`inlineSealer`: tests, tools) or in a pool of worker
  * threads (`SealPool`: the gateway). Sealing is all CPU (SM4 in OpenSSL's portable C runs at tens
- * of MB/s a core, against hundreds to thousands for AES-GCM), and on the ingest's main thread it
- * held up the blob writes and the page rows behind it while the page reader's thread sat idle.
- * A file (an original of gigabytes) is sealed in runs of 16 segments, several runs in flight on
- * different threads, joined in order: segments are independent of one another.
+ * of MB/s a core, against hundreds to thousands for AES-GCM). Pages are sealed in their reader's
+ * thread (thread-sealer.ts); what comes here is a page the store seals again (another key stood)
+ * and the original upload, a file of up to gigabytes: the pool's threads read it themselves, in
+ * runs of 64 segments, seal each run and write it at its place in the sealed file, several runs on
+ * different threads at once (segments are independent of one another). None of the file's bytes
+ * pass through the main thread, whose garbage collector the streamed copies kept busy.
  */
+import fs from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import os from 'node:os';
-import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Piscina } from 'piscina';
-import { header, SEGMENT_BYTES } from './layout.js';
+import { header, HEADER_BYTES, SEGMENT_BYTES } from './layout.js';
 import { sealBuffer, SealingTransform, type BlobSealKey } from './seal-streams.js';
 import type { SealTask } from './seal-worker.js';
 
 export interface Sealer {
   sealBuffer(k: BlobSealKey, plain: Uint8Array): Promise<Buffer>;
-  /** Plaintext in, the sealed blob out (header first). */
-  sealingTransform(k: BlobSealKey): Transform;
+  /**
+   * The sealed blob of the file at `src` (header first), written to a new file at `dst` (mode
+   * 0600, not yet synced). `background`: one run at a time, beside other work (the page extraction).
+   */
+  sealFile(k: BlobSealKey, src: string, dst: string, options?: { background?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
 export const inlineSealer: Sealer = {
   sealBuffer: async (k, plain) => sealBuffer(k, plain),
-  sealingTransform: (k) => new SealingTransform(k),
+  sealFile: (k, src, dst) => pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), new SealingTransform(k), createWriteStream(dst, { mode: 0o600 })),
   close: async () => {},
 };
 
-/** Segments a task of a file seals: 1 MiB of plaintext. */
-const RUN_BYTES = 16 * SEGMENT_BYTES;
+/** Segments a task of a file seals: 4 MiB of plaintext. */
+export const RUN_SEGMENTS = 64;
+const RUN_BYTES = RUN_SEGMENTS * SEGMENT_BYTES;
 const fromSource = import.meta.url.endsWith('.ts');
 
 export class SealPool implements Sealer {
-  private readonly pool: Piscina<SealTask, Buffer>;
+  private readonly pool: Piscina<SealTask, Buffer | number>;
   private readonly depth: number;
 
   constructor(options: { threads?: number } = {}) {
@@ -46,21 +54,39 @@ export class SealPool implements Sealer {
     });
   }
 
-  /** Seals `plain` (a copy of it crosses to the thread; the caller's bytes are left alone). */
-  private run(k: BlobSealKey, plain: Uint8Array, first: number, last: boolean): Promise<Buffer> {
-    const copy = new Uint8Array(plain);
-    const task: SealTask = { cipher: k.cipher.name, dataKey: k.dataKey, sha256: k.sha256, plain: copy, first, last };
-    return this.pool.run(task, { transferList: [copy.buffer] }).then((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  }
-
   async sealBuffer(k: BlobSealKey, plain: Uint8Array): Promise<Buffer> {
     // One segment or less (thumbnails): the hop to a thread would cost more than the sealing.
     if (plain.byteLength <= SEGMENT_BYTES) return sealBuffer(k, plain);
-    return Buffer.concat([header(k.cipher.name), await this.run(k, plain, 0, true)]);
+    // A copy crosses to the thread (the caller's bytes are left alone), the sealed blob comes back moved.
+    const copy = new Uint8Array(plain);
+    const sealed = (await this.pool.run({ ...keyOf(k), plain: copy }, { transferList: [copy.buffer] })) as Buffer;
+    return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   }
 
-  sealingTransform(k: BlobSealKey): Transform {
-    return new PooledSealing(k, (plain, first, last) => this.run(k, plain, first, last), this.depth);
+  async sealFile(k: BlobSealKey, src: string, dst: string, options: { background?: boolean } = {}): Promise<void> {
+    const input = await fs.open(src, 'r');
+    try {
+      const { size } = await input.stat();
+      const output = await fs.open(dst, 'wx', 0o600);
+      try {
+        await output.write(header(k.cipher.name), 0, HEADER_BYTES, 0);
+        // File descriptors belong to the process: the threads read and write through these two.
+        const runs = Math.max(1, Math.ceil(size / RUN_BYTES));
+        const key = keyOf(k);
+        let next = 0;
+        const lane = async () => {
+          for (let r = next++; r < runs; r = next++) {
+            const position = r * RUN_BYTES;
+            await this.pool.run({ ...key, file: { input: input.fd, output: output.fd, position, length: Math.min(RUN_BYTES, size - position), last: r === runs - 1 } });
+          }
+        };
+        await Promise.all(Array.from({ length: options.background ? 1 : Math.min(this.depth, runs) }, lane));
+      } finally {
+        await output.close();
+      }
+    } finally {
+      await input.close();
+    }
   }
 
   close(): Promise<void> {
@@ -68,44 +94,5 @@ export class SealPool implements Sealer {
   }
 }
 
-/** Runs of a file sealed on the pool, up to `depth` at once, pushed in order; the last run is known only at the end. */
-class PooledSealing extends Transform {
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  private next = 0;
-  private readonly inFlight: Promise<Buffer>[] = [];
-
-  constructor(k: BlobSealKey, private readonly seal: (plain: Uint8Array, first: number, last: boolean) => Promise<Buffer>, private readonly depth: number) {
-    super();
-    this.push(header(k.cipher.name));
-  }
-
-  private start(plain: Uint8Array, last: boolean): void {
-    const p = this.seal(plain, this.next, last);
-    p.catch(() => {}); // awaited in order below; a failure surfaces there
-    this.inFlight.push(p);
-    this.next += RUN_BYTES / SEGMENT_BYTES;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.held.push(chunk);
-    this.heldBytes += chunk.byteLength;
-    void (async () => {
-      // More than a run held: the run is not the blob's last.
-      while (this.heldBytes > RUN_BYTES) {
-        const all = Buffer.concat(this.held);
-        this.start(all.subarray(0, RUN_BYTES), false);
-        this.held = [all.subarray(RUN_BYTES)];
-        this.heldBytes -= RUN_BYTES;
-        while (this.inFlight.length >= this.depth) this.push(await this.inFlight.shift()!);
-      }
-    })().then(() => done(), (err: Error) => done(err));
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.start(Buffer.concat(this.held), true);
-    void (async () => {
-      for (const p of this.inFlight.splice(0)) this.push(await p);
-    })().then(() => done(), (err: Error) => done(err));
-  }
-}
+/** The key as it crosses to a thread: its own 32 bytes (a Buffer may be a view of Node's shared pool, which a clone would copy whole). */
+const keyOf = (k: BlobSealKey) => ({ cipher: k.cipher.name, dataKey: new Uint8Array(k.dataKey), sha256: k.sha256 });

@@ -4,8 +4,8 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { DossierError } from '../../../dossier/errors.js';
-import { aadOf, header, nonceOf, SEGMENT_BYTES, segmentCount, STORED_SEGMENT_BYTES } from './layout.js';
-import type { SegmentCipher } from './segment-cipher.js';
+import { aadOf, header, HEADER_BYTES, nonceOf, SEGMENT_BYTES, segmentCount, storedSize, STORED_SEGMENT_BYTES } from './layout.js';
+import { TAG_BYTES, type SegmentCipher } from './segment-cipher.js';
 
 export interface BlobSealKey {
   readonly cipher: SegmentCipher;
@@ -14,8 +14,16 @@ export interface BlobSealKey {
   readonly sha256: string;
 }
 
+/**
+ * The sealed blob of `plain`, header first, in one buffer of its own (never a slice of a shared
+ * pool, so it can be transferred to another thread whole): each segment is sealed straight into
+ * its place, with no per-segment buffers to join.
+ */
 export function sealBuffer(k: BlobSealKey, plain: Uint8Array): Buffer {
-  return Buffer.concat([header(k.cipher.name), sealSegments(k, plain, 0, true)]);
+  const out = Buffer.allocUnsafeSlow(storedSize(plain.byteLength));
+  out.set(header(k.cipher.name), 0);
+  sealSegmentsInto(k, plain, 0, true, out, HEADER_BYTES);
+  return out;
 }
 
 /**
@@ -24,13 +32,18 @@ export function sealBuffer(k: BlobSealKey, plain: Uint8Array): Buffer {
  * parts of one blob can be sealed in different threads (seal-pool.ts) and joined in order.
  */
 export function sealSegments(k: BlobSealKey, plain: Uint8Array, first: number, last: boolean): Buffer {
+  const out = Buffer.allocUnsafeSlow(plain.byteLength + TAG_BYTES * segmentCount(plain.byteLength));
+  sealSegmentsInto(k, plain, first, last, out, 0);
+  return out;
+}
+
+function sealSegmentsInto(k: BlobSealKey, plain: Uint8Array, first: number, last: boolean, out: Buffer, at: number): void {
   const n = segmentCount(plain.byteLength);
-  const parts: Buffer[] = [];
   for (let i = 0; i < n; i++) {
     const chunk = plain.subarray(i * SEGMENT_BYTES, Math.min((i + 1) * SEGMENT_BYTES, plain.byteLength));
-    parts.push(k.cipher.seal(k.dataKey, nonceOf(first + i), aadOf(k.sha256, first + i, last && i === n - 1), chunk));
+    k.cipher.sealInto(k.dataKey, nonceOf(first + i), aadOf(k.sha256, first + i, last && i === n - 1), chunk, out, at);
+    at += chunk.byteLength + TAG_BYTES;
   }
-  return Buffer.concat(parts);
 }
 
 /** Plaintext in, the sealed blob out (header first). The last segment is known only at the end, so one is held back. */

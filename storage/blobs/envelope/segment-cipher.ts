@@ -18,16 +18,34 @@ export interface SegmentCipher {
   readonly name: CipherName;
   /** The ciphertext followed by its 16-byte tag. */
   seal(key: Buffer, nonce: Buffer, aad: Buffer, plain: Uint8Array): Buffer;
+  /** The same, written into `out` at `at` (plain.byteLength + TAG_BYTES bytes): no buffer of its own to join. */
+  sealInto(key: Buffer, nonce: Buffer, aad: Buffer, plain: Uint8Array, out: Buffer, at: number): void;
   /** The plaintext, or null when the tag does not match (other key, altered bytes). */
   open(key: Buffer, nonce: Buffer, aad: Buffer, sealed: Uint8Array): Buffer | null;
 }
 
+/** A stream mode's output (all of it from `update`; `final` empty) copied to `out`: its length. */
+function copyOut(body: Buffer, last: Buffer, out: Buffer, at: number): number {
+  out.set(body, at);
+  if (last.byteLength) out.set(last, at + body.byteLength);
+  return body.byteLength + last.byteLength;
+}
+
+/** `sealInto` over a buffer of exactly the sealed size. */
+function sealWhole(this: SegmentCipher, key: Buffer, nonce: Buffer, aad: Buffer, plain: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(plain.byteLength + TAG_BYTES);
+  this.sealInto(key, nonce, aad, plain, out, 0);
+  return out;
+}
+
 const aesGcm: SegmentCipher = {
   name: 'aes-256-gcm',
-  seal(key, nonce, aad, plain) {
+  seal: sealWhole,
+  sealInto(key, nonce, aad, plain, out, at) {
     const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     c.setAAD(aad);
-    return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+    const n = copyOut(c.update(plain), c.final(), out, at);
+    out.set(c.getAuthTag(), at + n);
   },
   open(key, nonce, aad, sealed) {
     if (sealed.byteLength < TAG_BYTES) return null;
@@ -67,11 +85,12 @@ const counterBlock = (nonce: Buffer) => Buffer.concat([nonce, Buffer.alloc(4)]);
 
 const sm4CtrHmacSm3: SegmentCipher = {
   name: 'sm4-ctr-hmac-sm3',
-  seal(key, nonce, aad, plain) {
+  seal: sealWhole,
+  sealInto(key, nonce, aad, plain, out, at) {
     const { enc, mac } = sm4KeysOf(key);
     const c = createCipheriv('sm4-ctr', enc, counterBlock(nonce));
-    const ct = Buffer.concat([c.update(plain), c.final()]);
-    return Buffer.concat([ct, sm4Tag(mac, nonce, aad, ct)]);
+    const n = copyOut(c.update(plain), c.final(), out, at);
+    out.set(sm4Tag(mac, nonce, aad, out.subarray(at, at + n)), at + n);
   },
   open(key, nonce, aad, sealed) {
     if (sealed.byteLength < TAG_BYTES) return null;
