@@ -1,6 +1,7 @@
 /**
  * Background work yields to a person waiting. A download (the export ZIP) marks itself in the
- * foreground while it streams; OCR asks for a turn before each page it recognises, and the
+ * foreground while it streams, an upload while its PATCH (or creation-with-upload POST) runs, an
+ * ingest while its job runs (a migration's seals are what its operator waits for); OCR asks for a turn before each page it recognises, and the
  * thumbnail jobs before each thumbnail they draw. With nothing in
  * the foreground every page goes at once (up to the engine's workers); while a download runs, at
  * most `whileBusy` pages are recognised at a time (default 1 of 2 cores), so the download keeps a

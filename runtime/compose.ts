@@ -180,13 +180,14 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   let ocrEngine: OcrEngine | null = null;
   // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
   const renderer = new PageRenderer({ threads: config.cores });
-  // Downloads in the foreground: OCR and thumbnails work one page at a time while any export streams.
+  // Downloads, uploads and ingests in the foreground: OCR and thumbnails work one page at a time
+  // while any of them runs.
   const gate = new ForegroundGate({ whileBusy: 1 });
   const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, pagesAtOnce: ocrPagesAtOnce(config.ocr), engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const metrics = new Metrics(new SqlOperationsReader(db, queue), { databaseCounts, ocrWorkerMemory: () => ocrEngine?.workerMemory?.() ?? [] });
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
-      ingestHandler(ingestDeps, config.workers.ingestConcurrency),
+      ingestHandler(ingestDeps, config.workers.ingestConcurrency, () => gate.foreground()),
       thumbnailHandler({ ...ingestDeps, renderer, backgroundTurn: () => gate.turn() }, Math.max(1, config.cores)),
       // OCR jobs at once and the pages each hands the engine at a time: create-engine.ts.
       ocrHandler(ocrDeps, ocrJobsAtOnce(config.ocr)),

@@ -91,7 +91,11 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const auth = authenticate(deps.verify, deps.sessions, deps.certificatePrincipal);
-  app.all(['/files', '/files/*rest'], auth, supervisorGuard, (req, res) => deps.tus.handle(req, res));
+  app.all(['/files', '/files/*rest'], auth, supervisorGuard, (req, res) => {
+    // An upload's bytes arriving are someone waiting: OCR and thumbnails yield to them too.
+    if (req.method === 'PATCH' || req.method === 'POST') res.once('close', deps.foreground?.() ?? (() => {}));
+    return deps.tus.handle(req, res);
+  });
 
   const api = express.Router();
   if (deps.sessions) api.use(sessionRouter(deps.sessions, auth));

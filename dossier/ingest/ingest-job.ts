@@ -10,14 +10,24 @@ export const INGEST_JOB = 'ingest';
 const ingestPayload = z.object({ dossierId: z.string().min(1) });
 const thumbnailPayload = z.object({ dossierId: z.string().min(1), from: z.number().int().min(1), to: z.number().int().min(1) });
 
-export function ingestHandler(deps: IngestDeps, concurrency: number): JobHandler {
+/**
+ * `foreground` marks a running ingest as work someone waits for (ocr/foreground-gate.ts): the
+ * queue's priority only orders what starts, the mark also keeps OCR and thumbnails to one page at
+ * a time while an ingest runs, so that they do not take the cores from it.
+ */
+export function ingestHandler(deps: IngestDeps, concurrency: number, foreground?: () => () => void): JobHandler {
   return {
     kind: INGEST_JOB,
     concurrency,
     // Before OCR and thumbnails: a migration is not slowed by the OCR backlog it creates.
     priority: 10,
     async run(job) {
-      await ingestDossier(deps, ingestPayload.parse(job.payload).dossierId);
+      const ended = foreground?.();
+      try {
+        await ingestDossier(deps, ingestPayload.parse(job.payload).dossierId);
+      } finally {
+        ended?.();
+      }
     },
     async onGaveUp(job, reason) {
       // A dossier whose ingest keeps failing for reasons other than its content: say so, keep the bytes.

@@ -9,8 +9,10 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { tempDir } from '../support/fixtures.js';
 import { eventually } from '../support/eventually.js';
 import { headerScan, ocrFinished, uploadSealed, zipDossier, type DossierJson } from '../support/ocr-fixtures.js';
+import { ingestHandler } from '../../dossier/ingest/ingest-job.js';
+import type { IngestDeps } from '../../dossier/ingest/ingest-dossier.js';
 
-describe('Background work (thumbnails, OCR) waits for its turn while a download streams', function () {
+describe('Background work (thumbnails, OCR) waits for its turn while someone waits: a download, an upload, an ingest', function () {
   this.timeout(300_000);
   let gw: TestGateway;
   let dir: string;
@@ -52,5 +54,54 @@ describe('Background work (thumbnails, OCR) waits for its turn while a download 
       turn();
       endDownload();
     }
+  });
+
+  it('counts an upload whose PATCH is streaming as foreground work, and lets go when it ends', async () => {
+    const clerk = await gw.token('police-1', 'clerk');
+    const caseId = (await gw.api('POST', '/api/cases', clerk, { number: 'YIELD-2' })).json.id;
+    const gate = gw.gateway.gate;
+    expect(gate.busy).to.equal(false);
+    const meta = (k: string, v: string) => `${k} ${Buffer.from(v).toString('base64')}`;
+    const created = await fetch(`${gw.url}/files/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clerk}`, 'tus-resumable': '1.0.0', 'upload-length': '1000000', 'upload-metadata': [meta('filename', 'slow.bin'), meta('caseId', caseId)].join(',') },
+    });
+    expect(created.status).to.equal(201);
+    const location = new URL(created.headers.get('location')!, gw.url).href;
+    // A PATCH whose body arrives slowly: half now, the rest after the check.
+    let release!: () => void;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new Uint8Array(500_000));
+        await new Promise<void>((r) => (release = r));
+        controller.enqueue(new Uint8Array(500_000));
+        controller.close();
+      },
+    });
+    const patching = fetch(location, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${clerk}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    await eventually(async () => (gate.busy ? true : undefined), 30_000, 'the gate busy while the PATCH streams');
+    release();
+    expect((await patching).status).to.equal(204);
+    // The ingest of what arrived (an unknown format, rejected) is foreground work too, then nothing is.
+    await eventually(async () => (gate.busy ? undefined : true), 60_000, 'the gate free once the upload and its ingest ended');
+  });
+
+  it('marks a running ingest as foreground work, and ends the mark when the ingest fails', async () => {
+    let marks = 0;
+    let ended = 0;
+    const deps = { dossiers: { get: async () => null }, log: gw.gateway.log } as unknown as IngestDeps;
+    const handler = ingestHandler(deps, 1, () => {
+      marks += 1;
+      return () => (ended += 1);
+    });
+    let failure: unknown = null;
+    await handler.run({ id: 'j', kind: handler.kind, payload: { dossierId: '00000000-0000-4000-8000-000000000000' }, attempts: 1 } as never).catch((err: unknown) => (failure = err));
+    expect(failure).to.be.instanceOf(Error);
+    expect({ marks, ended }).to.deep.equal({ marks: 1, ended: 1 });
   });
 });
