@@ -100,7 +100,7 @@ describe('Background work (thumbnails, OCR) waits for its turn while someone wai
       return () => (ended += 1);
     });
     let failure: unknown = null;
-    await handler.run({ id: 'j', kind: handler.kind, payload: { dossierId: '00000000-0000-4000-8000-000000000000' }, attempts: 1 } as never).catch((err: unknown) => (failure = err));
+    await handler.run({ id: 'j', kind: handler.kind, payload: { dossierId: '00000000-0000-4000-8000-000000000000' }, attempts: 1 } as never, new AbortController().signal).catch((err: unknown) => (failure = err));
     expect(failure).to.be.instanceOf(Error);
     expect({ marks, ended }).to.deep.equal({ marks: 1, ended: 1 });
   });
