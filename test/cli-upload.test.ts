@@ -35,7 +35,11 @@ describe('dossier upload (CLI)', function () {
     const zip = await zipOf(path.join(dir, 'small.zip'), [{ name: '1.jpg', data: await jpegPage(1) }, { name: '2.jpg', data: await jpegPage(2) }]);
     const r = await dossierCli(['upload', zip, '--case', caseId, '--wait', '--json'], env).done;
     expect(r.code, r.err).to.equal(0);
-    expect(JSON.parse(r.out)).to.include({ status: 'sealed', pageCount: 2 });
+    const result = JSON.parse(r.out);
+    expect(result).to.include({ status: 'sealed', pageCount: 2 });
+    // The transfer's time and the wait after it, for scripts that measure (scripts/bench/migrate-scale.ts).
+    expect(result.uploadSeconds).to.be.a('number').and.be.above(0);
+    expect(result.settledSeconds).to.be.a('number').and.be.at.least(0);
   });
 
   it('resumes after the process is killed, into the same dossier', async () => {

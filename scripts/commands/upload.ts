@@ -79,9 +79,12 @@ export function registerUpload(program: Command): void {
           bar?.update(sent, { sent: (sent / 1e6).toFixed(0), speed: ((sent - firstSent) / 1e6 / seconds).toFixed(1) });
         },
       }).finally(() => bar?.stop());
+      const uploaded = Date.now();
       const id = url.split('/').pop()!;
       const d: DossierJson = o.wait ? await waitForOutcome(server, token!, id) : (await apiJson<DossierJson>(server, token!, 'GET', `/api/dossiers/${id}`)).json;
-      if (o.json) process.stdout.write(`${JSON.stringify({ dossier: d.id, case: caseId, status: d.status, bytes: d.bytes, sha256: d.sha256, pageCount: d.pageCount, merkleRoot: d.merkleRoot, error: d.error })}\n`);
+      // The transfer's own time (a resumed upload: this run's part), and with --wait the time until settled after it.
+      const timing = { uploadSeconds: (uploaded - started) / 1000, ...(o.wait ? { settledSeconds: (Date.now() - uploaded) / 1000 } : {}) };
+      if (o.json) process.stdout.write(`${JSON.stringify({ dossier: d.id, case: caseId, status: d.status, bytes: d.bytes, sha256: d.sha256, pageCount: d.pageCount, merkleRoot: d.merkleRoot, error: d.error, ...timing })}\n`);
       else process.stdout.write(`dossier ${d.id}: ${d.status}${d.pageCount ? `, ${d.pageCount} pages` : ''}${d.error ? ` (${d.error.code}: ${d.error.message})` : ''}\n`);
       if (d.status === 'rejected') process.exitCode = 1;
     });

@@ -94,9 +94,12 @@ export async function apiJson<T>(server: string, token: string, method: string, 
   return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
 }
 
-/** Polls a dossier until it leaves receiving/processing. */
-export async function waitForOutcome(server: string, token: string, id: string, everyMs = 500): Promise<DossierJson> {
-  for (;;) {
+/**
+ * Polls a dossier until it leaves receiving/processing: often at first (a small dossier seals within
+ * a fraction of a second of its last byte), then every `maxEveryMs`.
+ */
+export async function waitForOutcome(server: string, token: string, id: string, maxEveryMs = 1000): Promise<DossierJson> {
+  for (let everyMs = 100; ; everyMs = Math.min(maxEveryMs, everyMs * 1.5)) {
     const { status, json } = await apiJson<DossierJson>(server, token, 'GET', `/api/dossiers/${id}`);
     if (status !== 200) throw new Error(`GET /api/dossiers/${id}: ${status} ${JSON.stringify(json)}`);
     if (json.status !== 'receiving' && json.status !== 'processing') return json;
