@@ -79,6 +79,9 @@ describe('OCR memory: recycled tesseract.js slot processes keep a long run bound
     const parentLast = max(parent.filter((s) => s.page > PAGES - PER_SLOT).map((s) => s.mb));
     const mb = (x: number) => x.toFixed(0);
     console.log(`      OCR worker memory: first slot's peak ${mb(firstSlot)} MB, later slots' ${mb(Math.min(...laterSlots))}–${mb(laterSlotPeak)} MB, last slot ${mb(laterSlots.at(-1) ?? NaN)} MB (${slotPeaks.size} slots)`);
+    // The parent's peak in each tenth of the run: a plateau, or a creep, shows here.
+    const tenths = Array.from({ length: 10 }, (_, i) => max(parent.filter((p) => p.page > (i * PAGES) / 10 && p.page <= ((i + 1) * PAGES) / 10).map((p) => p.mb)));
+    console.log(`      this process's peak in each tenth of the pages: ${tenths.map(mb).join(', ')} MB`);
     console.log(`      this process: peak ${mb(parentBefore)} MB before the first recycling, ${mb(parentAfter)} MB after it, ${mb(parentLast)} MB in the last slot's pages, ${mb(afterClose)} MB after close; ${seconds.toFixed(0)} s`);
     expect(engine.workerMemory(), 'slot processes left after close').to.deep.equal([]);
     expect(laterSlotPeak, `later slots' peak ${mb(laterSlotPeak)} MB, the first slot's ${mb(firstSlot)} MB`).to.be.at.most(firstSlot + MARGIN_MB);
