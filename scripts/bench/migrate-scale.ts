@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     'server-log': { type: 'string' },
     'server-log-level': { type: 'string', default: 'warn' },
     'ingest-concurrency': { type: 'string', default: '4' },
+    // The measured gateway's settings beside those (repeatable), e.g. --server-env UPLOAD_STREAM_INGEST=true.
+    'server-env': { type: 'string', multiple: true },
     // Another build of the CLI (e.g. main's, compiled to .cache/base-dist) against the same server: before/after.
     cli: { type: 'string', default: 'dist/scripts/dossier.js' },
   },
@@ -136,7 +138,8 @@ async function full(cases: number, pdfPages: number, concurrency: number) {
 async function freshServer(dataDir: string) {
   const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, undefined, { compiled: true });
   await first.kill('SIGTERM');
-  return spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: args['server-log-level']!, INGEST_CONCURRENCY: args['ingest-concurrency']! }, undefined, { compiled: true });
+  const extra = Object.fromEntries((args['server-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: args['server-log-level']!, INGEST_CONCURRENCY: args['ingest-concurrency']!, ...extra }, undefined, { compiled: true });
 }
 
 /**
