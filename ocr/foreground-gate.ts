@@ -1,12 +1,12 @@
 /**
  * Background work yields to a person waiting. A download (the export ZIP) marks itself in the
  * foreground while it streams, an upload while its PATCH (or creation-with-upload POST) runs, an
- * ingest while its job runs (a migration's seals are what its operator waits for); OCR asks for a turn before each page it recognises, and the
- * thumbnail jobs before each thumbnail they draw. With nothing in
- * the foreground every page goes at once (up to the engine's workers); while a download runs, at
- * most `whileBusy` pages are recognised at a time (default 1 of 2 cores), so the download keeps a
- * core to itself without OCR ever stopping: a download that never ends slows OCR, never starves it.
- * Pages already under way finish; only new ones wait.
+ * ingest while its job runs (a migration's seals are what its operator waits for). OCR asks for a
+ * turn before each page it recognises, and the thumbnail jobs before each thumbnail they draw.
+ * With nothing in the foreground every page goes at once (up to the engine's workers); while
+ * anything is in it, at most `whileBusy` pages are worked on at a time (default 1 of 2 cores), so
+ * the foreground keeps a core without OCR ever stopping: a download (or a migration) that never
+ * ends slows OCR, never starves it. Pages already under way finish; only new ones wait.
  */
 export interface ForegroundGateOptions {
   /** Pages recognised at once while anything is in the foreground (≥ 1). */

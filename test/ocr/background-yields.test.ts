@@ -11,6 +11,7 @@ import { eventually } from '../support/eventually.js';
 import { headerScan, ocrFinished, uploadSealed, zipDossier, type DossierJson } from '../support/ocr-fixtures.js';
 import { ingestHandler } from '../../dossier/ingest/ingest-job.js';
 import type { IngestDeps } from '../../dossier/ingest/ingest-dossier.js';
+import { DossierError } from '../../dossier/errors.js';
 
 describe('Background work (thumbnails, OCR) waits for its turn while someone waits: a download, an upload, an ingest', function () {
   this.timeout(300_000);
@@ -101,7 +102,7 @@ describe('Background work (thumbnails, OCR) waits for its turn while someone wai
     });
     let failure: unknown = null;
     await handler.run({ id: 'j', kind: handler.kind, payload: { dossierId: '00000000-0000-4000-8000-000000000000' }, attempts: 1 } as never, new AbortController().signal).catch((err: unknown) => (failure = err));
-    expect(failure).to.be.instanceOf(Error);
+    expect(failure).to.be.instanceOf(DossierError).and.include({ code: 'not_found' });
     expect({ marks, ended }).to.deep.equal({ marks: 1, ended: 1 });
   });
 });
