@@ -261,16 +261,23 @@ forEachEngine('database', (get) => {
       const kind = `grace-${randomUUID()}`;
       const done: string[] = [];
       let aborted = 0;
+      // The quick job ends only when the test lets it, after both were seen running: a fixed
+      // 50 ms could end before a loaded machine's poll saw it running.
+      let letQuickEnd!: () => void;
+      const quickMayEnd = new Promise<void>((resolve) => { letQuickEnd = resolve; });
       const handler = {
         kind,
         concurrency: 2,
         async run(job: Job, signal: AbortSignal) {
-          const ms = job.key === 'quick' ? 50 : 60_000;
-          await new Promise<void>((resolve, reject) => {
-            const onAbort = () => { clearTimeout(t); aborted++; reject(new Error('aborted')); };
-            const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-            signal.addEventListener('abort', onAbort, { once: true });
-          });
+          if (job.key === 'quick') {
+            await quickMayEnd;
+          } else {
+            await new Promise<void>((resolve, reject) => {
+              const onAbort = () => { clearTimeout(t); aborted++; reject(new Error('aborted')); };
+              const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, 60_000);
+              signal.addEventListener('abort', onAbort, { once: true });
+            });
+          }
           done.push(job.key);
         },
       };
@@ -281,7 +288,9 @@ forEachEngine('database', (get) => {
         const rows = await get().db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE kind = $1 AND status = 'running'`, [kind]);
         return rows[0]!.n === 2 ? true : undefined;
       }, 10_000, 'both running');
-      await runner.stop({ graceMs: 500 });
+      const stopped = runner.stop({ graceMs: 500 });
+      letQuickEnd();
+      await stopped;
       expect(done).to.deep.equal(['quick']);
       expect(aborted).to.equal(1);
       const rows = await get().db.query<{ key: string; status: string; attempts: number; locked_by: string | null }>(
