@@ -19,6 +19,7 @@ import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
 import { SealPool } from '../storage/blobs/envelope/seal-pool.js';
+import { SqlBlobKekRepository } from '../storage/db/blob-kek-repository.js';
 import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
 import { openMasterKeys } from '../storage/keys/open-master-keys.js';
 import { postgresTlsOptions } from './tls-files.js';
@@ -113,8 +114,7 @@ export async function openDatabase(config: Config, log?: Logger): Promise<Databa
  * The AWS SDK is loaded only for S3 (it adds a second or more to every start).
  */
 export async function openBlobStore(config: Config, db: Database): Promise<BlobStore & { close?(): void }> {
-  const blobKeys = new SqlBlobKeyRepository(db);
-  const master = await openMasterKeys(config.atRest, blobKeys);
+  const master = await openMasterKeys(config.atRest, new SqlBlobKeyRepository(db), new SqlBlobKekRepository(db));
   let inner: FsBlobStore | import('../storage/blobs/s3-blob-store.js').S3BlobStore;
   if (!config.blobs.s3) inner = await FsBlobStore.open(config.blobs.dir);
   else {
@@ -123,7 +123,7 @@ export async function openBlobStore(config: Config, db: Database): Promise<BlobS
   }
   if (!master) return inner;
   const scratchDir = inner instanceof FsBlobStore ? inner.scratchDir : path.join(config.dataDir, 'sealing');
-  return new EncryptedBlobStore(inner, { keys: blobKeys, master, cipher: config.atRest?.cipher ?? null, scratchDir, sealer: new SealPool() });
+  return EncryptedBlobStore.open(inner, { db, master, cipher: config.atRest?.cipher ?? null, scratchDir, sealer: new SealPool() });
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {

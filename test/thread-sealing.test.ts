@@ -15,10 +15,11 @@ import { workerPageSource } from '../dossier/pages/pages-in-worker.js';
 import { DEFAULT_LIMITS } from '../dossier/pages/types.js';
 import { zipOf } from '../scripts/bench/fixtures/small-dossiers.js';
 import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
-import { storedSize, SEGMENT_BYTES } from '../storage/blobs/envelope/layout.js';
+import { parseHeader, storedSize, SEGMENT_BYTES } from '../storage/blobs/envelope/layout.js';
 import type { CipherName } from '../storage/blobs/envelope/segment-cipher.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { S3BlobStore } from '../storage/blobs/s3-blob-store.js';
+import { SqlBlobKekRepository } from '../storage/db/blob-kek-repository.js';
 import { SqlBlobKeyRepository } from '../storage/db/blob-key-repository.js';
 import type { Database } from '../storage/db/database.js';
 import { migrate } from '../storage/db/migrate.js';
@@ -64,10 +65,10 @@ describe('pages sealed in their reader thread', function () {
       const sub = await fs.mkdtemp(path.join(dir, `${kind}-`));
       const keyFile = await masterKeyFile(sub);
       const master = new MasterKeys(await readMasterKeyFile(keyFile));
-      const keys = new SqlBlobKeyRepository(db);
+      const repos = { keys: new SqlBlobKeyRepository(db), keks: new SqlBlobKekRepository(db) };
       const open = async (m: MasterKeys, c: CipherName | null) => {
         const inner = kind === 'fs' ? await FsBlobStore.open(path.join(sub, 'blobs')) : await S3BlobStore.open((await (s3 ??= await startS3())).settings());
-        return new EncryptedBlobStore(inner, { keys, master: m, cipher: c, scratchDir: path.join(sub, 'scratch') });
+        return EncryptedBlobStore.open(inner, { db, master: m, cipher: c, scratchDir: path.join(sub, 'scratch') });
       };
       // Pages unlike every other test's: one database holds the keys of all of them.
       const salt = randomBytes(4).readUInt32BE();
@@ -84,16 +85,17 @@ describe('pages sealed in their reader thread', function () {
         expect(Buffer.from(p.prepared!.stored).includes(middleRun(p.bytes))).to.equal(false);
         await store.putPrepared(p.sha256, p.bytes, p.prepared!);
       }
-      const rows = await Promise.all(pages.map((p) => keys.get(p.sha256)));
-      expect(rows.map((r) => r?.cipher)).to.deep.equal(pages.map(() => cipher));
+      const [kek] = await repos.keks.all();
+      expect(pages.map((p) => parseHeader(p.prepared!.stored))).to.deep.equal(pages.map((p) => ({ version: 2, cipher, kekId: kek!.id, size: p.bytes.byteLength })));
+      expect(await Promise.all(pages.map((p) => repos.keys.get(p.sha256))), 'no key row a blob').to.deep.equal(pages.map(() => null));
 
-      // The same pages again (another dossier), sealed under other data keys: stored once, the first keys stand.
+      // The same pages again (another dossier): the same data keys, so the same sealed bytes.
       const again: HashedPage[] = [];
       for await (const p of source(ownZip, DEFAULT_LIMITS, { blobs: store.preparation()! })) again.push(p);
       for (const p of again) await store.putPrepared(p.sha256, p.bytes, p.prepared!);
-      expect((await Promise.all(pages.map((p) => keys.get(p.sha256)))).map((r) => r!.wrapped.toString('hex'))).to.deep.equal(rows.map((r) => r!.wrapped.toString('hex')));
+      expect(again.map((p) => Buffer.from(p.prepared!.stored).equals(pages.find((q) => q.sha256 === p.sha256)!.prepared!.stored))).to.deep.equal(again.map(() => true));
 
-      // The shared ZIP's pages read twice and put at once: two data keys race for each hash.
+      // The shared ZIP's pages read twice and put at once: two puts race for each hash.
       const [a, b] = await Promise.all([readFor(store), readFor(store)]);
       await Promise.all([...a, ...b].map((p) => store.putPrepared(p.sha256, p.bytes, p.prepared!)));
 
@@ -117,31 +119,37 @@ describe('pages sealed in their reader thread', function () {
 
       // Rotation: the keys the thread wrapped are re-wrapped; the new key alone opens the pages.
       const next = new MasterKeys(await readMasterKeyFile(await masterKeyFile(sub, 'next.key')), [master.current]);
-      const { rewrapped } = await rotateMasterKey(keys, next);
-      expect(rewrapped).to.be.greaterThanOrEqual(own.length);
+      const { rewrapped } = await rotateMasterKey(repos, next);
+      expect(rewrapped, 'the KEK, not a blob').to.equal(1);
       const rotated = await open(new MasterKeys(next.current), null);
       for (const [i, j] of own.entries()) expect((await buffer(await rotated.read(pages[i]!.sha256))).equals(j), `page ${i + 1} after rotation`).to.equal(true);
       rotated.close();
-      // Every key row is now under this test's new master key; the next test has a master key of its own.
-      await db.query('DELETE FROM blob_keys WHERE master_kid = $1', [next.current.kid]);
+      // The KEK is under this test's new master key; the next test has a master key of its own.
+      await db.query('DELETE FROM blob_keks');
       if (kind === 'fs') await fs.rm(path.join(sub, 'blobs'), { recursive: true, force: true });
     });
   }
 
-  it('a store in the clear prepares nothing; a page prepared for another master key is sealed again here', async () => {
+  it('a store in the clear prepares nothing; a page prepared under another KEK is sealed again here', async () => {
     const sub = await fs.mkdtemp(path.join(dir, 'other-'));
-    const keys = new SqlBlobKeyRepository(db);
-    const clear = new EncryptedBlobStore(await FsBlobStore.open(path.join(sub, 'clear')), { keys, master: new MasterKeys(await readMasterKeyFile(await masterKeyFile(sub, 'c.key'))), cipher: null, scratchDir: sub });
-    expect(clear.preparation()).to.equal(null);
-    const one = new EncryptedBlobStore(await FsBlobStore.open(path.join(sub, 'one')), { keys, master: new MasterKeys(await readMasterKeyFile(await masterKeyFile(sub, 'one.key'))), cipher: 'aes-256-gcm', scratchDir: sub });
-    const otherMaster = new MasterKeys(await readMasterKeyFile(await masterKeyFile(sub, 'two.key')));
-    const other = new EncryptedBlobStore(await FsBlobStore.open(path.join(sub, 'two')), { keys, master: otherMaster, cipher: 'aes-256-gcm', scratchDir: sub });
+    const open = async (name: string, cipher: CipherName | null) =>
+      EncryptedBlobStore.open(await FsBlobStore.open(path.join(sub, name)), { db, master: new MasterKeys(await readMasterKeyFile(await masterKeyFile(sub, `${name}.key`))), cipher, scratchDir: sub });
+    expect((await open('clear', null)).preparation()).to.equal(null);
+    await db.query('DELETE FROM blob_keks');
+    const one = await open('one', 'aes-256-gcm');
+    const oneKek = (await new SqlBlobKekRepository(db).all())[0]!.id;
+    await db.query('DELETE FROM blob_keks'); // another deployment's KEK from here on
+    const other = await open('two', 'aes-256-gcm');
     const page = await noisyJpeg(randomBytes(4).readUInt32BE(), 300, 300);
     const zipped = await zipOf(path.join(sub, 'one.zip'), [{ name: 'p.jpg', data: page }]);
     for await (const p of source(zipped, DEFAULT_LIMITS, { blobs: one.preparation()! })) await other.putPrepared(p.sha256, p.bytes, p.prepared!);
     const sha = createHash('sha256').update(page).digest('hex');
-    expect((await keys.get(sha))?.masterKid).to.equal(otherMaster.current.kid);
+    const head = parseHeader(await fs.readFile(path.join(sub, 'two', 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha)));
+    expect(head).to.include({ version: 2, cipher: 'aes-256-gcm' });
+    const kekId = head && head.version === 2 ? head.kekId : null;
+    expect(kekId, 'sealed again under this store\'s KEK').to.equal((await new SqlBlobKekRepository(db).all())[0]!.id);
+    expect(kekId).to.not.equal(oneKek);
     expect((await buffer(await other.read(sha))).equals(page)).to.equal(true);
-    await db.query('DELETE FROM blob_keys WHERE sha256 = $1', [sha]);
+    await db.query('DELETE FROM blob_keks');
   });
 });

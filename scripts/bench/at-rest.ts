@@ -12,15 +12,15 @@ import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { sealBuffer, OpeningTransform } from '../../storage/blobs/envelope/seal-streams.js';
 import { segmentCipher, type CipherName } from '../../storage/blobs/envelope/segment-cipher.js';
-import { HEADER_BYTES } from '../../storage/blobs/envelope/layout.js';
+import { HEADER_V2_BYTES, headerV2 } from '../../storage/blobs/envelope/layout.js';
 import type { SignatureSuite } from '../../dossier/signing/suite.js';
 import { api, fmt, mb, pollUntil, upload } from './measure.js';
 import { benchZip } from './suites.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 
 function sealRate(name: CipherName): number {
-  const k = { cipher: segmentCipher(name), dataKey: randomBytes(32), sha256: 'ab'.repeat(32) };
   const plain = randomBytes(64 * 1024 * 1024);
+  const k = { cipher: segmentCipher(name), dataKey: randomBytes(32), sha256: 'ab'.repeat(32), header: headerV2(name, 'cd'.repeat(16), plain.length) };
   sealBuffer(k, plain.subarray(0, 4 * 1024 * 1024)); // warm
   const t = performance.now();
   sealBuffer(k, plain);
@@ -28,12 +28,12 @@ function sealRate(name: CipherName): number {
 }
 
 async function openRate(name: CipherName): Promise<number> {
-  const k = { cipher: segmentCipher(name), dataKey: randomBytes(32), sha256: 'ab'.repeat(32) };
   const plain = randomBytes(64 * 1024 * 1024);
+  const k = { cipher: segmentCipher(name), dataKey: randomBytes(32), sha256: 'ab'.repeat(32), header: headerV2(name, 'cd'.repeat(16), plain.length) };
   const sealed = sealBuffer(k, plain);
   const t = performance.now();
   // The stored segments after the blob's header, as a read from the store hands them over.
-  const out = await buffer(Readable.from([sealed.subarray(HEADER_BYTES)]).pipe(new OpeningTransform(k, { size: plain.length, first: 0, skip: 0, take: plain.length })));
+  const out = await buffer(Readable.from([sealed.subarray(HEADER_V2_BYTES)]).pipe(new OpeningTransform(k, { size: plain.length, first: 0, skip: 0, take: plain.length })));
   if (!out.equals(plain)) throw new Error('open gave other bytes');
   return mb(plain.length) / ((performance.now() - t) / 1000);
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError, loadConfig } from '../../runtime/config.js';
 import { openDatabase } from '../../runtime/compose.js';
+import { SqlBlobKekRepository } from '../../storage/db/blob-kek-repository.js';
 import { SqlBlobKeyRepository } from '../../storage/db/blob-key-repository.js';
 import { migrate } from '../../storage/db/migrate.js';
 import { openMasterKeys } from '../../storage/keys/open-master-keys.js';
@@ -40,7 +41,7 @@ export function registerKeys(program: Command): void {
     });
   keys
     .command('rotate-master')
-    .description('re-wrap every blob data key with MASTER_KEY_FILE (the new master key), unwrapping with MASTER_KEY_OLD_FILE; blobs are not rewritten; resumable')
+    .description('re-wrap every key-encryption key of blobs at rest (and the data keys of blobs sealed before them) with MASTER_KEY_FILE (the new master key), unwrapping with MASTER_KEY_OLD_FILE; blobs are not rewritten; resumable')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const config = loadConfig();
@@ -48,12 +49,12 @@ export function registerKeys(program: Command): void {
       const db = await openDatabase(config);
       try {
         await migrate(db);
-        const blobKeys = new SqlBlobKeyRepository(db);
-        const master = (await openMasterKeys(config.atRest, blobKeys))!;
-        const done = await rotateMasterKey(blobKeys, master, { onBatch: (n) => !o.json && process.stderr.write(`\rre-wrapped ${n}`) });
+        const repos = { keys: new SqlBlobKeyRepository(db), keks: new SqlBlobKekRepository(db) };
+        const master = (await openMasterKeys(config.atRest, repos.keys, repos.keks))!;
+        const done = await rotateMasterKey(repos, master, { onBatch: (n) => !o.json && process.stderr.write(`\rre-wrapped ${n}`) });
         if (!o.json && done.rewrapped) process.stderr.write('\n');
         const result = { masterKid: master.current.kid, rewrapped: done.rewrapped };
-        process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `every data key is wrapped by master key ${result.masterKid} (${result.rewrapped} re-wrapped now); MASTER_KEY_OLD_FILE may go\n`);
+        process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : `every blob key is wrapped by master key ${result.masterKid} (${result.rewrapped} re-wrapped now); MASTER_KEY_OLD_FILE may go\n`);
       } finally {
         await db.close();
       }

@@ -1,24 +1,35 @@
 /**
  * Envelope encryption of every blob at rest, over either blob store. Each blob is sealed with a
- * data key of its own (random, 32 bytes), in 64 KiB authenticated segments (envelope/layout.ts);
- * the data key, wrapped by the master key, lives in the database (blob_keys), so a master-key
- * rotation never rewrites a blob. The key of a blob stays the SHA-256 of its plaintext: hashes,
- * signatures, the Merkle tree and dedup are unchanged. Blobs stored in the clear before
- * encryption was turned on (no key row) are still read as they are.
+ * data key of its own in 64 KiB authenticated segments (envelope/layout.ts). The key hierarchy
+ * is master key → key-encryption key (a blob_keks row) → the blob's data key, derived from the
+ * KEK and the blob's hash (storage/keys/blob-keks.ts); the blob's header names its KEK, so a put
+ * is one existence check and one write, with no database row, and a master-key rotation re-wraps
+ * the KEKs without rewriting a blob. The key of a blob stays the SHA-256 of its plaintext:
+ * hashes, signatures, the Merkle tree and dedup are unchanged. Blobs sealed before KEKs (a
+ * version 1 header and a blob_keys row) and blobs stored in the clear are still read as they are.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { DossierError } from '../../dossier/errors.js';
 import { hashFile } from '../../dossier/hash.js';
 import type { BlobPreparation, BlobStore, PendingPut, PreparedBlob } from '../../dossier/ports/blob-store.js';
-import type { BlobKeyRow, SqlBlobKeyRepository } from '../db/blob-key-repository.js';
+import { SqlBlobKekRepository } from '../db/blob-kek-repository.js';
+import { SqlBlobKeyRepository } from '../db/blob-key-repository.js';
+import type { Database } from '../db/database.js';
+import { BlobKeks, blobDataKey } from '../keys/blob-keks.js';
 import type { MasterKeys } from '../keys/master-keys.js';
-import { storedRange, storedSize } from './envelope/layout.js';
+import { HEADER_V1_BYTES, HEADER_V2_BYTES, headerV2, parseHeader, storedRange, storedSize } from './envelope/layout.js';
 import { inlineSealer, type Sealer } from './envelope/seal-pool.js';
-import { OpeningTransform, type BlobSealKey } from './envelope/seal-streams.js';
-import { KEY_BYTES, segmentCipher, type CipherName } from './envelope/segment-cipher.js';
+import { OpeningTransform, type BlobSealingKey, type BlobSealKey } from './envelope/seal-streams.js';
+import { segmentCipher, type CipherName } from './envelope/segment-cipher.js';
 import { sealedNote, sealingPreparation } from './envelope/thread-sealer.js';
+
+/** How a put takes a blob already stored under its key (fs-blob-store.ts). */
+export type BlobPresence = 'checked-absent' | 'keep-any';
 
 /** What the encrypting store needs of the store beneath: puts whose stored bytes are not the key's. */
 export interface SealableStore {
@@ -28,7 +39,7 @@ export interface SealableStore {
    * stored, on the ingest's main thread). Unset: it is computed.
    */
   readonly keepsNoChecksum?: boolean;
-  putBytes(sha256: string, bytes: Uint8Array, storedSha256?: string): Promise<void>;
+  putBytes(sha256: string, bytes: Uint8Array, storedSha256?: string, presence?: BlobPresence): Promise<void>;
   putFile(sha256: string, localPath: string, options: { move: boolean; storedSha256?: string }): Promise<void>;
   size(sha256: string): Promise<number | null>;
   read(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
@@ -36,7 +47,8 @@ export interface SealableStore {
 }
 
 export interface EncryptedBlobStoreOptions {
-  readonly keys: SqlBlobKeyRepository;
+  /** Where the key-encryption keys (and the data keys of version 1 blobs) are. */
+  readonly db: Database;
   readonly master: MasterKeys;
   /** The cipher of new blobs; null: new blobs are stored in the clear (sealed ones still read). */
   readonly cipher: CipherName | null;
@@ -48,48 +60,52 @@ export interface EncryptedBlobStoreOptions {
 
 const CACHED_KEYS = 4096;
 
+/** How a stored blob is opened: in the clear, or sealed after a header of `headerBytes`. */
+type Opening = { readonly clear: true } | { readonly clear: false; readonly headerBytes: number; readonly size: number; readonly key: BlobSealKey };
+
 type SealedAhead = { kind: 'present' | 'clear' } | { kind: 'sealed'; sealedPath: string; storedSha256: string | null };
 
-export class EncryptedBlobStore implements BlobStore {
-  /** Unwrapped data keys of recent blobs: a data key never changes, even across a master-key rotation. */
-  private readonly cache = new Map<string, { row: BlobKeyRow; dataKey: Buffer }>();
-  private readonly keyRows: KeyRowGroups;
+const sha256Of = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-  constructor(
+export class EncryptedBlobStore implements BlobStore {
+  /** How recent blobs open: a blob's key and header never change, even across a master-key rotation. */
+  private readonly cache = new Map<string, Opening>();
+
+  private constructor(
     private readonly inner: SealableStore,
     private readonly o: EncryptedBlobStoreOptions,
-  ) {
-    this.keyRows = new KeyRowGroups(o.keys);
+    private readonly keks: BlobKeks,
+    private readonly legacyKeys: SqlBlobKeyRepository,
+  ) {}
+
+  /** Opens the KEKs (making the current one of `cipher` if none stands) and the store over `inner`. */
+  static async open(inner: SealableStore, o: EncryptedBlobStoreOptions): Promise<EncryptedBlobStore> {
+    const keks = await BlobKeks.open(new SqlBlobKekRepository(o.db), o.master, o.cipher);
+    return new EncryptedBlobStore(inner, o, keks, new SqlBlobKeyRepository(o.db));
   }
 
   /** New blobs sealed where their bytes are made (a page reader's thread): thread-sealer.ts. */
   preparation(): BlobPreparation | null {
-    return this.o.cipher ? sealingPreparation(this.o.cipher, this.o.master.current, !this.inner.keepsNoChecksum) : null;
+    return this.o.cipher ? sealingPreparation(this.keks.current, !this.inner.keepsNoChecksum) : null;
   }
 
   /**
-   * A page sealed in its reader's thread under a data key made there: its key row first (grouped
-   * with those of the puts around it into one statement), then its bytes, as `putBytes` orders
-   * them, so no blob is ever stored without the key that opens it. A blob stored already, or one
-   * whose hash got another key meanwhile (the same page in another dossier), goes the way of
-   * `putBytes`, which seals it again under the key that stands.
+   * A page sealed in its reader's thread: written as it is, unless a blob is stored under its key
+   * already (the existence check is the store's own, in the same put). A page prepared under
+   * another cipher or KEK than the current one goes the way of `putBytes`.
    */
   async putPrepared(sha256: string, bytes: Uint8Array, prepared: PreparedBlob): Promise<void> {
     const note = sealedNote(prepared);
-    if (!note || note.cipher !== this.o.cipher || note.masterKid !== this.o.master.current.kid) return this.putBytes(sha256, bytes);
-    if ((await this.inner.size(sha256)) !== null) return this.putBytes(sha256, bytes);
-    const row = await this.keyRows.ensure({ sha256, size: bytes.byteLength, cipher: note.cipher, masterKid: note.masterKid, wrapped: note.wrapped });
-    if (row.masterKid !== note.masterKid || !row.wrapped.equals(note.wrapped)) return this.putBytes(sha256, bytes);
-    const storedSha256 = note.storedSha256 ?? (this.inner.keepsNoChecksum ? undefined : createHash('sha256').update(prepared.stored).digest('hex'));
-    await this.inner.putBytes(sha256, prepared.stored, storedSha256);
+    if (!note || !this.o.cipher || note.cipher !== this.o.cipher || note.kekId !== this.keks.current.id) return this.putBytes(sha256, bytes);
+    const storedSha256 = note.storedSha256 ?? (this.inner.keepsNoChecksum ? undefined : sha256Of(prepared.stored));
+    await this.inner.putBytes(sha256, prepared.stored, storedSha256, 'keep-any');
   }
 
   async putBytes(sha256: string, bytes: Uint8Array): Promise<void> {
-    const sealKey = await this.keyForPut(sha256, bytes.byteLength);
-    if (sealKey === 'present') return;
-    if (sealKey === 'clear') return this.inner.putBytes(sha256, bytes, sha256);
-    const sealed = await this.sealer.sealBuffer(sealKey, bytes);
-    await this.inner.putBytes(sha256, sealed, this.inner.keepsNoChecksum ? undefined : createHash('sha256').update(sealed).digest('hex'));
+    if (!this.o.cipher) return this.inner.putBytes(sha256, bytes, sha256, 'keep-any');
+    if ((await this.inner.size(sha256)) !== null) return;
+    const sealed = await this.sealer.sealBuffer(this.sealingKey(sha256, bytes), bytes);
+    await this.inner.putBytes(sha256, sealed, this.inner.keepsNoChecksum ? undefined : sha256Of(sealed), 'checked-absent');
   }
 
   async putFile(sha256: string, localPath: string, options: { move: boolean }): Promise<void> {
@@ -114,15 +130,18 @@ export class EncryptedBlobStore implements BlobStore {
     };
   }
 
-  /** The file's key row, then its sealed copy in scratch space made durable; or that it need not be (present, or kept in the clear). */
+  /**
+   * The file's sealed copy in scratch space made durable; or that it need not be (present, or
+   * kept in the clear). The file's hash is the caller's, taken as its bytes arrived.
+   */
   private async sealAhead(sha256: string, localPath: string, background: boolean): Promise<SealedAhead> {
     const { size } = await fs.stat(localPath);
-    const sealKey = await this.keyForPut(sha256, size);
-    if (sealKey === 'present' || sealKey === 'clear') return { kind: sealKey };
+    if ((await this.inner.size(sha256)) !== null) return { kind: 'present' };
+    if (!this.o.cipher) return { kind: 'clear' };
     await fs.mkdir(this.o.scratchDir, { recursive: true });
     const sealedPath = path.join(this.o.scratchDir, `sealing-${randomBytes(8).toString('hex')}`);
     try {
-      await this.sealer.sealFile(sealKey, localPath, sealedPath, { background });
+      await this.sealer.sealFile(this.sealingKeyOfSize(sha256, size), localPath, sealedPath, { background });
       const written = await fs.open(sealedPath, 'r');
       await written.datasync().finally(() => written.close());
       // An S3 put's checksum: the sealed bytes' SHA-256, read back (the filesystem keeps none).
@@ -149,18 +168,18 @@ export class EncryptedBlobStore implements BlobStore {
   async size(sha256: string): Promise<number | null> {
     const stored = await this.inner.size(sha256);
     if (stored === null) return null;
-    const k = await this.sealKeyOf(sha256);
-    return k ? k.row.size : stored;
+    const o = await this.openingOf(sha256);
+    return o.clear ? stored : o.size;
   }
 
   async read(sha256: string, range?: { start: number; end: number }): Promise<Readable> {
-    const k = await this.sealKeyOf(sha256);
-    if (!k) return this.inner.read(sha256, range);
-    const size = k.row.size;
+    const o = await this.openingOf(sha256);
+    if (o.clear) return this.inner.read(sha256, range);
+    const { size, headerBytes } = o;
     // An empty blob is its one empty segment: opened whole, so that its tag is still checked.
-    const r = size === 0 ? { first: 0, start: 0, end: storedSize(0) - 1, skip: 0, take: 0 } : storedRange(size, range ?? { start: 0, end: size - 1 });
-    const stored = await this.inner.read(sha256, { start: size === 0 ? storedSize(0) - 16 : r.start, end: r.end });
-    const opening = new OpeningTransform({ cipher: segmentCipher(k.row.cipher), dataKey: k.dataKey, sha256 }, { size, first: r.first, skip: r.skip, take: r.take });
+    const r = size === 0 ? { first: 0, start: headerBytes, end: storedSize(0, headerBytes) - 1, skip: 0, take: 0 } : storedRange(size, range ?? { start: 0, end: size - 1 }, headerBytes);
+    const stored = await this.inner.read(sha256, { start: r.start, end: r.end });
+    const opening = new OpeningTransform(o.key, { size, first: r.first, skip: r.skip, take: r.take });
     stored.once('error', (err) => opening.destroy(err));
     opening.once('close', () => stored.destroy());
     return stored.pipe(opening);
@@ -185,69 +204,42 @@ export class EncryptedBlobStore implements BlobStore {
     return this.o.sealer ?? inlineSealer;
   }
 
-  /** 'present' when the blob is stored already (sealed, or in the clear from before), else how to store it. */
-  private async keyForPut(sha256: string, size: number): Promise<BlobSealKey | 'present' | 'clear'> {
-    const stored = await this.inner.size(sha256);
-    // A new blob under a cipher needs no look-up first: `ensure` answers the key that stands.
-    const existing = stored === null && this.o.cipher ? null : await this.o.keys.get(sha256);
-    if (stored !== null && (!existing || stored === storedSize(existing.size))) return 'present';
-    if (!existing && !this.o.cipher) return 'clear';
-    const row = existing ?? (await this.keyRows.ensure({ sha256, size, ...this.o.master.wrap(sha256, this.o.cipher!, randomBytes(KEY_BYTES)) }));
-    return this.remember(row);
+  /**
+   * The key a new blob is sealed with. Its data key derives from its hash, so the hash must be the
+   * bytes' own: checked here (thumbnails and pages sealed again are small; pages sealed in their
+   * reader's thread are hashed there, where they are sealed).
+   */
+  private sealingKey(sha256: string, bytes: Uint8Array): BlobSealingKey {
+    if (sha256Of(bytes) !== sha256) throw new DossierError('internal', `a blob put under ${sha256} hashes to another key`);
+    return this.sealingKeyOfSize(sha256, bytes.byteLength);
   }
 
-  private async sealKeyOf(sha256: string): Promise<{ row: BlobKeyRow; dataKey: Buffer } | null> {
+  private sealingKeyOfSize(sha256: string, size: number): BlobSealingKey {
+    const kek = this.keks.current;
+    return { cipher: segmentCipher(kek.cipher), dataKey: blobDataKey(kek, sha256), sha256, header: headerV2(kek.cipher, kek.id, size) };
+  }
+
+  /** How the stored blob opens, from its header (and for a version 1 blob its key row). */
+  private async openingOf(sha256: string): Promise<Opening> {
     const hit = this.cache.get(sha256);
     if (hit) return hit;
-    const row = await this.o.keys.get(sha256);
-    if (!row) return null;
-    this.remember(row);
-    return this.cache.get(sha256)!;
-  }
-
-  private remember(row: BlobKeyRow): BlobSealKey {
-    const dataKey = this.cache.get(row.sha256)?.dataKey ?? this.o.master.unwrap(row.sha256, row);
-    this.cache.delete(row.sha256);
-    this.cache.set(row.sha256, { row, dataKey });
-    if (this.cache.size > CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
-    return { cipher: segmentCipher(row.cipher), dataKey, sha256: row.sha256 };
-  }
-}
-
-/**
- * Key rows of concurrent puts written in one statement: the rows asked for within one turn of the
- * event loop, or while the previous statement runs, go in together (a page's row and those of the
- * pages beside it, a thumbnail's and its neighbours'). Each caller still gets the row that stands
- * for its hash before it writes a byte.
- */
-class KeyRowGroups {
-  private queued: { row: BlobKeyRow; resolve: (r: BlobKeyRow) => void; reject: (e: unknown) => void }[] = [];
-  private busy = false;
-
-  constructor(private readonly keys: SqlBlobKeyRepository, private readonly most = 500) {}
-
-  ensure(row: BlobKeyRow): Promise<BlobKeyRow> {
-    return new Promise((resolve, reject) => {
-      this.queued.push({ row, resolve, reject });
-      this.kick();
-    });
-  }
-
-  private kick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    setImmediate(() => void this.flush());
-  }
-
-  private async flush(): Promise<void> {
-    const group = this.queued.splice(0, this.most);
-    try {
-      const rows = await this.keys.ensureAll(group.map((g) => g.row));
-      group.forEach((g, i) => g.resolve(rows[i]!));
-    } catch (err) {
-      for (const g of group) g.reject(err);
+    const head = await buffer(await this.inner.read(sha256, { start: 0, end: HEADER_V2_BYTES - 1 }));
+    const h = parseHeader(head);
+    let o: Opening = { clear: true };
+    if (h?.version === 2) {
+      const kek = await this.keks.byIdOrNull(h.kekId);
+      if (kek && kek.cipher === h.cipher) {
+        o = { clear: false, headerBytes: HEADER_V2_BYTES, size: h.size, key: { cipher: segmentCipher(h.cipher), dataKey: blobDataKey(kek, sha256), sha256 } };
+      } else if ((await this.inner.size(sha256)) === storedSize(h.size, HEADER_V2_BYTES)) {
+        // Laid out as a sealed blob, under a key this database does not hold: never served as if clear.
+        throw new DossierError('blob_integrity', `blob ${sha256} is sealed under key-encryption key ${h.kekId}, which the database does not hold`);
+      }
+    } else if (h?.version === 1) {
+      const row = await this.legacyKeys.get(sha256);
+      if (row) o = { clear: false, headerBytes: HEADER_V1_BYTES, size: row.size, key: { cipher: segmentCipher(row.cipher), dataKey: this.o.master.unwrap(sha256, row), sha256 } };
     }
-    this.busy = false;
-    if (this.queued.length) this.kick();
+    this.cache.set(sha256, o);
+    if (this.cache.size > CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
+    return o;
   }
 }

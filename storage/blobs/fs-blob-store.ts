@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DossierError } from '../../dossier/errors.js';
 import type { BlobStore } from '../../dossier/ports/blob-store.js';
+import type { BlobPresence } from './encrypted-blob-store.js';
 import { failpoint } from '../../dossier/failpoints.js';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -70,9 +71,17 @@ export class FsBlobStore implements BlobStore {
   /** The filesystem keeps no checksum, so the hash of sealed bytes (`_storedSha256`) is not needed. */
   readonly keepsNoChecksum = true;
 
-  async putBytes(sha256: string, bytes: Uint8Array, _storedSha256?: string): Promise<void> {
+  /**
+   * `presence`: how a blob already there is taken. Unset, one of another size is replaced (the
+   * plain store's repair); 'keep-any' keeps whatever is there (the sealing store's: a blob kept in
+   * the clear before stays so); 'checked-absent': the caller has just found none, so no stat.
+   */
+  async putBytes(sha256: string, bytes: Uint8Array, _storedSha256?: string, presence?: BlobPresence): Promise<void> {
     const file = this.resolve(sha256);
-    if ((await this.size(sha256)) === bytes.byteLength) return;
+    if (presence !== 'checked-absent') {
+      const size = await this.size(sha256);
+      if (size !== null && (presence === 'keep-any' || size === bytes.byteLength)) return;
+    }
     const tmp = path.join(this.tmpDir, randomUUID());
     const fh = await fs.open(tmp, 'w', 0o640);
     try {

@@ -20,7 +20,8 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { MasterKeys, readMasterKeyFile } from '../../storage/keys/master-keys.js';
-import { SqlBlobKeyRepository } from '../../storage/db/blob-key-repository.js';
+import { SqlBlobKekRepository } from '../../storage/db/blob-kek-repository.js';
+import { blobDataKey, kekSubject } from '../../storage/keys/blob-keks.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { eventually } from '../support/eventually.js';
 import { masterKeyFile } from '../support/master-key.js';
@@ -215,14 +216,14 @@ describe('no protection secret in logs, error bodies or /metrics; key files neve
 
     const master = await readMasterKeyFile(masterFile);
     secrets.push({ what: 'master key (base64)', value: master.key.toString('base64') }, { what: 'master key (hex)', value: master.key.toString('hex') });
-    // The data keys of every sealed blob, unwrapped as the gateway does.
-    const rows = await new SqlBlobKeyRepository(gw.gateway.db).notWrappedBy('', '', 10_000);
-    expect(rows.length, 'blobs sealed at rest').to.be.greaterThan(1);
+    // The key-encryption keys, and the data key of every sealed blob, derived as the gateway does.
     const masters = new MasterKeys(master);
-    for (const r of rows) {
-      const dataKey = masters.unwrap(r.sha256, r);
-      secrets.push({ what: 'data key (hex)', value: dataKey.toString('hex') }, { what: 'data key (base64)', value: dataKey.toString('base64') });
-    }
+    const keks = (await new SqlBlobKekRepository(gw.gateway.db).all()).map((r) => ({ id: r.id, cipher: r.cipher, key: masters.unwrap(kekSubject(r.id), r) }));
+    expect(keks.length, 'a key-encryption key').to.equal(1);
+    const blobs = (await filesUnder(path.join(gw.dataDir, 'blobs', 'sha256'))).map((f) => path.basename(f));
+    expect(blobs.length, 'blobs sealed at rest').to.be.greaterThan(1);
+    const dataKeys = [...keks.map((k) => k.key), ...blobs.map((sha) => blobDataKey(keks[0]!, sha))];
+    for (const key of dataKeys) secrets.push({ what: 'blob key (hex)', value: key.toString('hex') }, { what: 'blob key (base64)', value: key.toString('base64') });
     // Every key file's private part: the SM2 evidence key, the link ring's, the local issuer's, TLS.
     const keyFiles = [...(await filesUnder(path.join(gw.dataDir, 'keys'))), pki.serverKey];
     for (const f of keyFiles) secrets.push(...privateParts(await fs.readFile(f, 'utf8')).map((value) => ({ what: `private part of ${path.basename(f)}`, value })));
@@ -239,8 +240,8 @@ describe('no protection secret in logs, error bodies or /metrics; key files neve
     const search = (ps: typeof places) => secrets.flatMap((s) => ps.filter((p) => p.texts.some((t) => t.includes(s.value))).map((p) => `${s.what} in ${p.where}`));
     expect(search(places), 'secrets found').to.deep.equal([]);
     // The search itself can fail: a planted line carrying a data key is found.
-    const planted = [{ where: 'planted', texts: [...lines.slice(0, 3), `{"msg":"sealed","key":"${secrets.find((s) => s.what === 'data key (hex)')!.value}"}`] }];
-    expect(search(planted)).to.deep.equal(['data key (hex) in planted']);
+    const planted = [{ where: 'planted', texts: [...lines.slice(0, 3), `{"msg":"sealed","key":"${secrets.find((s) => s.what === 'blob key (hex)')!.value}"}`] }];
+    expect(search(planted)).to.deep.equal(['blob key (hex) in planted']);
     recordCase('attacks', `no protection secret in ${lines.length} log lines, ${errorBodies.length} error bodies and /metrics (${secrets.length} secrets)`, 'none found', 0);
   });
 

@@ -13,17 +13,17 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Piscina } from 'piscina';
-import { header, HEADER_BYTES, SEGMENT_BYTES } from './layout.js';
-import { sealBuffer, SealingTransform, type BlobSealKey } from './seal-streams.js';
+import { SEGMENT_BYTES } from './layout.js';
+import { sealBuffer, SealingTransform, type BlobSealingKey } from './seal-streams.js';
 import type { SealTask } from './seal-worker.js';
 
 export interface Sealer {
-  sealBuffer(k: BlobSealKey, plain: Uint8Array): Promise<Buffer>;
+  sealBuffer(k: BlobSealingKey, plain: Uint8Array): Promise<Buffer>;
   /**
    * The sealed blob of the file at `src` (header first), written to a new file at `dst` (mode
    * 0600, not yet synced). `background`: one run at a time, beside other work (the page extraction).
    */
-  sealFile(k: BlobSealKey, src: string, dst: string, options?: { background?: boolean }): Promise<void>;
+  sealFile(k: BlobSealingKey, src: string, dst: string, options?: { background?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ export class SealPool implements Sealer {
     });
   }
 
-  async sealBuffer(k: BlobSealKey, plain: Uint8Array): Promise<Buffer> {
+  async sealBuffer(k: BlobSealingKey, plain: Uint8Array): Promise<Buffer> {
     // One segment or less (thumbnails): the hop to a thread would cost more than the sealing.
     if (plain.byteLength <= SEGMENT_BYTES) return sealBuffer(k, plain);
     // A copy crosses to the thread (the caller's bytes are left alone), the sealed blob comes back moved.
@@ -63,13 +63,13 @@ export class SealPool implements Sealer {
     return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   }
 
-  async sealFile(k: BlobSealKey, src: string, dst: string, options: { background?: boolean } = {}): Promise<void> {
+  async sealFile(k: BlobSealingKey, src: string, dst: string, options: { background?: boolean } = {}): Promise<void> {
     const input = await fs.open(src, 'r');
     try {
       const { size } = await input.stat();
       const output = await fs.open(dst, 'wx', 0o600);
       try {
-        await output.write(header(k.cipher.name), 0, HEADER_BYTES, 0);
+        await output.write(k.header, 0, k.header.byteLength, 0);
         // File descriptors belong to the process: the threads read and write through these two.
         const runs = Math.max(1, Math.ceil(size / RUN_BYTES));
         const key = keyOf(k);
@@ -95,4 +95,4 @@ export class SealPool implements Sealer {
 }
 
 /** The key as it crosses to a thread: its own 32 bytes (a Buffer may be a view of Node's shared pool, which a clone would copy whole). */
-const keyOf = (k: BlobSealKey) => ({ cipher: k.cipher.name, dataKey: new Uint8Array(k.dataKey), sha256: k.sha256 });
+const keyOf = (k: BlobSealingKey) => ({ cipher: k.cipher.name, dataKey: new Uint8Array(k.dataKey), sha256: k.sha256, header: new Uint8Array(k.header) });

@@ -4,7 +4,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { DossierError } from '../../../dossier/errors.js';
-import { aadOf, header, HEADER_BYTES, nonceOf, SEGMENT_BYTES, segmentCount, storedSize, STORED_SEGMENT_BYTES } from './layout.js';
+import { aadOf, nonceOf, SEGMENT_BYTES, segmentCount, STORED_SEGMENT_BYTES } from './layout.js';
 import { TAG_BYTES, type SegmentCipher } from './segment-cipher.js';
 
 export interface BlobSealKey {
@@ -14,15 +14,20 @@ export interface BlobSealKey {
   readonly sha256: string;
 }
 
+/** A key to seal a new blob with: the header it is stored under comes first (layout.ts). */
+export interface BlobSealingKey extends BlobSealKey {
+  readonly header: Uint8Array;
+}
+
 /**
  * The sealed blob of `plain`, header first, in one buffer of its own (never a slice of a shared
  * pool, so it can be transferred to another thread whole): each segment is sealed straight into
  * its place, with no per-segment buffers to join.
  */
-export function sealBuffer(k: BlobSealKey, plain: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafeSlow(storedSize(plain.byteLength));
-  out.set(header(k.cipher.name), 0);
-  sealSegmentsInto(k, plain, 0, true, out, HEADER_BYTES);
+export function sealBuffer(k: BlobSealingKey, plain: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(k.header.byteLength + plain.byteLength + TAG_BYTES * segmentCount(plain.byteLength));
+  out.set(k.header, 0);
+  sealSegmentsInto(k, plain, 0, true, out, k.header.byteLength);
   return out;
 }
 
@@ -52,9 +57,9 @@ export class SealingTransform extends Transform {
   private heldBytes = 0;
   private index = 0;
 
-  constructor(private readonly k: BlobSealKey) {
+  constructor(private readonly k: BlobSealingKey) {
     super();
-    this.push(header(k.cipher.name));
+    this.push(Buffer.from(k.header));
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

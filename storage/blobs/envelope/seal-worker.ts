@@ -4,7 +4,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { Piscina } from 'piscina';
-import { HEADER_BYTES, SEGMENT_BYTES, STORED_SEGMENT_BYTES } from './layout.js';
+import { SEGMENT_BYTES, STORED_SEGMENT_BYTES } from './layout.js';
 import { sealBuffer, sealSegments } from './seal-streams.js';
 import { segmentCipher, type CipherName } from './segment-cipher.js';
 
@@ -12,6 +12,8 @@ export interface SealTask {
   readonly cipher: CipherName;
   readonly dataKey: Uint8Array;
   readonly sha256: string;
+  /** The blob's header, stored before its segments. */
+  readonly header: Uint8Array;
   /** A whole blob to seal. */
   readonly plain?: Uint8Array;
   /** Or a run of a file: `length` bytes from `position` (a segment edge) of `input`, sealed into their place in `output`. */
@@ -25,7 +27,7 @@ class Moved {
 }
 
 export default function seal(t: SealTask): unknown {
-  const k = { cipher: segmentCipher(t.cipher), dataKey: Buffer.from(t.dataKey.buffer, t.dataKey.byteOffset, t.dataKey.byteLength), sha256: t.sha256 };
+  const k = { cipher: segmentCipher(t.cipher), dataKey: Buffer.from(t.dataKey.buffer, t.dataKey.byteOffset, t.dataKey.byteLength), sha256: t.sha256, header: t.header };
   if (t.plain) return Piscina.move(new Moved(sealBuffer(k, t.plain)) as never); // a buffer of its own: moved whole
   const f = t.file!;
   const plain = Buffer.allocUnsafeSlow(f.length);
@@ -36,7 +38,7 @@ export default function seal(t: SealTask): unknown {
   }
   const first = f.position / SEGMENT_BYTES;
   const sealed = sealSegments(k, plain, first, f.last);
-  const offset = HEADER_BYTES + first * STORED_SEGMENT_BYTES;
+  const offset = t.header.byteLength + first * STORED_SEGMENT_BYTES;
   for (let at = 0; at < sealed.byteLength; ) at += writeSync(f.output, sealed, at, sealed.byteLength - at, offset + at);
   return sealed.byteLength;
 }

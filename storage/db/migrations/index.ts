@@ -14,6 +14,7 @@ import federatedIdentity from './013-federated-identity.js';
 import blankPages from './016-blank-pages.js';
 import blobKeys from './018-blob-keys.js';
 import dossierOutlines from './022-dossier-outlines.js';
+import blobKeks from './023-blob-keks.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 20, name: 'transfer-rollups', sql: transferRollups },
   { version: 21, name: 'worker-heartbeats', sql: workerHeartbeats },
   { version: 22, name: 'dossier-outlines', sql: dossierOutlines },
+  { version: 23, name: 'blob-keks', sql: blobKeks },
 ];
