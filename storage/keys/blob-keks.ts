@@ -1,7 +1,7 @@
 /**
  * The key hierarchy of blobs sealed at rest (version 2): master key → key-encryption key (KEK,
  * random, a blob_keks row wrapped by the master key) → each blob's data key, derived from the KEK
- * and the blob's hash with HKDF (HKDF-SM3 under the national suite's cipher). A blob's header
+ * and the blob's hash with HKDF-Expand (HMAC-SM3 under the national suite's cipher). A blob's header
  * names its KEK, so storing a blob writes nothing to the database, and a master-key rotation
  * re-wraps the KEKs alone (rotate-master.ts), never a blob.
  *
@@ -10,7 +10,7 @@
  * a reader of the ciphertexts no more than the store's names, which are the plaintexts' SHA-256s
  * already. The hash must be the bytes' own (content addressing): callers hash what they seal.
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { KEY_BYTES, type CipherName } from '../blobs/envelope/segment-cipher.js';
 import type { KekRow, SqlBlobKekRepository } from '../db/blob-kek-repository.js';
 import { MasterKeyError, type MasterKeys } from './master-keys.js';
@@ -25,11 +25,17 @@ export interface Kek {
 /** What the master key's wrap of a KEK is bound to: its id. */
 export const kekSubject = (id: string) => `kek:${id}`;
 
-/** The data key of the blob whose plaintext hashes to `sha256`, under `kek`. */
+/**
+ * The data key of the blob whose plaintext hashes to `sha256`, under `kek`: HKDF-Expand (RFC 5869)
+ * with the KEK as its pseudorandom key (a uniformly random key needs no extract step), one block of
+ * HMAC-SHA256 (HMAC-SM3 under the national cipher). Written out as that one HMAC: Node's
+ * `hkdfSync` costs ~70 µs a call, a page's worth of sealing time in the reader's thread.
+ */
 export function blobDataKey(kek: Kek, sha256: string): Buffer {
   const digest = kek.cipher === 'sm4-ctr-hmac-sm3' ? 'sm3' : 'sha256';
-  return Buffer.from(hkdfSync(digest, kek.key, Buffer.alloc(0), `dossier blob data key v2|${kek.cipher}|${sha256}`, KEY_BYTES));
+  return createHmac(digest, kek.key).update(`dossier blob data key v2|${kek.cipher}|${sha256}`).update(BLOCK_ONE).digest().subarray(0, KEY_BYTES);
 }
+const BLOCK_ONE = Buffer.from([1]);
 
 export class BlobKeks {
   private readonly byId = new Map<string, Kek>();
