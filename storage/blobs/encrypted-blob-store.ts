@@ -8,10 +8,9 @@
  * hashes, signatures, the Merkle tree and dedup are unchanged. Blobs sealed before KEKs (a
  * version 1 header and a blob_keys row) and blobs stored in the clear are still read as they are.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { DossierError } from '../../dossier/errors.js';
