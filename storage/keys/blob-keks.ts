@@ -28,8 +28,8 @@ export const kekSubject = (id: string) => `kek:${id}`;
 /**
  * The data key of the blob whose plaintext hashes to `sha256`, under `kek`: HKDF-Expand (RFC 5869)
  * with the KEK as its pseudorandom key (a uniformly random key needs no extract step), one block of
- * HMAC-SHA256 (HMAC-SM3 under the national cipher). Written out as that one HMAC: Node's
- * `hkdfSync` costs ~70 µs a call, a page's worth of sealing time in the reader's thread.
+ * HMAC-SHA256 (HMAC-SM3 under the national cipher). Written out as that one HMAC: 5 µs a call
+ * here against 16 µs for Node's `hkdfSync` (which also runs the extract step), once a page.
  */
 export function blobDataKey(kek: Kek, sha256: string): Buffer {
   const digest = kek.cipher === 'sm4-ctr-hmac-sm3' ? 'sm3' : 'sha256';

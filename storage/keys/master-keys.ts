@@ -49,17 +49,7 @@ export interface WrappedKey {
   readonly wrapped: Buffer;
 }
 
-const wrapAad = (sha256: string, cipher: CipherName) => Buffer.from(`dossier-blob-key-v1|${sha256}|${cipher}`, 'ascii');
-
-/**
- * A data key wrapped under `master` with the blob's own cipher, bound to the blob: here, and in a
- * page reader's thread that seals the pages it reads (envelope/thread-sealer.ts).
- */
-export function wrapDataKey(master: MasterKey, sha256: string, cipher: CipherName, dataKey: Buffer): WrappedKey {
-  const nonce = randomBytes(NONCE_BYTES);
-  const sealed = segmentCipher(cipher).seal(master.key, nonce, wrapAad(sha256, cipher), dataKey);
-  return { masterKid: master.kid, cipher, wrapped: Buffer.concat([nonce, sealed]) };
-}
+const wrapAad = (subject: string, cipher: CipherName) => Buffer.from(`dossier-blob-key-v1|${subject}|${cipher}`, 'ascii');
 
 export class MasterKeys {
   private readonly byKid: Map<string, MasterKey>;
@@ -75,17 +65,22 @@ export class MasterKeys {
     return this.byKid.has(kid);
   }
 
-  /** A data key wrapped under the current master key with the blob's own cipher, bound to the blob. */
-  wrap(sha256: string, cipher: CipherName, dataKey: Buffer): WrappedKey {
-    return wrapDataKey(this.current, sha256, cipher, dataKey);
+  /**
+   * A key wrapped under the current master key with its blobs' cipher, bound to what it opens
+   * (`subject`: a key-encryption key's `kek:<id>`, or a version 1 blob's hash).
+   */
+  wrap(subject: string, cipher: CipherName, key: Buffer): WrappedKey {
+    const nonce = randomBytes(NONCE_BYTES);
+    const sealed = segmentCipher(cipher).seal(this.current.key, nonce, wrapAad(subject, cipher), key);
+    return { masterKid: this.current.kid, cipher, wrapped: Buffer.concat([nonce, sealed]) };
   }
 
-  /** The data key, or a MasterKeyError naming the master key it needs (never the key itself). */
-  unwrap(sha256: string, w: WrappedKey): Buffer {
+  /** The wrapped key, or a MasterKeyError naming the master key it needs (never the key itself). */
+  unwrap(subject: string, w: WrappedKey): Buffer {
     const master = this.byKid.get(w.masterKid);
-    if (!master) throw new MasterKeyError(`blob ${sha256} is wrapped by master key ${w.masterKid}, which is not configured`);
-    const key = segmentCipher(w.cipher).open(master.key, w.wrapped.subarray(0, NONCE_BYTES), wrapAad(sha256, w.cipher), w.wrapped.subarray(NONCE_BYTES));
-    if (!key) throw new MasterKeyError(`the data key of blob ${sha256} does not open under master key ${w.masterKid}`);
+    if (!master) throw new MasterKeyError(`the key of ${subject} is wrapped by master key ${w.masterKid}, which is not configured`);
+    const key = segmentCipher(w.cipher).open(master.key, w.wrapped.subarray(0, NONCE_BYTES), wrapAad(subject, w.cipher), w.wrapped.subarray(NONCE_BYTES));
+    if (!key) throw new MasterKeyError(`the key of ${subject} does not open under master key ${w.masterKid}`);
     return key;
   }
 }
