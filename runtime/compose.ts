@@ -17,6 +17,8 @@ import { allowOnlyPageDecoders } from '../dossier/pages/page-decoders.js';
 import type { PageSource } from '../dossier/pages/page-source.js';
 import { PageRenderer } from '../dossier/pages/render/page-renderer.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { ContainedBlobStore } from '../storage/blobs/contained-blob-store.js';
+import { SqlBlobRangeRepository } from '../storage/db/blob-range-repository.js';
 import { EncryptedBlobStore } from '../storage/blobs/encrypted-blob-store.js';
 import { SealPool } from '../storage/blobs/envelope/seal-pool.js';
 import { SqlBlobKekRepository } from '../storage/db/blob-kek-repository.js';
@@ -121,9 +123,10 @@ export async function openBlobStore(config: Config, db: Database): Promise<BlobS
     const { S3BlobStore } = await import('../storage/blobs/s3-blob-store.js');
     inner = await S3BlobStore.open(config.blobs.s3);
   }
-  if (!master) return inner;
   const scratchDir = inner instanceof FsBlobStore ? inner.scratchDir : path.join(config.dataDir, 'sealing');
-  return EncryptedBlobStore.open(inner, { db, master, cipher: config.atRest?.cipher ?? null, scratchDir, sealer: new SealPool() });
+  const whole = master ? await EncryptedBlobStore.open(inner, { db, master, cipher: config.atRest?.cipher ?? null, scratchDir, sealer: new SealPool() }) : inner;
+  // Pages that are stored entries of their ZIP upload are kept as ranges of it, not copied.
+  return new ContainedBlobStore(whole, new SqlBlobRangeRepository(db));
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {
@@ -180,14 +183,14 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   let ocrEngine: OcrEngine | null = null;
   // One pool of page-drawing threads for OCR, thumbnails and the viewer (started on first use).
   const renderer = new PageRenderer({ threads: config.cores });
-  // Downloads, uploads and ingests in the foreground: OCR and thumbnails work one page at a time
-  // while any of them runs.
-  const gate = new ForegroundGate({ whileBusy: 1 });
+  // Downloads in the foreground: OCR and thumbnails work one page at a time while any streams;
+  // uploads and ingests (intake): they hold back but for a trickle, so a migration keeps both cores.
+  const gate = new ForegroundGate({ whileBusy: 1, whileIntake: 0 });
   const ocrDeps = { dossiers, pageTexts, blobs, queue, log, renderer, gate, pageTimeoutMs: config.ocr.pageTimeoutMs, pagesAtOnce: ocrPagesAtOnce(config.ocr), engine: async () => (ocrEngine ??= createOcrEngine(config.ocr)) };
   const metrics = new Metrics(new SqlOperationsReader(db, queue), { databaseCounts, ocrWorkerMemory: () => ocrEngine?.workerMemory?.() ?? [] });
   const makeRunner = (kinds?: readonly string[]) => {
     const handlers = [
-      ingestHandler(ingestDeps, config.workers.ingestConcurrency, () => gate.foreground()),
+      ingestHandler(ingestDeps, config.workers.ingestConcurrency, () => gate.foreground('intake')),
       thumbnailHandler({ ...ingestDeps, renderer, backgroundTurn: () => gate.turn() }, Math.max(1, config.cores)),
       // OCR jobs at once and the pages each hands the engine at a time: create-engine.ts.
       ocrHandler(ocrDeps, ocrJobsAtOnce(config.ocr)),
@@ -246,7 +249,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     publicUrl: config.links.publicUrl,
     issuer: config.auth.jwksUrl ? null : { id: config.auth.issuer, audience: config.auth.audience, key: () => issuerKeys.currentPair() },
   };
-  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground(), certificatePrincipal: certificates, trustProxy: config.trustProxy, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect, exportCrcs: new CrcMemo() });
+  const app = createApp({ log, verify, oidc, tokenEndpoint, keys, cases, dossiers, blobs, tus, uploadOffset, readiness, metrics, metricsAccess: config.metrics, audit, transactions, ...linkDeps, pageTexts, search, renderer, ...custodyDeps, sessions, webDir: defaultWebDir(), foreground: () => gate.foreground('download'), intake: () => gate.foreground('intake'), certificatePrincipal: certificates, trustProxy: config.trustProxy, supervision, events, subscriptions, webhookSender, queue, idempotency: new SqlIdempotencyStore(db), blobRedirect, exportCrcs: new CrcMemo() });
 
   /** Finishes what a crash interrupted: uploads whose last byte landed, ingests never enqueued. */
   const recover = async () => {
@@ -293,7 +296,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
     /** Told of every SQL statement this process sends (tests and benchmarks count a dossier's). */
     watchStatements,
     ingestDeps,
-    /** Background work's turns (OCR, thumbnails) while downloads stream. */
+    /** Background work's turns (OCR, thumbnails) while downloads stream and dossiers come in. */
     gate,
     /** Recovers, starts the workers and listens; resolves with the bound address. */
     async start(): Promise<AddressInfo> {
@@ -382,6 +385,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
       await tails?.close();
       await ocrEngine?.close();
       await renderer.close();
+      gate.close();
       await stopCheckpoints?.();
       await db.close();
       await locker?.close();

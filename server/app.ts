@@ -60,6 +60,8 @@ export interface AppDeps extends DossierRouteDeps, DownloadLinkDeps, SearchRoute
   readonly certificatePrincipal?: CertificatePrincipal;
   /** express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-* headers to believe. */
   readonly trustProxy?: boolean | number | string;
+  /** Marks an upload's PATCH (or POST) as intake while it runs: OCR and thumbnails hold back (ocr/foreground-gate.ts). */
+  readonly intake?: () => () => void;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -92,8 +94,8 @@ export function createApp(deps: AppDeps): Express {
 
   const auth = authenticate(deps.verify, deps.sessions, deps.certificatePrincipal);
   app.all(['/files', '/files/*rest'], auth, supervisorGuard, (req, res) => {
-    // An upload's bytes arriving are someone waiting: OCR and thumbnails yield to them too.
-    if (req.method === 'PATCH' || req.method === 'POST') res.once('close', deps.foreground?.() ?? (() => {}));
+    // An upload's bytes arriving are someone waiting: OCR and thumbnails hold back while they do.
+    if (req.method === 'PATCH' || req.method === 'POST') res.once('close', deps.intake?.() ?? (() => {}));
     return deps.tus.handle(req, res);
   });
 

@@ -3,6 +3,7 @@
  * the statements (or this thread signs them, for a key that cannot leave it), this stores and records.
  */
 import type { PageRecord } from '../model.js';
+import type { ContainedBlob } from '../ports/blob-store.js';
 import { pageStatement, signCanonical } from '../evidence/statements.js';
 import type { PageSource } from '../pages/page-source.js';
 import type { UploadInput } from '../pages/ranged-file.js';
@@ -13,12 +14,17 @@ import type { IngestDeps } from './ingest-dossier.js';
  * Reads pages in order; hashing happens in the page source. Blob writes overlap up to a bound, and
  * page rows are recorded in batches behind them, each row only once its blob is durable, without
  * draining the writes in flight (a drain every batch would stall the reader).
+ *
+ * `original`: the hash of the upload that `input` holds. A page that is a stored entry of it, as
+ * it is (`at`), is kept as that range of the upload where the store can (one row, no copy; the
+ * upload is kept whole after the pages); the ranges are recorded just before their page rows.
  */
 export async function extractPages(
   deps: Pick<IngestDeps, 'dossiers' | 'blobs' | 'keys' | 'pages' | 'limits' | 'batchSize' | 'writeConcurrency'>,
   d: { id: string; caseId: string },
   input: UploadInput,
   pages: PageSource = deps.pages,
+  original: string | null = null,
 ): Promise<{ records: PageRecord[]; outline: OutlineEntry[] }> {
   const batchSize = deps.batchSize ?? 250;
   const writeConcurrency = deps.writeConcurrency ?? 16;
@@ -31,12 +37,17 @@ export async function extractPages(
   let recorded = 0;
   let scheduled = 0;
   let recording: Promise<void> = Promise.resolve();
+  const keepRanges = original && deps.blobs.keepContained ? deps.blobs.keepContained.bind(deps.blobs) : null;
+  /** The pages kept as ranges of the upload, by record position (undefined: a blob of its own). */
+  const ranges: (ContainedBlob | undefined)[] = [];
 
   /** Records pages [recorded, upto) once their blobs are written; calls run one after another. */
   const record = (upto: number, final = false): Promise<void> => {
     recording = recording.then(async () => {
       await Promise.all(writes.slice(recorded, upto));
       if (failure) throw failure;
+      const kept = ranges.slice(recorded, upto).filter((r) => r !== undefined);
+      if (kept.length) await keepRanges!(kept);
       // The last batch also removes the rows of an earlier attempt past the end.
       await deps.dossiers.recordPages(d.id, records.slice(recorded, upto), upto, final ? upto + 1 : null);
       recorded = upto;
@@ -49,14 +60,22 @@ export async function extractPages(
     const key = signer.portable?.();
     // Likewise what the store does to a page (sealing at rest): where the page is read, not here.
     const preparation = deps.blobs.putPrepared ? deps.blobs.preparation?.() : null;
-    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}) };
+    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}), rangesKept: keepRanges !== null };
     for await (const page of pages(input, deps.limits, digests)) {
       if (failure) throw failure;
       const index = records.length + 1;
       if (page.outline) outline.push(...inDossierPages(page.outline, index - 1));
       const signed = page.statement?.index === index && page.statement.kid === signer.kid ? page.statement.jws : null;
-      const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size: page.bytes.byteLength })));
-      const put = page.prepared && deps.blobs.putPrepared ? deps.blobs.putPrepared(page.sha256, page.bytes, page.prepared) : deps.blobs.putBytes(page.sha256, page.bytes);
+      const size = page.size ?? page.bytes.byteLength;
+      const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size })));
+      // The upload itself as its one page (a single JPEG) is kept as the original: nothing to do.
+      const inUpload = keepRanges && page.at !== undefined ? { sha256: page.sha256, container: original!, start: page.at, size } : undefined;
+      ranges.push(inUpload && page.sha256 !== original ? inUpload : undefined);
+      const put = inUpload
+        ? Promise.resolve()
+        : page.prepared && deps.blobs.putPrepared
+          ? deps.blobs.putPrepared(page.sha256, page.bytes, page.prepared)
+          : deps.blobs.putBytes(page.sha256, page.bytes);
       const write = put.catch((err: unknown) => {
         failure ??= err;
       });
@@ -68,7 +87,7 @@ export async function extractPages(
         index,
         sha256: page.sha256,
         sm3: page.sm3 ?? null,
-        size: page.bytes.byteLength,
+        size,
         mediaType: page.mediaType,
         width: page.width,
         height: page.height,

@@ -79,7 +79,7 @@ export async function ingestDossier(deps: IngestDeps, dossierId: string): Promis
     if (streamed) phase('streamTail');
     const fromStream = staged && streamed && streamed.sha256 === original.sha256 ? await streamedPages(deps, { id: d.id, caseId: d.caseId }, staged, streamed, phase) : null;
     if (streamed && !fromStream && streamed.format !== 'other') log.info({ reason: streamed.gaveUp ?? 'the central directory differs from what the stream read' }, 'read after the upload');
-    const pages: { records: PageRecord[]; outline?: readonly OutlineEntry[] } = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.input);
+    const pages: { records: PageRecord[]; outline?: readonly OutlineEntry[] } = fromStream ?? await extractPages(deps, { id: d.id, caseId: d.caseId }, source.input, deps.pages, original.sha256);
     if (!fromStream) phase('pages');
     if (staged) {
       await flushing;

@@ -22,6 +22,11 @@ export interface HashedPage extends ExtractedPage {
   readonly statement?: { readonly index: number; readonly kid: string; readonly jws: string };
   /** Only when asked for (`blobs`): the page as the blob store keeps it, made where it was read. */
   readonly prepared?: PreparedBlob;
+  /**
+   * The page's size when its bytes stayed in the thread that read it (`rangesKept` and `at`: the
+   * store keeps the page as a range of the upload, so `bytes` are empty); else `bytes` has it.
+   */
+  readonly size?: number;
 }
 
 /**
@@ -33,6 +38,8 @@ export interface DigestOptions {
   readonly statements?: { readonly dossier: string; readonly case: string; readonly key: PortableSigningKey };
   /** The blob store's preparation of the pages (sealing at rest: BlobStore.preparation). */
   readonly blobs?: BlobPreparation;
+  /** Pages found in the upload as they are (`at`) are kept as its ranges: they need no preparation. */
+  readonly rangesKept?: boolean;
 }
 
 /**
@@ -55,7 +62,7 @@ export function pageEvidence(digests?: DigestOptions): (page: ExtractedPage, ind
   return async (page, index) => {
     const digested = { ...page, ...pageDigests(page.bytes, digests) };
     // The evidence stays over the page's own bytes; what the store keeps is made beside it.
-    const hashed = blobs ? { ...digested, prepared: (await (prepare ??= loadPreparation(blobs)))(digested.sha256, page.bytes) } : digested;
+    const hashed = blobs && !(digests?.rangesKept && page.at !== undefined) ? { ...digested, prepared: (await (prepare ??= loadPreparation(blobs)))(digested.sha256, page.bytes) } : digested;
     if (!st || !signer) return hashed;
     const jws = await signCanonical(signer, pageStatement(st, index, { ...hashed, size: page.bytes.byteLength }));
     return { ...hashed, statement: { index, kid: signer.kid, jws } };

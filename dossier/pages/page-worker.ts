@@ -81,11 +81,14 @@ async function read(req: ReadRequest): Promise<void> {
       // Hashed, signed and prepared for the store (sealed at rest) before waiting for credit: the work overlaps the main thread's.
       const evidenced = await evidence({ ...page, bytes: owned }, ++index);
       const prepared = evidenced.prepared ? { ...evidenced.prepared, stored: ownedBytes(evidenced.prepared.stored) } : null;
-      const message: WorkerMessage = { type: 'page', page: prepared ? { ...evidenced, prepared } : evidenced };
+      // A page kept as a range of the upload is not stored from its bytes: only its place and size cross.
+      const left = req.digests?.rangesKept && page.at !== undefined;
+      const sent = left ? { ...evidenced, bytes: new Uint8Array(0), size: owned.byteLength } : evidenced;
+      const message: WorkerMessage = { type: 'page', page: prepared ? { ...sent, prepared } : sent };
       while (credit <= 0) await new Promise<void>((r) => (wake = r));
       wake = null;
       credit--;
-      port.postMessage(message, prepared ? [owned.buffer as ArrayBuffer, prepared.stored.buffer as ArrayBuffer] : [owned.buffer as ArrayBuffer]);
+      port.postMessage(message, [...(left ? [] : [owned.buffer as ArrayBuffer]), ...(prepared ? [prepared.stored.buffer as ArrayBuffer] : [])]);
     }
     port.postMessage({ type: 'done' } satisfies WorkerMessage);
   } catch (err) {

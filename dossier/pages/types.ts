@@ -26,6 +26,11 @@ export interface ExtractedPage {
    * (1 is this page). The ingest turns them into the dossier's page numbers.
    */
   readonly outline?: readonly OutlineEntry[];
+  /**
+   * Where `bytes` sit, unchanged, in the upload itself (a stored entry of an uploaded ZIP): the
+   * store may keep the page as that range of the upload instead of a copy. Absent: made anew.
+   */
+  readonly at?: number;
 }
 
 /** One bookmark of a PDF's outline: its title, the page it opens (null: none of the PDF's pages), its children. */

@@ -22,6 +22,8 @@ interface EntryData {
   /** null: not a page format; `bytes` then holds only the head that was looked at. */
   readonly format: PageFormat | null;
   readonly bytes: Buffer;
+  /** A stored entry's data: where it starts in the archive. */
+  readonly start?: number;
 }
 
 /** Same threshold as for declared sizes: tiny entries may compress very well. */
@@ -67,7 +69,12 @@ export async function* zipPages(input: PageInput, name: string, ctx: ReadContext
         if (planned.pageLike) throw notWhatItsNameSays(planned, entryName);
         continue; // an index file, a checksum list, a cover letter in Word: not a page
       }
-      yield* pagesOf(data.bytes, data.format, entryName, ctx, level);
+      // A page that is the stored entry itself, in the upload (not an archive inside it), says
+      // where: the store may keep it as that range of the upload.
+      const at = level === 1 && data.start !== undefined ? data.start : undefined;
+      for await (const page of pagesOf(data.bytes, data.format, entryName, ctx, level)) {
+        yield at !== undefined && page.bytes === data.bytes ? { ...page, at } : page;
+      }
     }
   } finally {
     await access.close();
@@ -159,7 +166,7 @@ async function readStored(zipSize: number, access: RandomAccess, entry: Entry, e
   const bytes = await access.readAt(start, size);
   if (bytes.length !== size) throw truncated(entryName);
   if (zlib.crc32(bytes) !== entry.crc32) throw reject('corrupt_archive', entryName, 'is damaged: its content does not match its checksum (CRC-32).');
-  return { format: detectFormat(bytes), bytes };
+  return { format: detectFormat(bytes), bytes, start };
 }
 
 /** Where the entry's data starts: after its local header, whose name and extra field may differ. */

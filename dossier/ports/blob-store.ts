@@ -43,6 +43,21 @@ export interface BlobStore {
    * nothing of the file in the store. Absent: keep the file with `putFile` when done with it.
    */
   beginPutFile?(sha256: string, localPath: string): PendingPut;
+  /**
+   * Keeps blobs that are byte ranges of another blob (`container`: a page that is a stored entry
+   * of its ZIP upload) as those ranges: no second copy, one row each. Reads of such a blob are
+   * served from its container, which must be stored before anything reads them; the caller has
+   * hashed each range's bytes itself. Absent: the store keeps every blob whole (`putBytes`).
+   */
+  keepContained?(ranges: readonly ContainedBlob[]): Promise<void>;
+}
+
+/** A blob that is bytes [start, start + size) of the blob `container`. */
+export interface ContainedBlob {
+  readonly sha256: string;
+  readonly container: string;
+  readonly start: number;
+  readonly size: number;
 }
 
 export interface PendingPut {

@@ -15,6 +15,7 @@ import blankPages from './016-blank-pages.js';
 import blobKeys from './018-blob-keys.js';
 import dossierOutlines from './022-dossier-outlines.js';
 import blobKeks from './023-blob-keks.js';
+import blobRanges from './024-blob-ranges.js';
 
 /** Applied in order, each once, each in its own transaction. Never edit one that has shipped. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 21, name: 'worker-heartbeats', sql: workerHeartbeats },
   { version: 22, name: 'dossier-outlines', sql: dossierOutlines },
   { version: 23, name: 'blob-keks', sql: blobKeks },
+  { version: 24, name: 'blob-ranges', sql: blobRanges },
 ];
