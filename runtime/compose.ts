@@ -125,8 +125,10 @@ export async function openBlobStore(config: Config, db: Database): Promise<BlobS
   }
   const scratchDir = inner instanceof FsBlobStore ? inner.scratchDir : path.join(config.dataDir, 'sealing');
   const whole = master ? await EncryptedBlobStore.open(inner, { db, master, cipher: config.atRest?.cipher ?? null, scratchDir, sealer: new SealPool() }) : inner;
-  // Pages that are stored entries of their ZIP upload are kept as ranges of it, not copied.
-  return new ContainedBlobStore(whole, new SqlBlobRangeRepository(db));
+  // Pages that are stored entries of their ZIP upload are kept as ranges of it, not copied; on S3,
+  // only those below the presigned-redirect size (a range has no object of its own to presign).
+  const { minBytes } = config.blobs.redirect;
+  return new ContainedBlobStore(whole, new SqlBlobRangeRepository(db), config.blobs.s3 && minBytes > 0 ? minBytes - 1 : undefined);
 }
 
 export async function compose(config: Config, options: ComposeOptions = {}) {

@@ -148,7 +148,7 @@ describe('a ZIP upload: stored entries kept as ranges of it, the rest as blobs o
     await fs.writeFile(exported, Buffer.from(await (await fetch(`${gw.url}/api/dossiers/${id}/export`, { headers: { authorization: `Bearer ${clerk}` } })).arrayBuffer()));
     const source = await openExport(exported);
     try {
-      const report = await verifyExport(source, { jwks: gw.gateway.keys.publicJwks(), requireOriginal: true });
+      const report = await verifyExport(source, { jwks: { keys: [...gw.gateway.keys.publicJwks().keys] }, requireOriginal: true });
       expect(report.ok, JSON.stringify(report.problems)).to.equal(true);
     } finally {
       await source.close();

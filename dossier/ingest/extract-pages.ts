@@ -60,7 +60,7 @@ export async function extractPages(
     const key = signer.portable?.();
     // Likewise what the store does to a page (sealing at rest): where the page is read, not here.
     const preparation = deps.blobs.putPrepared ? deps.blobs.preparation?.() : null;
-    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}), rangesKept: keepRanges !== null };
+    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}), ...(keepRanges ? { rangesKept: deps.blobs.containedMaxBytes ?? Number.MAX_SAFE_INTEGER } : {}) };
     for await (const page of pages(input, deps.limits, digests)) {
       if (failure) throw failure;
       const index = records.length + 1;
@@ -69,7 +69,7 @@ export async function extractPages(
       const size = page.size ?? page.bytes.byteLength;
       const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size })));
       // The upload itself as its one page (a single JPEG) is kept as the original: nothing to do.
-      const inUpload = keepRanges && page.at !== undefined ? { sha256: page.sha256, container: original!, start: page.at, size } : undefined;
+      const inUpload = keepRanges && page.at !== undefined && size <= (deps.blobs.containedMaxBytes ?? Number.MAX_SAFE_INTEGER) ? { sha256: page.sha256, container: original!, start: page.at, size } : undefined;
       ranges.push(inUpload && page.sha256 !== original ? inUpload : undefined);
       const put = inUpload
         ? Promise.resolve()

@@ -38,8 +38,8 @@ export interface DigestOptions {
   readonly statements?: { readonly dossier: string; readonly case: string; readonly key: PortableSigningKey };
   /** The blob store's preparation of the pages (sealing at rest: BlobStore.preparation). */
   readonly blobs?: BlobPreparation;
-  /** Pages found in the upload as they are (`at`) are kept as its ranges: they need no preparation. */
-  readonly rangesKept?: boolean;
+  /** Pages found in the upload as they are (`at`), up to this size, are kept as its ranges: they need no preparation. */
+  readonly rangesKept?: number;
 }
 
 /**
@@ -62,11 +62,16 @@ export function pageEvidence(digests?: DigestOptions): (page: ExtractedPage, ind
   return async (page, index) => {
     const digested = { ...page, ...pageDigests(page.bytes, digests) };
     // The evidence stays over the page's own bytes; what the store keeps is made beside it.
-    const hashed = blobs && !(digests?.rangesKept && page.at !== undefined) ? { ...digested, prepared: (await (prepare ??= loadPreparation(blobs)))(digested.sha256, page.bytes) } : digested;
+    const hashed = blobs && !keptAsRange(page, digests) ? { ...digested, prepared: (await (prepare ??= loadPreparation(blobs)))(digested.sha256, page.bytes) } : digested;
     if (!st || !signer) return hashed;
     const jws = await signCanonical(signer, pageStatement(st, index, { ...hashed, size: page.bytes.byteLength }));
     return { ...hashed, statement: { index, kid: signer.kid, jws } };
   };
+}
+
+/** Whether the store keeps this page as a range of the upload (so its bytes are never stored from). */
+export function keptAsRange(page: ExtractedPage, digests?: DigestOptions): boolean {
+  return page.at !== undefined && page.bytes.byteLength <= (digests?.rangesKept ?? -1);
 }
 
 /** The preparing function of a store's preparation, made in this thread (the one that reads the pages). */

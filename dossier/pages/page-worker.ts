@@ -11,7 +11,7 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { isDossierError } from '../errors.js';
 import { withBlockCache } from './block-cache.js';
-import { pageEvidence, type DigestOptions, type HashedPage } from './page-source.js';
+import { keptAsRange, pageEvidence, type DigestOptions, type HashedPage } from './page-source.js';
 import type { RangedFile } from './ranged-file.js';
 import { readPages } from './read-pages.js';
 import type { IngestLimits } from './types.js';
@@ -82,7 +82,7 @@ async function read(req: ReadRequest): Promise<void> {
       const evidenced = await evidence({ ...page, bytes: owned }, ++index);
       const prepared = evidenced.prepared ? { ...evidenced.prepared, stored: ownedBytes(evidenced.prepared.stored) } : null;
       // A page kept as a range of the upload is not stored from its bytes: only its place and size cross.
-      const left = req.digests?.rangesKept && page.at !== undefined;
+      const left = keptAsRange(page, req.digests);
       const sent = left ? { ...evidenced, bytes: new Uint8Array(0), size: owned.byteLength } : evidenced;
       const message: WorkerMessage = { type: 'page', page: prepared ? { ...sent, prepared } : sent };
       while (credit <= 0) await new Promise<void>((r) => (wake = r));

@@ -50,6 +50,11 @@ export interface BlobStore {
    * hashed each range's bytes itself. Absent: the store keeps every blob whole (`putBytes`).
    */
   keepContained?(ranges: readonly ContainedBlob[]): Promise<void>;
+  /**
+   * The largest blob `keepContained` is for: larger ones are kept whole (a store that sends large
+   * downloads to presigned URLs keeps them presignable). Absent: any size.
+   */
+  readonly containedMaxBytes?: number;
 }
 
 /** A blob that is bytes [start, start + size) of the blob `container`. */

@@ -22,9 +22,11 @@ const CACHED_RANGES = 50_000;
 export class ContainedBlobStore implements BlobStore {
   private readonly found = new Map<string, ContainedBlob>();
 
+  /** `maxBytes`: the largest blob kept as a range (larger ones are kept whole). */
   constructor(
     private readonly inner: BlobStore & { close?(): void },
     private readonly ranges: Pick<SqlBlobRangeRepository, 'add' | 'find'>,
+    readonly containedMaxBytes: number = Number.MAX_SAFE_INTEGER,
   ) {}
 
   /** The store that keeps blobs whole (tests and the at-rest checks look at it). */
@@ -34,7 +36,7 @@ export class ContainedBlobStore implements BlobStore {
 
   async keepContained(ranges: readonly ContainedBlob[]): Promise<void> {
     for (const r of ranges) {
-      if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.size) || r.start < 0 || r.size < 0) {
+      if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.size) || r.start < 0 || r.size < 0 || r.size > this.containedMaxBytes) {
         throw new DossierError('internal', `blob ${r.sha256}: not a byte range: ${r.start}+${r.size}`);
       }
     }
