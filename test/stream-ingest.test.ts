@@ -137,20 +137,27 @@ describe('in-stream ingest', function () {
     expect([...streamed!.entries.values()].filter((e) => e.page)).to.have.length(31);
   });
 
-  it('stores and signs pages while the upload runs: blobs exist before the last byte', async () => {
+  it('reads, hashes and signs pages while the upload runs: a deflated page is stored before the last byte, stored entries become ranges of the upload', async () => {
     const jpegs = await Promise.all(Array.from({ length: 12 }, (_, i) => jpegPage(100 + i, 400, 500)));
-    const bytes = await fs.readFile(await zipOf(path.join(dir, 'early.zip'), jpegs.map((data, i) => ({ name: `${i + 1}.jpg`, data }))));
+    // The last page deflated: it is a blob of its own; the eleven stored ones are kept as ranges.
+    const bytes = await fs.readFile(await zipOf(path.join(dir, 'early.zip'), jpegs.map((data, i) => ({ name: `${i + 1}.jpg`, data, compress: i === 11 }))));
     const u = await create(streaming, bytes, 'early.zip');
     await u.patch(0, bytes.length - 100); // everything but the central directory's tail
     const tails = tailsOfReal();
     await eventually(async () => ((tails.progress(u.id)?.pages ?? 0) === 12 ? true : undefined), 30_000, 'pages read in the stream');
-    for (const j of jpegs) await eventually(async () => ((await streaming.gateway.blobs.size(sha(j))) === j.length ? true : undefined), 30_000, 'page blob stored mid-upload');
+    const whole = (streaming.gateway.blobs as unknown as { whole: typeof streaming.gateway.blobs }).whole;
+    await eventually(async () => ((await whole.size(sha(jpegs[11]!))) === jpegs[11]!.length ? true : undefined), 30_000, 'the deflated page stored mid-upload');
+    for (const j of jpegs.slice(0, 11)) expect(await whole.size(sha(j)), 'a stored entry: no copy').to.equal(null);
     expect((await streaming.gateway.dossiers.get(u.id))!.status).to.equal('receiving');
     await u.patch(bytes.length - 100, bytes.length);
     const e = await evidence(streaming, u.id);
     expect(e.status).to.equal('sealed');
     expect(e.pages.map((p) => p.sha256)).to.deep.equal(jpegs.map(sha));
     expect(taken.get(u.id)?.gaveUp).to.equal(null);
+    const ranges = await streaming.gateway.db.query<{ sha256: string; start_at: string }>('SELECT sha256, start_at FROM blob_ranges WHERE container = $1', [sha(bytes)]);
+    expect(new Set(ranges.map((r) => r.sha256))).to.deep.equal(new Set(jpegs.slice(0, 11).map(sha)));
+    for (const r of ranges) expect(sha(bytes.subarray(Number(r.start_at), Number(r.start_at) + (jpegs.find((j) => sha(j) === r.sha256)!.length)))).to.equal(r.sha256);
+    for (const j of jpegs) expect(await streaming.gateway.blobs.size(sha(j)), 'every page readable').to.equal(j.length);
   });
 
   it('a single JPEG: the same evidence, its hash taken in the stream', async () => {

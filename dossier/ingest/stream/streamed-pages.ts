@@ -10,6 +10,7 @@
 import { DossierError } from '../../errors.js';
 import { pageStatement, signCanonical } from '../../evidence/statements.js';
 import type { PageRecord } from '../../model.js';
+import type { ContainedBlob } from '../../ports/blob-store.js';
 import { newContext } from '../../pages/context.js';
 import { detectFormat, readHead } from '../../pages/detect.js';
 import { imagePages } from '../../pages/image-pages.js';
@@ -47,6 +48,7 @@ export async function streamedPages(
   const signer = deps.keys.current();
   const records: PageRecord[] = [];
   const stored: Promise<void>[] = [];
+  const ranges: ContainedBlob[] = [];
   let inflated = 0;
   for (const p of planned) {
     const s = streamed.entries.get(p.entry.relativeOffsetOfLocalHeader);
@@ -64,6 +66,7 @@ export async function streamedPages(
     // Signed in the stream at the index the page had there; again if the dossier order differs.
     const signature = s.page.index === index && signed.kid === signer.kid ? signed.jws : await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, s.page));
     stored.push(s.page.stored);
+    if (s.page.rangeStart !== null) ranges.push({ sha256: s.page.sha256, container: streamed.sha256, start: s.page.rangeStart, size: s.page.size });
     records.push({
       dossierId: d.id, index, sha256: s.page.sha256, size: s.page.size, mediaType: s.page.mediaType,
       width: s.page.width, height: s.page.height, sourceName: p.path, signature, thumbnailSha256: null,
@@ -72,6 +75,8 @@ export async function streamedPages(
   if (records.length === 0) return null;
   phase('streamMatch');
   await Promise.all(stored);
+  // Ranges only where the store keeps them (the tail was told so); the upload is kept whole next.
+  if (ranges.length) await deps.blobs.keepContained!(ranges);
   phase('streamBlobs');
   await recordAll(deps, d.id, records);
   phase('streamRows');

@@ -16,14 +16,14 @@ import { ZipTail, type TailEntry, type GrowingFile } from '../../pages/zip-tail.
 export type TailFormat = 'zip' | 'image' | 'other';
 
 export type ToTail =
-  | { type: 'open'; id: string; file: string; limits: IngestLimits; window: number; hashWhole: boolean }
+  | { type: 'open'; id: string; file: string; limits: IngestLimits; window: number; hashWhole: boolean; rangesUpTo: number | null }
   | { type: 'grow'; id: string; available: number }
   | { type: 'finish'; id: string; size: number }
   | { type: 'credit'; id: string; n: number }
   | { type: 'close'; id: string };
 
 export type FromTail =
-  | { type: 'entry'; id: string; entry: Omit<TailEntry, 'page'> & { page: (Omit<NonNullable<TailEntry['page']>, 'bytes'> & { bytes: Uint8Array; sha256: string }) | null } }
+  | { type: 'entry'; id: string; entry: Omit<TailEntry, 'page'> & { page: (Omit<NonNullable<TailEntry['page']>, 'bytes'> & { bytes: Uint8Array; sha256: string; size?: number }) | null } }
   | { type: 'entries-end'; id: string; offset: number }
   | { type: 'gave-up'; id: string; reason: string }
   | { type: 'digest'; id: string; sha256: string | null; size: number; format: TailFormat }
@@ -51,6 +51,8 @@ interface Session {
   digestSent: boolean;
   closed: boolean;
   readonly limits: IngestLimits;
+  /** Stored entries up to this size are kept as ranges of the upload: only their hash and size cross. */
+  readonly rangesUpTo: number | null;
 }
 
 const sessions = new Map<string, Session>();
@@ -116,6 +118,11 @@ async function pump(s: Session): Promise<void> {
             post({ type: 'entry', id: s.id, entry: { ...meta, page: null } });
             continue;
           }
+          if (meta.method === 0 && s.rangesUpTo !== null && page.bytes.byteLength <= s.rangesUpTo) {
+            // Kept as its range of the upload: nothing to store, so no credit to wait for.
+            post({ type: 'entry', id: s.id, entry: { ...meta, page: { ...page, bytes: new Uint8Array(0), size: page.bytes.byteLength, sha256: sha256Hex(page.bytes) } } });
+            continue;
+          }
           s.credit--;
           const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : Buffer.from(page.bytes);
           const message: FromTail = { type: 'entry', id: s.id, entry: { ...meta, page: { ...page, bytes: owned, sha256: sha256Hex(owned) } } };
@@ -155,7 +162,7 @@ function onMessage(m: ToTail): void {
     try {
       const s: Session = {
         id: m.id, fd: fs.openSync(m.file, 'r'), hash: m.hashWhole ? createHash('sha256') : null, available: 0, hashed: 0, sinceWriteOut: 0, finishSize: null,
-        credit: m.window, format: null, tail: null, tailDone: false, busy: false, dirty: false, digestSent: false, closed: false, limits: m.limits,
+        credit: m.window, format: null, tail: null, tailDone: false, busy: false, dirty: false, digestSent: false, closed: false, limits: m.limits, rangesUpTo: m.rangesUpTo,
       };
       sessions.set(m.id, s);
     } catch (err) {

@@ -32,6 +32,8 @@ export interface StreamedEntry {
     readonly height: number | null;
     /** The statement signed for this index; re-signed if the dossier order puts the page elsewhere. */
     readonly index: number;
+    /** Where the page's bytes start in the upload when it is kept as that range (nothing was stored). */
+    readonly rangeStart: number | null;
     readonly signature: Promise<{ readonly jws: string; readonly kid: string }>;
     readonly stored: Promise<void>;
   } | null;
@@ -124,7 +126,8 @@ export class UploadTails {
     );
     const s: Session = { id, statementBase, entries: new Map(), pages: 0, centralDirectory: null, gaveUp: null, digest: null, failed: null, tailEnded: false, onDigest: [], onEnd: [], dropTimer: null, lastSeen: Date.now(), received: null };
     this.sessions.set(id, s);
-    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail });
+    const rangesUpTo = this.deps.blobs.keepContained ? (this.deps.blobs.containedMaxBytes ?? Number.MAX_SAFE_INTEGER) : null;
+    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo });
   }
 
   /** Bytes up to `available` have been handed to the file (the worker re-reads a short read later). */
@@ -281,9 +284,12 @@ export class UploadTails {
     }
     const index = ++s.pages;
     const bytes = Buffer.from(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
-    const stored = this.inWriteSlot(() => this.deps.blobs.putBytes(page.sha256, bytes));
+    const size = page.size ?? bytes.byteLength;
+    // A stored entry kept as its range of the upload (page.size set, no bytes): recorded with the rows.
+    const ranged = page.size !== undefined;
+    const stored = ranged ? Promise.resolve() : this.inWriteSlot(() => this.deps.blobs.putBytes(page.sha256, bytes));
     // The credit goes back once the blob is written: pages in memory stay bounded by the window.
-    void stored.then(
+    if (!ranged) void stored.then(
       () => this.sessions.get(s.id) === s && this.send({ type: 'credit', id: s.id, n: 1 }),
       () => {
         s.failed ??= 'a page blob could not be stored';
@@ -293,11 +299,11 @@ export class UploadTails {
     const signature = s.statementBase.then(async (base) => {
       if (!base) throw new Error('dossier not found');
       const signer = this.deps.keys.current();
-      return { jws: await signCanonical(signer, pageStatement(base, index, { sha256: page.sha256, size: bytes.byteLength, mediaType: page.mediaType })), kid: signer.kid };
+      return { jws: await signCanonical(signer, pageStatement(base, index, { sha256: page.sha256, size, mediaType: page.mediaType })), kid: signer.kid };
     });
     // Awaited (and its failure handled) only if the entry is used; never an unhandled rejection.
     signature.catch(() => {});
     stored.catch(() => {});
-    s.entries.set(e.offset, { ...meta, page: { sha256: page.sha256, size: bytes.byteLength, mediaType: page.mediaType, width: page.width, height: page.height, index, signature, stored } });
+    s.entries.set(e.offset, { ...meta, page: { sha256: page.sha256, size, mediaType: page.mediaType, width: page.width, height: page.height, index, signature, stored, rangeStart: ranged ? e.dataStart : null } });
   }
 }
