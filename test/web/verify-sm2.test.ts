@@ -12,6 +12,7 @@ import { browserSuiteReady, launchChromium, screenshot, watchPage } from '../sup
 import { agenciesFile, sealedDossier } from '../support/custody.js';
 import { tempDir } from '../support/fixtures.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { pageOnDisk } from '../support/page-on-disk.js';
 
 const PASSWORD = 'correct horse battery staple';
 const PAGES = 4;
@@ -62,9 +63,10 @@ describe('web verification panel, national suite (SM2 / SM3)', function () {
     const pages = (await gw.api('GET', `/api/dossiers/${dossierId}/pages`, await gw.token('police-1', 'clerk'))).json as { sha256: string; sm3: string }[];
     expect(pages[1]!.sm3).to.match(/^[0-9a-f]{64}$/);
     const sha = pages[1]!.sha256;
-    const file = path.join(gw.dataDir, 'blobs', 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha);
+    const where = (await pageOnDisk(gw, sha))!;
+    const file = where.file;
     const bytes = await fs.readFile(file);
-    bytes[bytes.length >> 1]! ^= 0x01;
+    bytes[where.start + (where.size >> 1)]! ^= 0x01;
     await fs.writeFile(file, bytes);
     await page.getByRole('button', { name: 'Verify every page' }).click();
     await page.locator('[data-verify=failed]').waitFor();
