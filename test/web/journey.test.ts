@@ -22,6 +22,7 @@ import { AGENCIES, COMMITTEE } from '../support/custody.js';
 import { eventually } from '../support/eventually.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { headerScan, ocrFinished, textPdf, uniqueToken } from '../support/ocr-fixtures.js';
+import { pageOnDisk } from '../support/page-on-disk.js';
 
 const PASSWORD = 'correct horse battery staple';
 const PAGES = 30;
@@ -233,9 +234,11 @@ describe('web application in chromium', function () {
 
     const pages = (await gw.api('GET', `/api/dossiers/${dossierId}/pages`, await gw.token('police-1', 'clerk'))).json as { sha256: string }[];
     const sha = pages[2]!.sha256;
-    const file = path.join(gw.dataDir, 'blobs', 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha);
+    // The page's own blob, or (a stored entry of its ZIP) its range of the kept upload.
+    const where = (await pageOnDisk(gw, sha))!;
+    const file = where.file;
     const bytes = await fs.readFile(file);
-    const at = Math.floor(bytes.length / 2);
+    const at = where.start + Math.floor(where.size / 2);
     bytes[at] = bytes[at]! ^ 0x01;
     await fs.writeFile(file, bytes);
 
