@@ -3,9 +3,9 @@
  * the statements (or this thread signs them, for a key that cannot leave it), this stores and records.
  */
 import type { PageRecord } from '../model.js';
-import type { ContainedBlob } from '../ports/blob-store.js';
+import { containedLimit, type ContainedBlob } from '../ports/blob-store.js';
 import { pageStatement, signCanonical } from '../evidence/statements.js';
-import type { PageSource } from '../pages/page-source.js';
+import { keptAsRange, type PageSource } from '../pages/page-source.js';
 import type { UploadInput } from '../pages/ranged-file.js';
 import type { OutlineEntry } from '../pages/types.js';
 import type { IngestDeps } from './ingest-dossier.js';
@@ -37,7 +37,7 @@ export async function extractPages(
   let recorded = 0;
   let scheduled = 0;
   let recording: Promise<void> = Promise.resolve();
-  const keepRanges = original && deps.blobs.keepContained ? deps.blobs.keepContained.bind(deps.blobs) : null;
+  const limit = original ? containedLimit(deps.blobs) : null;
   /** The pages kept as ranges of the upload, by record position (undefined: a blob of its own). */
   const ranges: (ContainedBlob | undefined)[] = [];
 
@@ -47,7 +47,7 @@ export async function extractPages(
       await Promise.all(writes.slice(recorded, upto));
       if (failure) throw failure;
       const kept = ranges.slice(recorded, upto).filter((r) => r !== undefined);
-      if (kept.length) await keepRanges!(kept);
+      if (kept.length) await deps.blobs.keepContained!(kept);
       // The last batch also removes the rows of an earlier attempt past the end.
       await deps.dossiers.recordPages(d.id, records.slice(recorded, upto), upto, final ? upto + 1 : null);
       recorded = upto;
@@ -60,7 +60,7 @@ export async function extractPages(
     const key = signer.portable?.();
     // Likewise what the store does to a page (sealing at rest): where the page is read, not here.
     const preparation = deps.blobs.putPrepared ? deps.blobs.preparation?.() : null;
-    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}), ...(keepRanges ? { rangesKept: deps.blobs.containedMaxBytes ?? Number.MAX_SAFE_INTEGER } : {}) };
+    const digests = { sm3: signer.suite === 'sm2-sm3', ...(key ? { statements: { dossier: d.id, case: d.caseId, key } } : {}), ...(preparation ? { blobs: preparation } : {}), ...(limit !== null ? { rangesKept: limit } : {}) };
     for await (const page of pages(input, deps.limits, digests)) {
       if (failure) throw failure;
       const index = records.length + 1;
@@ -68,9 +68,9 @@ export async function extractPages(
       const signed = page.statement?.index === index && page.statement.kid === signer.kid ? page.statement.jws : null;
       const size = page.size ?? page.bytes.byteLength;
       const signature = signed ?? (await signCanonical(signer, pageStatement({ dossier: d.id, case: d.caseId }, index, { ...page, size })));
-      // The upload itself as its one page (a single JPEG) is kept as the original: nothing to do.
-      const inUpload = keepRanges && page.at !== undefined && size <= (deps.blobs.containedMaxBytes ?? Number.MAX_SAFE_INTEGER) ? { sha256: page.sha256, container: original!, start: page.at, size } : undefined;
-      ranges.push(inUpload && page.sha256 !== original ? inUpload : undefined);
+      // The same rule the reading thread applied when it left the bytes behind (keptAsRange).
+      const inUpload = keptAsRange(page, digests) ? { sha256: page.sha256, container: original!, start: page.at!, size } : undefined;
+      ranges.push(inUpload);
       const put = inUpload
         ? Promise.resolve()
         : page.prepared && deps.blobs.putPrepared

@@ -57,6 +57,11 @@ export interface BlobStore {
   readonly containedMaxBytes?: number;
 }
 
+/** The largest blob `store` keeps as a range of another (`keepContained`), or null: none. */
+export function containedLimit(store: BlobStore): number | null {
+  return store.keepContained ? (store.containedMaxBytes ?? Number.MAX_SAFE_INTEGER) : null;
+}
+
 /** A blob that is bytes [start, start + size) of the blob `container`. */
 export interface ContainedBlob {
   readonly sha256: string;

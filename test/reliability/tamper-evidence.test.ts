@@ -23,6 +23,7 @@ import { testEnv } from '../support/env.js';
 import { tempDir } from '../support/fixtures.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { recordCase, recordFigures } from './results.js';
+import { pageOnDisk } from '../support/page-on-disk.js';
 
 const TOTAL = Math.max(4, testEnv.tamperRuns);
 const EXPORT_RUNS = Math.floor(TOTAL * 0.6);
@@ -170,21 +171,11 @@ describe('tamper evidence: single-byte changes are detected @tamper', function (
   it(`${BLOB_RUNS} single-byte changes to stored page blobs: the page served no longer has its sealed hash; every tenth, the whole export fails on that page`, async () => {
     const started = performance.now();
     const pages = (await gw.api('GET', `/api/dossiers/${dossierId}/pages`, prosecutor)).json as { index: number; sha256: string }[];
-    const blobPath = (h: string) => path.join(gw.dataDir, 'blobs', 'sha256', h.slice(0, 2), h.slice(2, 4), h);
-    const upload = (await gw.api('GET', `/api/dossiers/${dossierId}`, prosecutor)).json as { sha256: string };
-    /** Where a page's bytes sit on disk: its own blob, or (a stored entry of the ZIP) its range of the kept upload. */
-    const locate = async (p: { index: number; sha256: string }) => {
-      if (await fs.stat(blobPath(p.sha256)).then(() => true, () => false)) return { file: blobPath(p.sha256), start: 0, size: (await fs.stat(blobPath(p.sha256))).size };
-      const bytes = Buffer.from(await (await fetch(`${gw.url}/api/dossiers/${dossierId}/pages/${p.index}`, { headers: { authorization: `Bearer ${prosecutor}` } })).arrayBuffer());
-      const start = (await fs.readFile(blobPath(upload.sha256))).indexOf(bytes);
-      expect(start, `page ${p.index} inside the kept upload`).to.be.at.least(0);
-      return { file: blobPath(upload.sha256), start, size: bytes.length };
-    };
     let run = 0;
     await fc.assert(
       fc.asyncProperty(change, async (c) => {
         const page = pages[c.file % pages.length]!;
-        const where = await locate(page);
+        const where = (await pageOnDisk(gw, page.sha256))!;
         const file = where.file;
         const original = await fs.readFile(file);
         const at = where.start + (c.at % where.size);

@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { pageStatement, signCanonical } from '../../evidence/statements.js';
-import type { BlobStore } from '../../ports/blob-store.js';
+import { containedLimit, type BlobStore } from '../../ports/blob-store.js';
 import type { Log } from '../../ports/log.js';
 import type { DossierRepository } from '../../ports/repositories.js';
 import type { IngestLimits, PageMediaType } from '../../pages/types.js';
@@ -126,8 +126,7 @@ export class UploadTails {
     );
     const s: Session = { id, statementBase, entries: new Map(), pages: 0, centralDirectory: null, gaveUp: null, digest: null, failed: null, tailEnded: false, onDigest: [], onEnd: [], dropTimer: null, lastSeen: Date.now(), received: null };
     this.sessions.set(id, s);
-    const rangesUpTo = this.deps.blobs.keepContained ? (this.deps.blobs.containedMaxBytes ?? Number.MAX_SAFE_INTEGER) : null;
-    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo });
+    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo: containedLimit(this.deps.blobs) });
   }
 
   /** Bytes up to `available` have been handed to the file (the worker re-reads a short read later). */
