@@ -3,8 +3,11 @@
  * read: every name is checked (one unsafe name rejects the archive), junk is dropped, zip-bomb
  * limits are checked against the declared sizes, and the rest is put in dossier order.
  */
+import fs from 'node:fs/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { withBlockCache } from './block-cache.js';
 import { expectPages, reject, type PageInput, type ReadContext } from './context.js';
+import { openRandomAccess } from './random-access.js';
 import { isRangedFile } from './ranged-file.js';
 import { yauzlReader } from './yauzl-ranged-reader.js';
 
@@ -19,6 +22,8 @@ export interface PlannedEntry {
 const OPTIONS: yauzl.Options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false, decodeStrings: true };
 /** Below this size a high ratio is harmless (a text file of spaces) and is not held against it. */
 const RATIO_FLOOR = 1024 * 1024;
+/** Blocks of the central directory read at once (and two ahead) from a file on disk. */
+const DIRECTORY_BLOCK_BYTES = 1024 * 1024;
 /** The fixed part of a local file header; its name and extra field follow. */
 const LOCAL_HEADER_BYTES = 30;
 const JUNK_FILES = new Set(['thumbs.db', 'desktop.ini']);
@@ -29,20 +34,41 @@ const PAGE_EXTENSIONS: Record<string, PlannedEntry['pageLike']> = {
 
 export async function openArchive(input: PageInput, name: string): Promise<ZipFile> {
   let zip: ZipFile;
+  const local = typeof input === 'string' ? await cachedFile(input) : null;
   try {
     // A copy each time: yauzl writes defaults into the options object it is given.
     zip = await (isRangedFile(input)
       ? yauzl.fromRandomAccessReaderPromise(yauzlReader(input), input.size, { ...OPTIONS })
-      : typeof input === 'string'
-        ? yauzl.openPromise(input, { ...OPTIONS })
-        : yauzl.fromBufferPromise(input, { ...OPTIONS }));
+      : local
+        ? yauzl.fromRandomAccessReaderPromise(local.reader, local.size, { ...OPTIONS })
+        : yauzl.fromBufferPromise(input as Buffer, { ...OPTIONS }));
   } catch (err) {
-    if (isFileSystemError(err)) throw err; // the upload could not be opened: not the clerk's fault
+    await local?.release();
+    if (isFileSystemError(err)) throw err; // the upload could not be read: not the clerk's fault
     throw reject('corrupt_archive', name, 'is not a readable ZIP archive: it is damaged or incomplete.', { reason: message(err) });
   }
   // Errors after the listing (e.g. while closing) must not crash the process as unhandled events.
   zip.on('error', () => {});
   return zip;
+}
+
+/**
+ * A ZIP on disk, read by yauzl through a block cache: its central directory in a few reads of a
+ * MiB, where yauzl's own file reader makes two reads through libuv's pool per entry (5,253 entries:
+ * 750 ms against 90 ms, BENCHMARKS.md). Entry data is read elsewhere (zip-pages.ts), not here.
+ */
+async function cachedFile(path: string): Promise<{ reader: yauzl.RandomAccessReader; size: number; release: () => Promise<void> }> {
+  const access = await openRandomAccess(path);
+  let released: Promise<void> | null = null;
+  const release = () => (released ??= access.close());
+  try {
+    const { size } = await fs.stat(path);
+    const file = withBlockCache({ size, readAt: (position, length) => access.readAt(position, length) }, { blockBytes: DIRECTORY_BLOCK_BYTES });
+    return { reader: yauzlReader(file, release), size, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
 }
 
 /** Closes the archive and, for a file, waits until its descriptor is really closed. */

@@ -40,3 +40,35 @@ export const cpuOf = (pid: number): CpuTime | null => fromStat(pid);
 export const cpuSince = (t0: CpuTime, t1: CpuTime = cpuNow()): CpuTime => ({ self: t1.self - t0.self, children: t1.children - t0.children });
 
 export const total = (t: CpuTime): number => t.self + t.children;
+
+/** CPU-seconds of each thread of a process (Linux), keyed by thread id, with the thread's name. */
+export function threadsOf(pid: number): Map<number, { readonly name: string; readonly seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      out.set(Number(tid), { name, seconds: (f[11]! + f[12]!) / HZ });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** CPU-seconds each thread spent between two readings of threadsOf, busiest first ("name#tid"). */
+export function threadCpuSince(before: ReturnType<typeof threadsOf>, after: ReturnType<typeof threadsOf>): Array<[string, number]> {
+  const spent: Array<[string, number]> = [];
+  for (const [tid, t] of after) {
+    const s = t.seconds - (before.get(tid)?.seconds ?? 0);
+    if (s > 0) spent.push([`${t.name}#${tid}`, s]);
+  }
+  return spent.sort((a, b) => b[1] - a[1]);
+}

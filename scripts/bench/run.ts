@@ -29,8 +29,9 @@
  * `--only s3 [--s3-pages N]`: the S3 blob store (s3rver on loopback) beside the filesystem store,
  * and the ingest of an N-page dossier with BLOB_STORE=fs and s3 (scripts/bench/object-store.ts).
  *
- * `--only stream`: in-stream ingest, the ZIP read while it arrives against after its last byte, and
- * the upload against a bare @tus/server (scripts/bench/stream-ingest.ts).
+ * `--only stream [--cpu-prof DIR]`: in-stream ingest, the ZIP read while it arrives against after
+ * its last byte, with the CPU each thread spent during the upload, and the upload against a bare
+ * @tus/server (scripts/bench/stream-ingest.ts); `--cpu-prof` profiles the two ZIP gateways.
  *
  * `--only gateways [--uploads N]`: N concurrent uploads through two gateways and a worker on
  * PostgreSQL and s3rver, PATCHes alternating between the gateways (scripts/bench/two-gateways.ts).
@@ -393,7 +394,7 @@ async function main() {
     const searchable = args['searchable-pages'] ? Number(args['searchable-pages']) : undefined;
     await scaleOutBench({ cacheDir, runDir, pages, maxWorkers: Number(args['max-workers']), databaseUrl: args['database-url']!, searchable });
   }
-  if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages });
+  if (!only || only === 'stream') await streamIngestBench({ cacheDir, runDir, pages, ...(args['cpu-prof'] ? { cpuProfDir: path.resolve(args['cpu-prof']) } : {}) });
   if (!only || only === 'download') await downloadBench({ cacheDir, runDir, pages, keep: args.keep! });
   if (!only || only === 'exportpdf') printExportPdf(await exportPdfRuns({ cacheDir, pages }));
   if (!only || only === 'web') await webBench();

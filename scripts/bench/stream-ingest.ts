@@ -16,24 +16,33 @@ import path from 'node:path';
 import yazl from 'yazl';
 import { api, fmt, mb, pollUntil, timeCommand, upload } from './measure.js';
 import { randomFileOnce } from './random-file.js';
+import { cpuNow, cpuSince, threadCpuSince, threadsOf } from './cpu-time.js';
 import { spawnServer, tokenFor } from '../support/server-process.js';
 
 interface Options {
   readonly cacheDir: string;
   readonly runDir: string;
   readonly pages: number;
+  /** Where each measured gateway writes its threads' CPU profiles (--cpu-prof DIR). */
+  readonly cpuProfDir?: string;
 }
 
 export async function streamIngestBench(o: Options): Promise<void> {
   const zip = await benchZip(o);
   const size = (await fs.stat(zip.file)).size;
   console.log(`in-stream ingest: ${zip.pages} pages, ${fmt(mb(size), 0)} MB (${zip.source})\n`);
-  const on = await zipRun(o, zip.file, { UPLOAD_STREAM_INGEST: 'true' });
-  const off = await zipRun(o, zip.file, { UPLOAD_STREAM_INGEST: 'false' });
+  const on = await zipRun(o, zip.file, { UPLOAD_STREAM_INGEST: 'true' }, 'in-stream');
+  const off = await zipRun(o, zip.file, { UPLOAD_STREAM_INGEST: 'false' }, 'after-upload');
   console.log('| 5,253-page ZIP | upload s | MB/s | last byte → sealed s | first byte → sealed s | ingest phases (ms) |');
   console.log('|---|---|---|---|---|---|');
   for (const [label, r] of [['read in the stream', on], ['read after the upload', off]] as const) {
     console.log(`| ${label} | ${fmt(r.uploadS, 2)} | ${fmt(mb(size) / r.uploadS, 0)} | ${fmt(r.sealS, 2)} | ${fmt(r.uploadS + r.sealS, 2)} | ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+  }
+  // Where the two cores went during the upload: the client (this process) and each gateway thread.
+  console.log('\n| CPU-s during the upload | client | busiest gateway threads |');
+  console.log('|---|---|---|');
+  for (const [label, r] of [['read in the stream', on], ['read after the upload', off]] as const) {
+    console.log(`| ${label} | ${fmt(r.uploadCpu.client, 2)} | ${r.uploadCpu.gateway.slice(0, 6).map(([t, s]) => `${t} ${fmt(s, 2)}`).join(', ')} |`);
   }
   console.log(`\nfirst byte → sealed ÷ the upload alone (read after): ${fmt((on.uploadS + on.sealS) / off.uploadS, 2)} (goal ≤ 1.1); upload throughput in the stream ÷ after: ${fmt((100 * off.uploadS) / on.uploadS, 0)} % (goal ≥ 80 %)\n`);
 
@@ -49,30 +58,34 @@ export async function streamIngestBench(o: Options): Promise<void> {
   console.log('');
 }
 
-async function fresh(o: Options, env: Record<string, string>) {
+async function fresh(o: Options, env: Record<string, string>, profile?: string) {
   const dataDir = path.join(o.runDir, `stream-${Date.now()}`);
   await fs.mkdir(dataDir, { recursive: true });
   // A restarted gateway (PGlite's initdb heap is not that of a running service), as run.ts does.
   // PGlite's initdb takes minutes when eight sessions share the two cores.
   const first = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, undefined, { compiled: true, startTimeoutMs: 300_000 });
   await first.kill('SIGTERM');
-  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true, startTimeoutMs: 300_000 });
+  const nodeArgs = o.cpuProfDir && profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.cpuProfDir, profile)}`] : [];
+  const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, undefined, { compiled: true, startTimeoutMs: 300_000, nodeArgs });
   return { server, dataDir, token: await tokenFor(dataDir, 'police-bench', 'clerk') };
 }
 
-async function zipRun(o: Options, file: string, env: Record<string, string>) {
-  const { server, dataDir, token } = await fresh(o, env);
+async function zipRun(o: Options, file: string, env: Record<string, string>, profile: string) {
+  const { server, dataDir, token } = await fresh(o, env, profile);
   try {
     const c = await api<{ id: string }>(server.url, token, 'POST', '/api/cases', { number: `STREAM-${Date.now()}` });
     await timeCommand('sync', []);
+    const threads0 = threadsOf(server.child.pid!);
+    const client0 = cpuNow();
     const t0 = performance.now();
     const url = await upload(server.url, token, file, { filename: 'dossier.zip', caseId: c.id });
     const lastByte = performance.now();
+    const uploadCpu = { client: cpuSince(client0).self, gateway: threadCpuSince(threads0, threadsOf(server.child.pid!)) };
     const id = url.split('/').pop()!;
     const sealed = await pollUntil(() => api<{ status: string; error?: unknown }>(server.url, token, 'GET', `/api/dossiers/${id}`), (d) => d.status === 'sealed' || d.status === 'rejected', 20);
     if (sealed.value.status !== 'sealed') throw new Error(`not sealed: ${JSON.stringify(sealed.value.error)}`);
     const line = server.output().split('\n').find((l) => l.includes('"dossier sealed"'));
-    return { uploadS: (lastByte - t0) / 1000, sealS: (performance.now() - lastByte) / 1000, phases: line ? (JSON.parse(line).phases as Record<string, number>) : {} };
+    return { uploadCpu, uploadS: (lastByte - t0) / 1000, sealS: (performance.now() - lastByte) / 1000, phases: line ? (JSON.parse(line).phases as Record<string, number>) : {} };
   } finally {
     await server.kill('SIGTERM');
     await fs.rm(dataDir, { recursive: true, force: true });

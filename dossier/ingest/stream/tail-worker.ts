@@ -2,7 +2,8 @@
  * Worker side of upload-tails.ts: follows each upload's file as it grows, off the thread that
  * takes the PATCH. It hashes the whole upload (the original's SHA-256), asks the kernel to write
  * it out every WRITE_OUT_EVERY bytes, and for a ZIP reads entry after entry (zip-tail.ts),
- * handing each page over with its SHA-256 under credit (at most `window` pages between threads).
+ * handing each page over with its SHA-256 under credit (at most `window` pages between threads,
+ * and a budget of page bytes across all uploads).
  * It reads the bytes back from the page cache: the receiving thread is never slowed to feed it.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -16,10 +17,10 @@ import { ZipTail, type TailEntry, type GrowingFile } from '../../pages/zip-tail.
 export type TailFormat = 'zip' | 'image' | 'other';
 
 export type ToTail =
-  | { type: 'open'; id: string; file: string; limits: IngestLimits; window: number; hashWhole: boolean; rangesUpTo: number | null }
+  | { type: 'open'; id: string; file: string; limits: IngestLimits; window: number; hashWhole: boolean; rangesUpTo: number | null; heldBytesBudget: number }
   | { type: 'grow'; id: string; available: number }
   | { type: 'finish'; id: string; size: number }
-  | { type: 'credit'; id: string; n: number }
+  | { type: 'credit'; id: string; n: number; bytes: number }
   | { type: 'close'; id: string };
 
 export type FromTail =
@@ -30,6 +31,13 @@ export type FromTail =
   | { type: 'failed'; id: string; message: string };
 
 const CHUNK = 8 * 1024 * 1024;
+/**
+ * Page bytes handed to the receiving side and not yet stored, across all uploads (each `open` says
+ * the budget). The window bounds one upload (16 pages of up to 16 MiB); with many uploads at once
+ * the budget bounds their sum, but for the one page each upload may always have in flight.
+ */
+let heldBytesBudget = 128 * 1024 * 1024;
+let heldBytes = 0;
 const WRITE_OUT_EVERY = 128 * 1024 * 1024;
 
 interface Session {
@@ -42,6 +50,8 @@ interface Session {
   sinceWriteOut: number;
   finishSize: number | null;
   credit: number;
+  /** Bytes of this upload's pages handed over and not yet stored (part of heldBytes). */
+  held: number;
   format: TailFormat | null;
   tail: ZipTail | null;
   tailDone: boolean;
@@ -102,7 +112,7 @@ async function pump(s: Session): Promise<void> {
         if (s.format === 'zip') s.tail = new ZipTail(s.limits);
         else s.tailDone = true;
       }
-      while (s.tail && !s.tailDone && s.credit > 0 && !s.closed) {
+      while (s.tail && !s.tailDone && s.credit > 0 && (heldBytes < heldBytesBudget || s.held === 0) && !s.closed) {
         const step = await s.tail.step(fileOf(s));
         if (step.type === 'wait') {
           if (s.finishSize !== null && s.hashed === s.finishSize) {
@@ -124,6 +134,8 @@ async function pump(s: Session): Promise<void> {
             continue;
           }
           s.credit--;
+          s.held += page.bytes.byteLength;
+          heldBytes += page.bytes.byteLength;
           const owned = page.bytes.byteOffset === 0 && page.bytes.byteLength === page.bytes.buffer.byteLength ? page.bytes : Buffer.from(page.bytes);
           const message: FromTail = { type: 'entry', id: s.id, entry: { ...meta, page: { ...page, bytes: owned, sha256: sha256Hex(owned) } } };
           post(message, [owned.buffer as ArrayBuffer]);
@@ -152,17 +164,19 @@ function close(s: Session): void {
   if (s.closed) return;
   s.closed = true;
   sessions.delete(s.id);
+  heldBytes -= s.held;
   fs.closeSync(s.fd);
 }
 
 function onMessage(m: ToTail): void {
   if (m.type === 'open') {
+    heldBytesBudget = m.heldBytesBudget;
     const old = sessions.get(m.id);
     if (old) close(old);
     try {
       const s: Session = {
         id: m.id, fd: fs.openSync(m.file, 'r'), hash: m.hashWhole ? createHash('sha256') : null, available: 0, hashed: 0, sinceWriteOut: 0, finishSize: null,
-        credit: m.window, format: null, tail: null, tailDone: false, busy: false, dirty: false, digestSent: false, closed: false, limits: m.limits, rangesUpTo: m.rangesUpTo,
+        credit: m.window, held: 0, format: null, tail: null, tailDone: false, busy: false, dirty: false, digestSent: false, closed: false, limits: m.limits, rangesUpTo: m.rangesUpTo,
       };
       sessions.set(m.id, s);
     } catch (err) {
@@ -174,7 +188,17 @@ function onMessage(m: ToTail): void {
   if (!s) return;
   if (m.type === 'close') return close(s);
   if (m.type === 'grow') s.available = Math.max(s.available, m.available);
-  if (m.type === 'credit') s.credit += m.n;
+  if (m.type === 'credit') {
+    s.credit += m.n;
+    s.held -= m.bytes;
+    heldBytes -= m.bytes;
+    // Bytes freed under the shared budget: any upload may now go on, not only this one.
+    for (const other of sessions.values()) {
+      if (other === s) continue;
+      other.dirty = true;
+      void pump(other);
+    }
+  }
   if (m.type === 'finish') {
     if (m.size !== s.available) {
       post({ type: 'failed', id: s.id, message: `finished at ${m.size} bytes, ${s.available} seen` });

@@ -55,8 +55,10 @@ export interface UploadTailsDeps {
   readonly dossiers: Pick<DossierRepository, 'get'>;
   readonly limits: IngestLimits;
   readonly log: Log;
-  /** Pages between the threads and blob writes in flight at once. */
+  /** Pages between the threads and blob writes in flight at once, per upload. */
   readonly window?: number;
+  /** Bytes of pages between the threads and blob writes across all uploads (128 MiB). */
+  readonly heldBytesBudget?: number;
   /** How long a finished upload's result waits for its ingest before it is dropped. */
   readonly keepMs?: number;
   /**
@@ -126,7 +128,7 @@ export class UploadTails {
     );
     const s: Session = { id, statementBase, entries: new Map(), pages: 0, centralDirectory: null, gaveUp: null, digest: null, failed: null, tailEnded: false, onDigest: [], onEnd: [], dropTimer: null, lastSeen: Date.now(), received: null };
     this.sessions.set(id, s);
-    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo: containedLimit(this.deps.blobs) });
+    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo: containedLimit(this.deps.blobs), heldBytesBudget: this.deps.heldBytesBudget ?? 128 * 1024 * 1024 });
   }
 
   /** Bytes up to `available` have been handed to the file (the worker re-reads a short read later). */
@@ -289,7 +291,7 @@ export class UploadTails {
     const stored = ranged ? Promise.resolve() : this.inWriteSlot(() => this.deps.blobs.putBytes(page.sha256, bytes));
     // The credit goes back once the blob is written: pages in memory stay bounded by the window.
     if (!ranged) void stored.then(
-      () => this.sessions.get(s.id) === s && this.send({ type: 'credit', id: s.id, n: 1 }),
+      () => this.sessions.get(s.id) === s && this.send({ type: 'credit', id: s.id, n: 1, bytes: bytes.byteLength }),
       () => {
         s.failed ??= 'a page blob could not be stored';
         this.drop(s.id);
