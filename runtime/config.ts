@@ -92,7 +92,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPLOAD_EXPIRY: duration.default(7 * 86400),
   /** ZIP and single-image uploads read, hashed, stored and signed while their bytes arrive. */
-  UPLOAD_STREAM_INGEST: z.stringbool().default(false),
+  UPLOAD_STREAM_INGEST: z.stringbool().default(true),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
