@@ -163,7 +163,7 @@ export async function compose(config: Config, options: ComposeOptions = {}) {
   if (!options.allDecoders) allowOnlyPageDecoders();
   // In-stream ingest: the tail thread follows each upload as it lands (off the receiving thread).
   // Under the national suite pages need SM3 digests, which only the page source computes: read after the upload.
-  const tails = config.uploads.streamIngest && config.signatureSuite === 'ed25519-sha256' ? new UploadTails({ blobs, keys, dossiers, limits, log, nice: config.uploads.streamNice }) : null;
+  const tails = config.uploads.streamIngest && config.signatureSuite === 'ed25519-sha256' ? new UploadTails({ blobs, keys, dossiers, limits, log }) : null;
   const store = new HashingFileStore({ directory: config.uploads.dir, expirationPeriodInMilliseconds: config.uploads.expirySeconds * 1000 }, tails);
   const staging = new TusStaging(config.uploads.dir, path.join(config.dataDir, 'quarantine'));
 

@@ -93,8 +93,6 @@ const envSchema = z.object({
   UPLOAD_EXPIRY: duration.default(7 * 86400),
   /** ZIP and single-image uploads read, hashed, stored and signed while their bytes arrive. */
   UPLOAD_STREAM_INGEST: z.stringbool().default(true),
-  /** Nice steps the in-stream reading thread runs below the gateway's: it yields to the bytes arriving. */
-  UPLOAD_STREAM_NICE: z.coerce.number().int().min(0).max(19).default(0),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
   AUTH_AUDIENCE: z.string().min(1).optional(),
@@ -220,7 +218,7 @@ export interface Config {
     /** Large S3 downloads go to a presigned URL: from this size (0: never), valid this long. */
     readonly redirect: { readonly minBytes: number; readonly ttlSeconds: number };
   };
-  readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number; readonly streamIngest: boolean; readonly streamNice: number };
+  readonly uploads: { readonly dir: string; readonly maxBytes: number; readonly expirySeconds: number; readonly streamIngest: boolean };
   readonly keysDir: string;
   readonly workers: {
     readonly mode: 'in-process' | 'none';
@@ -375,7 +373,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
       },
       redirect: { minBytes: e.S3_REDIRECT_MIN_BYTES, ttlSeconds: e.S3_REDIRECT_TTL },
     },
-    uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY, streamIngest: e.UPLOAD_STREAM_INGEST, streamNice: e.UPLOAD_STREAM_NICE },
+    uploads: { dir: path.join(dataDir, 'uploads'), maxBytes: e.MAX_UPLOAD_BYTES, expirySeconds: e.UPLOAD_EXPIRY, streamIngest: e.UPLOAD_STREAM_INGEST },
     keysDir: path.join(dataDir, 'keys'),
     workers: { mode: e.WORKERS, ingestConcurrency: e.INGEST_CONCURRENCY, stopGraceMs: e.WORKER_STOP_GRACE * 1000 },
     metrics: { allow: e.METRICS_ALLOW, token: e.METRICS_TOKEN ?? null },

@@ -8,8 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { sha256Hex } from '../../hash.js';
 import { detectFormat, HEAD_BYTES } from '../../pages/detect.js';
 import type { IngestLimits } from '../../pages/types.js';
@@ -211,18 +210,4 @@ function onMessage(m: ToTail): void {
   void pump(s);
 }
 
-/** This thread `steps` nice steps below the process (Linux: /proc/thread-self names its thread id). */
-function lowerThisThread(steps: number): void {
-  if (!steps) return;
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    os.setPriority(tid, Math.min(19, os.getPriority() + steps));
-  } catch {
-    // No /proc (not Linux): the thread stays level with the rest.
-  }
-}
-
-if (parentPort) {
-  lowerThisThread(Number((workerData as { nice?: number } | null)?.nice ?? 0));
-  parentPort.on('message', onMessage);
-}
+if (parentPort) parentPort.on('message', onMessage);

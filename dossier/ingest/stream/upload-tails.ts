@@ -59,8 +59,6 @@ export interface UploadTailsDeps {
   readonly window?: number;
   /** Bytes of pages between the threads and blob writes across all uploads (128 MiB). */
   readonly heldBytesBudget?: number;
-  /** Nice steps the reading thread runs below this process (Linux; 0 leaves it level). */
-  readonly nice?: number;
   /** How long a finished upload's result waits for its ingest before it is dropped. */
   readonly keepMs?: number;
   /**
@@ -232,8 +230,8 @@ export class UploadTails {
   private workerThread(): Worker {
     if (this.worker) return this.worker;
     const worker = fromSource
-      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`, { eval: true, workerData: { nice: this.deps.nice ?? 0 } })
-      : new Worker(workerUrl, { workerData: { nice: this.deps.nice ?? 0 } });
+      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`, { eval: true })
+      : new Worker(workerUrl);
     worker.unref();
     worker.on('message', (m: FromTail) => this.onMessage(m));
     const lost = (why: string) => {
