@@ -123,29 +123,16 @@ export class NativeReader {
     }
   }
 
-  /**
-   * The head of the queue and, if it may share, more of its kind up to a fair share of the waiting
-   * pixels (a process's time grows with them). By count, three pages on two processes put two in
-   * one: with the two large scans of the corpus together, the set waited on them one after the other.
-   */
+  /** The head of the queue and, if it may share, more of its kind up to a fair share. */
   private take(): Pending[] {
     const head = this.queue.shift()!;
     if (head.alone) return [head];
-    const kin = (p: Pending) => !p.alone && p.req.batchKey === head.req.batchKey;
-    const pixels = (p: Pending) => Math.max(1, p.req.width * p.req.height);
-    let waiting = pixels(head);
-    for (const p of this.queue) if (kin(p)) waiting += pixels(p);
-    const share = waiting / Math.max(1, this.options.workers);
+    const share = Math.min(this.options.maxBatch, Math.ceil((this.queue.length + 1) / Math.max(1, this.options.workers)));
     const batch = [head];
-    let taken = pixels(head);
-    for (let i = 0; i < this.queue.length && batch.length < this.options.maxBatch; ) {
+    for (let i = 0; i < this.queue.length && batch.length < share; ) {
       const next = this.queue[i]!;
-      if (!kin(next)) i += 1;
-      else if (taken + pixels(next) > share) break;
-      else {
-        taken += pixels(next);
-        batch.push(...this.queue.splice(i, 1));
-      }
+      if (!next.alone && next.req.batchKey === head.req.batchKey) batch.push(...this.queue.splice(i, 1));
+      else i += 1;
     }
     return batch;
   }

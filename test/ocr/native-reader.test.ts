@@ -64,14 +64,6 @@ describe('OCR: the native CLI reads waiting pages in one process (native-reader.
       });
     });
 
-    it('shares waiting pages out by their pixels: with two processes, three pages given at once never put two in one', async () => {
-      const r = reader(2);
-      const outs = await Promise.all(pages.map((p) => r.read(request(p))));
-      // By count the first process took two pages (3 ÷ 2, rounded up) and the set waited on both.
-      expect(r.stats).to.deep.equal({ processes: 3, pages: 3 });
-      outs.forEach((out, i) => expect(cer(out.text, pages[i]!.text)).to.be.at.most(0.02));
-    });
-
     it('reads again alone the pages of a batch that failed: one unreadable image fails only itself', async () => {
       const r = reader(1);
       const bad: NativeRequest = { png: Buffer.from('no image at all'), width: 10, height: 10, args: ARGS, reading: true, batchKey: 'eng' };
