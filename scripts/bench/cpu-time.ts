@@ -24,10 +24,12 @@ function fromStat(pid: number | 'self'): CpuTime | null {
   } catch {
     return null;
   }
-  // Fields after the command name (which may hold spaces): state is field 3, utime field 14.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = statFields(stat);
   return { self: (f[11]! + f[12]!) / HZ, children: (f[13]! + f[14]!) / HZ };
 }
+
+/** The numeric fields after the command name (which may hold spaces): state is field 3, utime field 14. */
+const statFields = (stat: string): number[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
 
 export function cpuNow(): CpuTime {
   const u = process.cpuUsage();
@@ -54,7 +56,7 @@ export function threadsOf(pid: number): Map<number, { readonly name: string; rea
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      const f = statFields(stat);
       out.set(Number(tid), { name, seconds: (f[11]! + f[12]!) / HZ });
     } catch {
       // the thread ended between the listing and the read

@@ -33,10 +33,11 @@ export type FromTail =
 const CHUNK = 8 * 1024 * 1024;
 /**
  * Page bytes handed to the receiving side and not yet stored, across all uploads (each `open` says
- * the budget). The window bounds one upload (16 pages of up to 16 MiB); with many uploads at once
- * the budget bounds their sum, but for the one page each upload may always have in flight.
+ * the budget: upload-tails.ts). The window bounds one upload (16 pages of up to 16 MiB); with many
+ * uploads at once the budget bounds their sum, but for the one page each upload may always have in
+ * flight.
  */
-let heldBytesBudget = 128 * 1024 * 1024;
+let heldBytesBudget = Infinity;
 let heldBytes = 0;
 const WRITE_OUT_EVERY = 128 * 1024 * 1024;
 

@@ -57,7 +57,7 @@ export interface UploadTailsDeps {
   readonly log: Log;
   /** Pages between the threads and blob writes in flight at once, per upload. */
   readonly window?: number;
-  /** Bytes of pages between the threads and blob writes across all uploads (128 MiB). */
+  /** Bytes of pages between the threads and blob writes across all uploads (HELD_BYTES_BUDGET). */
   readonly heldBytesBudget?: number;
   /** How long a finished upload's result waits for its ingest before it is dropped. */
   readonly keepMs?: number;
@@ -86,6 +86,9 @@ interface Session {
   /** The upload's SHA-256 as the receiving thread computed it (hashInTail off). */
   received: string | null;
 }
+
+/** Default bound on page bytes between the threads across all uploads. */
+export const HELD_BYTES_BUDGET = 128 * 1024 * 1024;
 
 const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(`./tail-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
@@ -128,7 +131,7 @@ export class UploadTails {
     );
     const s: Session = { id, statementBase, entries: new Map(), pages: 0, centralDirectory: null, gaveUp: null, digest: null, failed: null, tailEnded: false, onDigest: [], onEnd: [], dropTimer: null, lastSeen: Date.now(), received: null };
     this.sessions.set(id, s);
-    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo: containedLimit(this.deps.blobs), heldBytesBudget: this.deps.heldBytesBudget ?? 128 * 1024 * 1024 });
+    this.send({ type: 'open', id, file, limits: this.deps.limits, window: this.window, hashWhole: this.hashInTail, rangesUpTo: containedLimit(this.deps.blobs), heldBytesBudget: this.deps.heldBytesBudget ?? HELD_BYTES_BUDGET });
   }
 
   /** Bytes up to `available` have been handed to the file (the worker re-reads a short read later). */
